@@ -1,0 +1,108 @@
+/**
+ * The gateway configuration as Firehook uses it after loading: Tyk's keys (COMPAT.md) plus
+ * Firehook's own. Values here are normalised (defaults applied) and the object is frozen.
+ */
+import type { EventHandlersSection } from './api-definition.ts';
+
+export interface StorageConfig {
+  /** `memory` (default) or `redis`. */
+  type: 'memory' | 'redis';
+  host: string;
+  port: number;
+  addrs: string[];
+  username: string;
+  password: string;
+  database: number;
+  enable_cluster: boolean;
+  use_ssl: boolean;
+  /** Firehook: a redis:// URL overriding host/port/username/password/database. */
+  url?: string;
+  /** Firehook: prefix for every key Firehook writes (Tyk's cooldown keys are written without it). */
+  key_prefix: string;
+}
+
+export interface WebhookDefaultsConfig {
+  /** Go duration string, default "30s". */
+  timeout?: string;
+  /** Go duration strings: the delay before each retry. */
+  retry_schedule?: string[];
+  deny_private_networks?: boolean;
+  /** Hosts, IPs or CIDRs allowed even when private networks are denied. */
+  allow_networks?: string[];
+  /** Render templates with Tyk's HTML escaping, byte for byte. */
+  tyk_compat_escaping?: boolean;
+  /** Max concurrent requests per target origin. */
+  max_concurrency_per_target?: number;
+  [key: string]: unknown;
+}
+
+export interface MonitorWebhookConfig {
+  method?: string;
+  target_path?: string;
+  template_path?: string;
+  header_map?: Record<string, string>;
+  event_timeout?: number;
+}
+
+export interface MonitorConfig {
+  enable_trigger_monitors: boolean;
+  configuration: MonitorWebhookConfig;
+  global_trigger_limit: number;
+  monitor_user_keys: boolean;
+  monitor_org_keys: boolean;
+  /** Firehook: send an obfuscated key instead of the raw key in monitor payloads. */
+  obfuscate_keys?: boolean;
+}
+
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'block';
+
+export interface DispatchConfig {
+  /** Events queued per handler before the overflow policy applies. */
+  queue_size: number;
+  /** Events a handler processes at once. */
+  concurrency: number;
+  overflow: OverflowPolicy;
+  /** ms a plugin may take to create a handler. */
+  setup_timeout_ms: number;
+  /** ms close() waits for in-flight work. */
+  drain_timeout_ms: number;
+}
+
+export interface GatewayConfig {
+  /** Absolute path of the file this came from; `<defaults>` when embedded defaults were used. */
+  readonly file: string;
+  /** Directory relative paths resolve against (the config file's directory, or cwd). */
+  readonly base_dir: string;
+  event_handlers: EventHandlersSection;
+  template_path: string;
+  app_path: string;
+  monitor: MonitorConfig;
+  enable_jsvm: boolean;
+  /** Seconds; <= 0 means 5. */
+  jsvm_timeout: number;
+  /** MB for the shared isolate. */
+  jsvm_memory_limit: number;
+  jsvm_shared_context: boolean;
+  tyk_js_path: string;
+  hide_generator_header: boolean;
+  track_404_logs: boolean;
+  ignore_canonical_mime_header_key: boolean;
+  storage: StorageConfig;
+  // Firehook's own keys
+  listen: string;
+  ingest_secret: string;
+  ingest_body_limit: number;
+  event_handlers_path: string;
+  plugins: string[];
+  log_level: string;
+  log_transports: LogTransportConfig[];
+  webhooks: WebhookDefaultsConfig;
+  dispatch: DispatchConfig;
+  [key: string]: unknown;
+}
+
+export interface LogTransportConfig {
+  target: string;
+  level?: string;
+  options?: Record<string, unknown>;
+}

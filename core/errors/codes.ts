@@ -1,0 +1,27 @@
+/**
+ * The error catalogue: every stable code Firehook reports, alphabetised, with one line on its meaning.
+ * A retired code is never reused. `test/core/errors/codes.test.ts` checks this against `docs/errors.md`.
+ */
+export const ERROR_CODES = {
+  FH_CONFIG_INVALID: 'A configuration document failed validation; each problem names file and JSON pointer.',
+  FH_CONFIG_UNREADABLE: 'A configuration file could not be read or parsed (JSON or YAML syntax).',
+  FH_DISPATCH_DROPPED: 'An event was dropped because a handler queue was full (overflow policy).',
+  FH_HANDLER_DISABLED: 'A handler was not built because its configuration is invalid; the rest of its API still runs.',
+  FH_HANDLER_FAILED: 'A handler threw or rejected while handling an event.',
+  FH_HANDLER_UNSUPPORTED: 'The handler name is known from Tyk but not supported by Firehook (cp_dynamic_handler).',
+  FH_INGEST_BAD_REQUEST: 'An ingestion request body was malformed; nothing from it was accepted.',
+  FH_INGEST_TOO_LARGE: 'An ingestion request body exceeded the configured limit.',
+  FH_INGEST_UNAUTHORIZED: 'An ingestion request lacked the bearer token configured as ingest_secret.',
+  FH_LISTEN_INSECURE: 'Refused to listen on a non-loopback address without ingest_secret.',
+  FH_PLUGIN_DUPLICATE: 'Two handler plugins claim the same handler name.',
+  FH_PLUGIN_INVALID: 'A handler plugin does not satisfy the plugin contract.',
+  FH_PLUGIN_NOT_FOUND: 'No handler plugin is registered under the handler name.',
+  FH_PLUGIN_SETUP_TIMEOUT: 'A handler plugin did not finish creating a handler within its setup timeout.',
+  FH_RELOAD_FAILED: 'A hot reload produced an invalid generation; the previous one keeps running.',
+  FH_RUNTIME_CLOSED: 'The runtime is closed or closing and takes no more events.',
+  FH_SHUTDOWN_INCOMPLETE: 'Close reached its deadline with work unfinished.',
+  FH_STORE_INVALID_ARGUMENT: 'A store operation got an invalid key, value or TTL.',
+  FH_STORE_UNAVAILABLE: 'The store (Redis) could not be reached; the operation failed and the client reconnects.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,43 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+import type { LogTransportConfig } from './config/gateway-config.ts';
+
+export type { Logger };
+
+/** Header names whose values never appear in logs in full. */
+export const REDACT_PATHS = [
+  'headers.authorization',
+  'headers.Authorization',
+  'header_map.Authorization',
+  'header_map.authorization',
+  'signing.secret',
+  'signing.previous_secrets',
+  'secret',
+  'ingest_secret',
+  'storage.password',
+];
+
+/**
+ * Build the root logger: pretty output on a TTY, JSON lines otherwise, or the configured
+ * pino transports (file, syslog, a shipper).
+ */
+export function createLogger(options: { level?: string; transports?: LogTransportConfig[]; destination?: NodeJS.WritableStream } = {}): Logger {
+  const base: LoggerOptions = {
+    level: options.level ?? 'info',
+    base: { name: 'firehook' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  };
+  if (options.destination) return pino(base, options.destination as pino.DestinationStream);
+  if (options.transports && options.transports.length > 0) {
+    return pino({ ...base, transport: { targets: options.transports.map((t) => ({ target: t.target, level: t.level ?? base.level!, options: t.options ?? {} })) } });
+  }
+  if (process.stdout.isTTY) {
+    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
+  }
+  return pino(base);
+}
+
+/** Tyk's key obfuscation: `****` + the last four characters; `--` for keys of four or fewer. */
+export function obfuscateKey(key: string): string {
+  if (key.length > 4) return `****${key.slice(-4)}`;
+  return '--';
+}

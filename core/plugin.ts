@@ -1,0 +1,112 @@
+/**
+ * The handler-plugin contract. Built-in handlers (webhook, log, dynamic) and npm plugin packages
+ * implement exactly this; there is no private back door.
+ */
+import type { ApiFormat } from './config/api-definition.ts';
+import type { GatewayConfig } from './config/gateway-config.ts';
+import type { DeliveryService } from './delivery/delivery-service.ts';
+import type { EventMessage, EventMeta, EventType } from './event.ts';
+import type { Logger } from './logger.ts';
+import type { Store } from './store/store.ts';
+import type { TemplateService } from './template/template-service.ts';
+
+/** Token under which handler plugins are registered in the container. */
+export const HANDLER_PLUGIN: unique symbol = Symbol.for('firehook.handler-plugin') as never;
+
+/** Version of this contract; a plugin declaring another major is refused at load. */
+export const PLUGIN_CONTRACT_VERSION = 1;
+
+/** A JSON Schema (draft 2020-12, as ajv takes it). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/** What a handler did with one event. */
+export interface HandlerOutcome {
+  status: 'ok' | 'suppressed' | 'queued' | 'skipped' | 'failed';
+  /** Short human detail for `firehook fire` and logs. */
+  detail?: string;
+}
+
+/** A live handler, built once per configuration generation. */
+export interface Handler {
+  /** Handle one event. Throwing or rejecting marks this event failed for this handler only. */
+  handle(event: EventMessage): Promise<HandlerOutcome | void> | HandlerOutcome | void;
+  /** Release resources; called once, after in-flight events finish. */
+  dispose?(): Promise<void> | void;
+}
+
+/** Where a handler was declared, for errors `<file>#<pointer>`. */
+export interface HandlerSource {
+  file: string;
+  pointer: string;
+  format: ApiFormat | 'gateway';
+}
+
+/** The API a handler serves; `undefined` for gateway-level (system) handlers. */
+export interface ApiContext {
+  apiId: string;
+  orgId: string;
+  name: string;
+}
+
+/**
+ * Runtime-lifetime objects plugins may share across generations (a sandbox process, a pool).
+ * Created on first use, disposed when the runtime closes.
+ */
+export interface SharedScope {
+  getOrCreate<T>(key: string, create: () => T, dispose?: (value: T) => Promise<void> | void): T;
+}
+
+/** Everything a handler may use. Built-ins get nothing more than this. */
+export interface HandlerContext {
+  /** Child logger with `{plugin, api_id, handler}` bound. */
+  readonly logger: Logger;
+  readonly store: Store;
+  readonly gateway: Readonly<GatewayConfig>;
+  readonly api: ApiContext | undefined;
+  readonly source: HandlerSource;
+  /** Event type this handler instance is registered for. */
+  readonly event: EventType;
+  /** Stable id of this handler: `<api_id or "system">:<event>:<index>` unless configured. */
+  readonly handlerId: string;
+  readonly templates: TemplateService;
+  readonly delivery: DeliveryService;
+  readonly shared: SharedScope;
+  /** Resolve a configured path: absolute stays, relative resolves against the config's base dir. */
+  resolvePath(path: string): string;
+  /** Report a non-fatal problem at load (e.g. a fallback); printed as `<file>#<pointer>: warning: ...`. */
+  warn(pointer: string, message: string): void;
+  /** Fire an event of one's own (custom events must be declared in `events`). */
+  fire(apiId: string, type: EventType, meta: EventMeta): void;
+  fireSystem(type: EventType, meta: EventMeta): void;
+}
+
+/** A handler type. `O` is the options type after `normalize` and schema validation. */
+export interface HandlerPlugin<O = Record<string, unknown>> {
+  /** The Classic `handler_name` users write, e.g. `eh_web_hook_handler`. */
+  readonly name: string;
+  /** Other names accepted, e.g. the OAS `type` (`webhook`). */
+  readonly aliases?: readonly string[];
+  /** Must equal {@link PLUGIN_CONTRACT_VERSION}. */
+  readonly contractVersion: number;
+  /** Schema for the normalised options; validated at load, problems reported with pointers. */
+  readonly optionsSchema: JsonSchema;
+  /** Custom event names this plugin fires, so validation accepts them. */
+  readonly events?: readonly string[];
+  /**
+   * Map raw `handler_meta` (Classic keys match case-insensitively; OAS fields by name) to the
+   * options the schema validates. Defaults to lower-casing Classic keys.
+   */
+  normalize?(meta: Readonly<Record<string, unknown>>, source: HandlerSource, gateway: Readonly<GatewayConfig>): Record<string, unknown>;
+  /**
+   * Build a handler. May be async (it runs under the setup timeout). Throw a ConfigError with
+   * pointers for invalid options that the schema cannot express.
+   */
+  create(options: O, ctx: HandlerContext): Handler | Promise<Handler>;
+  /** Release plugin-wide resources for this generation; idempotent. */
+  dispose?(): Promise<void> | void;
+}
+
+/** Identity helper with full types for plugin authors. */
+export function definePlugin<O>(plugin: HandlerPlugin<O>): HandlerPlugin<O> {
+  return plugin;
+}
