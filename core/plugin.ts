@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config/gateway-config.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventMessage, EventMeta, EventType } from './event.ts';
 import type { Logger } from './logger.ts';
+import type { SessionStore } from './sessions/session-store.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';
 
@@ -61,6 +62,8 @@ export interface HandlerContext {
   /** Child logger with `{plugin, api_id, handler}` bound. */
   readonly logger: Logger;
   readonly store: Store;
+  /** Key sessions (TykGetKeyData / TykSetKeyData); handlers scope access by organisation themselves. */
+  readonly sessions: SessionStore;
   readonly gateway: Readonly<GatewayConfig>;
   readonly api: ApiContext | undefined;
   readonly source: HandlerSource;
