@@ -1,0 +1,133 @@
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { StoreError } from '../errors/firehook-error.ts';
+import type { StorageConfig } from '../config/gateway-config.ts';
+import { checkKeyValue } from './memory-store.ts';
+import type { Store } from './store.ts';
+
+const DEL_IF_EQUALS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+const INCR_WITH_TTL = `local v = redis.call('INCR', KEYS[1])
+if v == 1 and tonumber(ARGV[1]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return v`;
+
+export interface RedisStoreOptions {
+  /** A redis:// or rediss:// URL; overrides the Tyk `storage` host keys. */
+  url?: string;
+  storage?: Partial<StorageConfig>;
+  /** Prefix for every key (tests use a unique one). */
+  keyPrefix?: string;
+  /** ms before a command fails with FH_STORE_UNAVAILABLE. */
+  commandTimeoutMs?: number;
+  onError?: (error: Error) => void;
+}
+
+type Client = Redis | Cluster;
+
+/**
+ * The Redis store (ioredis, single node or cluster per Tyk's `storage` keys). When Redis is
+ * unreachable, operations fail with FH_STORE_UNAVAILABLE and the client keeps reconnecting.
+ */
+export class RedisStore implements Store {
+  readonly kind = 'redis' as const;
+  /** The ioredis client, for subsystems that need Redis-only features (streams). */
+  readonly client: Client;
+  private closed = false;
+
+  constructor(options: RedisStoreOptions = {}) {
+    const storage = options.storage ?? {};
+    const common: RedisOptions = {
+      keyPrefix: options.keyPrefix ?? storage.key_prefix ?? '',
+      commandTimeout: options.commandTimeoutMs ?? 2_000,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+      ...(storage.username ? { username: storage.username } : {}),
+      ...(storage.password ? { password: storage.password } : {}),
+      ...(storage.use_ssl ? { tls: {} } : {}),
+    };
+    if (storage.enable_cluster && !options.url) {
+      const addrs = storage.addrs && storage.addrs.length > 0 ? storage.addrs : [`${storage.host ?? '127.0.0.1'}:${storage.port ?? 6379}`];
+      this.client = new Cluster(
+        addrs.map((a) => {
+          const [host, port] = splitHostPort(a);
+          return { host, port };
+        }),
+        { redisOptions: common, keyPrefix: common.keyPrefix ?? '' },
+      );
+    } else if (options.url) {
+      this.client = new Redis(options.url, common);
+    } else {
+      this.client = new Redis({ ...common, host: storage.host || '127.0.0.1', port: storage.port || 6379, db: storage.database ?? 0 });
+    }
+    this.client.on('error', (error: Error) => options.onError?.(error));
+  }
+
+  private async run<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (/not an integer|out of range|WRONGTYPE/i.test(message)) {
+        throw new StoreError('FH_STORE_INVALID_ARGUMENT', message, { cause: error });
+      }
+      throw new StoreError('FH_STORE_UNAVAILABLE', `redis: ${message}`, { cause: error });
+    }
+  }
+
+  async get(key: string): Promise<string | null> {
+    checkKeyValue(key);
+    return this.run(() => this.client.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    checkKeyValue(key, value);
+    await this.run(() => (ttlMs !== undefined && ttlMs > 0 ? this.client.set(key, value, 'PX', Math.ceil(ttlMs)) : this.client.set(key, value)));
+  }
+
+  async setNX(key: string, value: string, ttlMs?: number): Promise<boolean> {
+    checkKeyValue(key, value);
+    const reply = await this.run(() =>
+      ttlMs !== undefined && ttlMs > 0 ? this.client.set(key, value, 'PX', Math.ceil(ttlMs), 'NX') : this.client.set(key, value, 'NX'),
+    );
+    return reply === 'OK';
+  }
+
+  async del(key: string): Promise<boolean> {
+    checkKeyValue(key);
+    return (await this.run(() => this.client.del(key))) > 0;
+  }
+
+  async delIfEquals(key: string, value: string): Promise<boolean> {
+    checkKeyValue(key, value);
+    return (await this.run(() => this.client.eval(DEL_IF_EQUALS, 1, key, value))) === 1;
+  }
+
+  async pttl(key: string): Promise<number> {
+    checkKeyValue(key);
+    return this.run(() => this.client.pttl(key));
+  }
+
+  async incr(key: string, ttlMs?: number): Promise<number> {
+    checkKeyValue(key);
+    return Number(await this.run(() => this.client.eval(INCR_WITH_TTL, 1, key, String(Math.ceil(ttlMs ?? 0)))));
+  }
+
+  async ping(): Promise<void> {
+    await this.run(() => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.client.quit();
+    } catch {
+      this.client.disconnect();
+    }
+  }
+}
+
+function splitHostPort(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  if (i <= 0) return [address, 6379];
+  return [address.slice(0, i).replace(/^\[|\]$/g, ''), Number(address.slice(i + 1)) || 6379];
+}
