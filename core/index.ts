@@ -1,0 +1,1 @@
+export { checkTargetUrl, createEgressDispatcher, createEgressPolicy, EgressDeniedError, isPrivateAddress, parseAllowNetworks, type EgressDispatcherOptions, type EgressPolicy, type EgressPolicyOptions } from './net/index.ts';

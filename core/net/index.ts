@@ -1,0 +1,12 @@
+export { createEgressConnector, createEgressDispatcher, type EgressDispatcherOptions } from './egress-dispatcher.ts';
+export {
+  checkTargetUrl,
+  createEgressPolicy,
+  createGuardedLookup,
+  EgressDeniedError,
+  parseAllowNetworks,
+  type AllowListProblem,
+  type EgressPolicy,
+  type EgressPolicyOptions,
+} from './egress-policy.ts';
+export { classifyAddress, isPrivateAddress, parseAddress, parseCidr } from './ip-address.ts';
