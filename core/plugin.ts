@@ -105,9 +105,42 @@ export interface HandlerPlugin<O = Record<string, unknown>> {
    * pointers for invalid options that the schema cannot express.
    */
   create(options: O, ctx: HandlerContext): Handler | Promise<Handler>;
+  /**
+   * Contribute handlers that no API definition names (e.g. JS files in `event_handlers_path`
+   * that register themselves). Called once per generation, before handlers are created; each
+   * result is then normalised, validated and created like a configured handler.
+   */
+  discover?(ctx: DiscoverContext): Promise<DiscoveredHandler[]>;
   /** Release plugin-wide resources for this generation; idempotent. */
   dispose?(): Promise<void> | void;
 }
+
+/** What `discover` may use. */
+export interface DiscoverContext {
+  readonly logger: Logger;
+  readonly gateway: Readonly<GatewayConfig>;
+  readonly shared: SharedScope;
+  resolvePath(path: string): string;
+}
+
+/** A handler a plugin found by itself. */
+export interface DiscoveredHandler {
+  /** Event types it handles. */
+  events: readonly string[];
+  /** API ids it serves; `'*'` for every API. Gateway-level (system events) when `system` is true. */
+  apis: readonly string[] | '*';
+  system?: boolean;
+  /** Raw options, as a Classic `handler_meta` would hold them. */
+  meta: Record<string, unknown>;
+  /** Where it came from, for errors (`file`, and a pointer if any). */
+  file: string;
+}
+
+/**
+ * What a plugin module exports: a plugin, or a factory called once per configuration generation
+ * (so plugin-wide state starts fresh with each generation and `dispose` ends it).
+ */
+export type PluginExport = HandlerPlugin<never> | (() => HandlerPlugin<never>);
 
 /** Identity helper with full types for plugin authors. */
 export function definePlugin<O>(plugin: HandlerPlugin<O>): HandlerPlugin<O> {

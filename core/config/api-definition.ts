@@ -26,6 +26,8 @@ export interface HandlerSpec {
   file: string;
   /** JSON pointer to the handler entry. */
   pointer: string;
+  /** JSON pointer to the options object (`<pointer>/handler_meta` for Classic, the entry itself for OAS). */
+  metaPointer: string;
 }
 
 export interface ApiDefinition {

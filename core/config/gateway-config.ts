@@ -54,7 +54,8 @@ export interface MonitorConfig {
   obfuscate_keys?: boolean;
 }
 
-export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'block';
+/** What a full handler queue does with one more event; every drop is counted and logged. */
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest';
 
 export interface DispatchConfig {
   /** Events queued per handler before the overflow policy applies. */

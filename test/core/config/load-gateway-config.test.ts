@@ -1,0 +1,76 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gatewayHandlers } from '../../../core/config/load-api-definitions.ts';
+import { EMBEDDED_DEFAULTS, loadGatewayConfig } from '../../../core/config/load-gateway-config.ts';
+import { formatProblem } from '../../../core/errors/firehook-error.ts';
+
+const fixtures = join(import.meta.dirname, '../../fixtures');
+const dirs: string[] = [];
+async function tempConfig(content: unknown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'fh-gw-'));
+  dirs.push(dir);
+  const file = join(dir, 'tyk.conf');
+  await writeFile(file, JSON.stringify(content));
+  return file;
+}
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('loadGatewayConfig', () => {
+  it('uses the embedded defaults when no file is given', async () => {
+    const { config, problems } = await loadGatewayConfig(undefined);
+    expect(problems).toEqual([]);
+    expect(config!.file).toBe(EMBEDDED_DEFAULTS);
+    expect(config!.storage.type).toBe('memory');
+    expect(config!.listen).toBe('127.0.0.1:7070');
+    expect(config!.app_path).toBe('examples/apps');
+    expect(config!.jsvm_timeout).toBe(5);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('keeps Tyk keys it does not use and applies Tyk semantics to the ones it does', async () => {
+    const file = await tempConfig({ listen_port: 8080, secret: 'x', jsvm_timeout: 0, storage: { type: 'redis', host: 'localhost', port: 6379 } });
+    const { config, problems } = await loadGatewayConfig(file);
+    expect(problems).toEqual([]);
+    expect(config!.listen_port).toBe(8080);
+    expect(config!.jsvm_timeout).toBe(5);
+    expect(config!.storage).toMatchObject({ type: 'redis', host: 'localhost', port: 6379 });
+    expect(config!.base_dir).toBe(join(file, '..'));
+  });
+
+  it('applies command-line overrides', async () => {
+    const { config } = await loadGatewayConfig(undefined, { listen: '127.0.0.1:0', redisUrl: 'redis://127.0.0.1:6379/2' });
+    expect(config!.listen).toBe('127.0.0.1:0');
+    expect(config!.storage).toMatchObject({ type: 'redis', url: 'redis://127.0.0.1:6379/2' });
+  });
+
+  it('reports every problem with its pointer and rejects unknown keys in Firehook sections', async () => {
+    const { config, problems } = await loadGatewayConfig(join(fixtures, 'broken/gateway-bad.json'));
+    expect(config).toBeUndefined();
+    const lines = problems.map(formatProblem).map((l) => l.slice(l.indexOf('#')));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^#\/listen: must match pattern/),
+        expect.stringMatching(/^#\/storage\/type: must be one of "memory", "redis" \(got "mongo"\)/),
+        '#/storage/port: must be integer (got "6379")',
+        '#/dispatch/queue_size: must be >= 1 (got 0)',
+        '#/dispatch/surprise: unknown key',
+        '#/jsvm_memory_limit: must be integer (got "big")',
+      ]),
+    );
+  });
+
+  it('adds the quota monitor webhook as a gateway-level TriggerExceeded handler when enabled', async () => {
+    const file = await tempConfig({
+      monitor: { enable_trigger_monitors: true, configuration: { method: 'POST', target_path: 'http://127.0.0.1:9/m', event_timeout: 10 }, global_trigger_limit: 80 },
+    });
+    const { config } = await loadGatewayConfig(file);
+    const specs = gatewayHandlers(config!);
+    expect(specs).toHaveLength(1);
+    expect(specs[0]).toMatchObject({ event: 'TriggerExceeded', handlerName: 'eh_web_hook_handler', pointer: '/monitor/configuration' });
+    expect(specs[0]!.meta).toMatchObject({ template_path: 'templates/monitor_template.json', target_path: 'http://127.0.0.1:9/m' });
+  });
+});
