@@ -1,1 +1,22 @@
+/**
+ * Firehook's public surface: everything embedding code and plugin packages may import.
+ * Nothing here registers or starts anything on import.
+ */
+export { BUILTIN_EVENT_TYPES, isBuiltinEventType, tykView } from './event.ts';
+export type * from './event.ts';
+export { formatGoTime, parseGoDuration, parseRfc3339 } from './go-time.ts';
+export { ERROR_CODES, type ErrorCode } from './errors/codes.ts';
+export { ConfigError, FirehookError, formatProblem, HandlerError, StoreError, toPointer, type ConfigProblem } from './errors/firehook-error.ts';
+export { definePlugin, HANDLER_PLUGIN, PLUGIN_CONTRACT_VERSION } from './plugin.ts';
+export type * from './plugin.ts';
+export type { Store } from './store/store.ts';
+export { MemoryStore } from './store/memory-store.ts';
+export { RedisStore, type RedisStoreOptions } from './store/redis-store.ts';
+export type { Session, SessionStore } from './sessions/session-store.ts';
+export type * from './template/template-service.ts';
+export type * from './delivery/delivery-service.ts';
+export type * from './config/gateway-config.ts';
+export type * from './config/api-definition.ts';
+export { createLogger, obfuscateKey, type Logger } from './logger.ts';
+export type { HandlerReport } from './dispatch/handler-slot.ts';
 export { checkTargetUrl, createEgressDispatcher, createEgressPolicy, EgressDeniedError, isPrivateAddress, parseAllowNetworks, type EgressDispatcherOptions, type EgressPolicy, type EgressPolicyOptions } from './net/index.ts';

@@ -1,0 +1,160 @@
+import type { OverflowPolicy } from '../config/gateway-config.ts';
+import { HandlerError } from '../errors/firehook-error.ts';
+import type { EventMessage } from '../event.ts';
+import type { Logger } from '../logger.ts';
+import type { Handler, HandlerOutcome } from '../plugin.ts';
+
+/** What happened to one event at one handler. */
+export interface HandlerReport {
+  handler: string;
+  plugin: string;
+  status: HandlerOutcome['status'] | 'dropped';
+  detail?: string;
+  code?: string;
+}
+
+export type ReportCallback = (report: HandlerReport) => void;
+
+export interface SlotStats {
+  handler: string;
+  plugin: string;
+  event: string;
+  apiId: string;
+  queued: number;
+  running: number;
+  received: number;
+  completed: number;
+  failed: number;
+  dropped: number;
+}
+
+interface Job {
+  event: EventMessage;
+  report: ReportCallback | undefined;
+}
+
+/**
+ * One handler's bounded queue and worker. Enqueue is O(1) and does nothing else on the caller's
+ * stack; the worker runs up to `concurrency` events at once. A full queue applies the overflow
+ * policy and counts (and reports) every drop.
+ */
+export class HandlerSlot {
+  private readonly ring: (Job | undefined)[];
+  private head = 0;
+  private size = 0;
+  private running = 0;
+  private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
+  private received = 0;
+  private completed = 0;
+  private failed = 0;
+  private dropped = 0;
+  private lastDropLog = 0;
+
+  constructor(
+    readonly handler: Handler,
+    readonly info: { handler: string; plugin: string; event: string; apiId: string },
+    private readonly logger: Logger,
+    private readonly limits: { queueSize: number; concurrency: number; overflow: OverflowPolicy },
+  ) {
+    this.ring = new Array<Job | undefined>(limits.queueSize);
+  }
+
+  /** Queue an event; never throws. */
+  enqueue(event: EventMessage, report?: ReportCallback): void {
+    this.received++;
+    const capacity = this.ring.length;
+    if (this.size === capacity) {
+      if (this.limits.overflow === 'drop-newest') {
+        this.drop({ event, report });
+        return;
+      }
+      const oldest = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % capacity;
+      this.size--;
+      this.drop(oldest);
+    }
+    this.ring[(this.head + this.size) % capacity] = { event, report };
+    this.size++;
+    if (!this.scheduled && this.running < this.limits.concurrency) {
+      this.scheduled = true;
+      setImmediate(this.pump);
+    }
+  }
+
+  private drop(job: Job): void {
+    this.dropped++;
+    job.report?.({ handler: this.info.handler, plugin: this.info.plugin, status: 'dropped', code: 'FH_DISPATCH_DROPPED' });
+    const now = Date.now();
+    if (now - this.lastDropLog >= 1_000) {
+      this.lastDropLog = now;
+      this.logger.warn({ code: 'FH_DISPATCH_DROPPED', dropped_total: this.dropped, queue_size: this.ring.length, policy: this.limits.overflow }, 'handler queue full; events dropped');
+    }
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    while (this.size > 0 && this.running < this.limits.concurrency) {
+      const job = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.ring.length;
+      this.size--;
+      this.running++;
+      void this.run(job);
+    }
+  };
+
+  private async run(job: Job): Promise<void> {
+    let report: HandlerReport;
+    try {
+      const outcome = await this.handler.handle(job.event);
+      this.completed++;
+      report = { handler: this.info.handler, plugin: this.info.plugin, status: outcome?.status ?? 'ok', ...(outcome?.detail ? { detail: outcome.detail } : {}) };
+      if (outcome?.status === 'failed') this.failed++;
+    } catch (cause) {
+      this.failed++;
+      const error = new HandlerError({ plugin: this.info.plugin, handler: this.info.handler, eventType: job.event.Type, apiId: job.event.apiId }, cause);
+      const code = (cause as { code?: unknown } | null)?.code;
+      this.logger.error({ code: typeof code === 'string' ? code : error.code, err: cause, event: job.event.Type }, error.message);
+      report = { handler: this.info.handler, plugin: this.info.plugin, status: 'failed', detail: error.message, code: typeof code === 'string' ? code : error.code };
+    }
+    this.running--;
+    try {
+      job.report?.(report);
+    } catch {
+      // a report callback must not break the worker
+    }
+    if (this.size > 0) this.pump();
+    else if (this.running === 0) this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Events queued or running. */
+  pending(): number {
+    return this.size + this.running;
+  }
+
+  /** Resolve when nothing is queued or running. */
+  idle(): Promise<void> {
+    if (this.pending() === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  stats(): SlotStats {
+    return {
+      ...this.info,
+      queued: this.size,
+      running: this.running,
+      received: this.received,
+      completed: this.completed,
+      failed: this.failed,
+      dropped: this.dropped,
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import type { HandlerReport, ReportCallback } from './dispatch/handler-slot.ts';
+import type { EventMessage, EventMeta, EventType } from './event.ts';
+import type { Generation } from './generation.ts';
+import { formatGoTime } from './go-time.ts';
+import type { Logger } from './logger.ts';
+
+/** When an event happened: epoch ms, with nanoseconds of the second when known (RFC 3339 input). */
+export interface EventTime {
+  epochMs: number;
+  nanosOfSecond?: number;
+}
+
+export interface DispatchCounters {
+  fired: number;
+  matched: number;
+  unmatched: number;
+  rejected: number;
+}
+
+/**
+ * The data path's entry: look up the current generation's handlers for (api, type) in its
+ * precomputed table and enqueue one shared, frozen event on each. Synchronous; never throws.
+ */
+export class Dispatcher {
+  private generation: Generation | undefined;
+  private closed = false;
+  readonly counters: DispatchCounters = { fired: 0, matched: 0, unmatched: 0, rejected: 0 };
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Swap in a new generation; the previous one keeps its queued events. */
+  use(generation: Generation): Generation | undefined {
+    const previous = this.generation;
+    this.generation = generation;
+    return previous;
+  }
+
+  current(): Generation | undefined {
+    return this.generation;
+  }
+
+  /** Stop intake; later fires are counted as rejected. */
+  stop(): void {
+    this.closed = true;
+  }
+
+  get stopped(): boolean {
+    return this.closed;
+  }
+
+  /** Fire an API event; returns how many handlers it was queued for. */
+  fire(apiId: string, type: EventType, meta: EventMeta, time?: EventTime, report?: ReportCallback): number {
+    try {
+      this.counters.fired++;
+      const generation = this.generation;
+      if (this.closed || generation === undefined) {
+        this.counters.rejected++;
+        return 0;
+      }
+      const slots = generation.routes.lookup(apiId, type);
+      if (slots === undefined) {
+        this.counters.unmatched++;
+        return 0;
+      }
+      this.counters.matched++;
+      const event = buildEvent(type, meta, apiId, generation.routes.orgOf(apiId), time);
+      for (let i = 0; i < slots.length; i++) slots[i]!.enqueue(event, report);
+      return slots.length;
+    } catch (error) {
+      this.logger.error({ err: error, event: type, api_id: apiId }, 'fire failed');
+      return 0;
+    }
+  }
+
+  /** Fire a system (gateway-level) event. */
+  fireSystem(type: EventType, meta: EventMeta, time?: EventTime, report?: ReportCallback): number {
+    try {
+      this.counters.fired++;
+      const generation = this.generation;
+      if (this.closed || generation === undefined) {
+        this.counters.rejected++;
+        return 0;
+      }
+      const slots = generation.routes.lookupSystem(type);
+      if (slots === undefined) {
+        this.counters.unmatched++;
+        return 0;
+      }
+      this.counters.matched++;
+      const event = buildEvent(type, meta, '', '', time);
+      for (let i = 0; i < slots.length; i++) slots[i]!.enqueue(event, report);
+      return slots.length;
+    } catch (error) {
+      this.logger.error({ err: error, event: type }, 'fireSystem failed');
+      return 0;
+    }
+  }
+
+  /** Fire and resolve with what each handler did (for the CLI's `fire` and tests). */
+  fireAndWait(apiId: string | undefined, type: EventType, meta: EventMeta, time?: EventTime): Promise<HandlerReport[]> {
+    return new Promise((resolve) => {
+      const reports: HandlerReport[] = [];
+      let expected = Number.POSITIVE_INFINITY;
+      const collect = (r: HandlerReport): void => {
+        reports.push(r);
+        if (reports.length >= expected) resolve(reports);
+      };
+      expected = apiId === undefined ? this.fireSystem(type, meta, time, collect) : this.fire(apiId, type, meta, time, collect);
+      if (reports.length >= expected) resolve(reports);
+    });
+  }
+}
+
+/** Build the message once: Tyk's `{Type, Meta, TimeStamp}` with Meta starting Message, OriginatingRequest. */
+export function buildEvent(type: EventType, meta: EventMeta | undefined, apiId: string, orgId: string, time?: EventTime): EventMessage {
+  const epochMs = time?.epochMs ?? Date.now();
+  const m = meta ?? {};
+  const full = m.Message !== undefined && m.OriginatingRequest !== undefined ? m : { Message: m.Message ?? '', OriginatingRequest: m.OriginatingRequest ?? '', ...m };
+  return Object.freeze({ Type: type, Meta: full, TimeStamp: formatGoTime(epochMs, time?.nanosOfSecond), apiId, orgId, time: epochMs });
+}

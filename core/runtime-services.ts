@@ -1,0 +1,43 @@
+import type { DeliveryService } from './delivery/delivery-service.ts';
+import type { EventMeta, EventType } from './event.ts';
+import type { Logger } from './logger.ts';
+import type { SessionStore } from './sessions/session-store.ts';
+import type { SharedScope } from './plugin.ts';
+import type { Store } from './store/store.ts';
+import type { TemplateService } from './template/template-service.ts';
+
+/** Runtime-lifetime services handed to every generation's handlers. */
+export interface RuntimeServices {
+  logger: Logger;
+  store: Store;
+  sessions: SessionStore;
+  templates: TemplateService;
+  delivery: DeliveryService;
+  shared: SharedScope;
+  fire(apiId: string, type: EventType, meta: EventMeta): void;
+  fireSystem(type: EventType, meta: EventMeta): void;
+}
+
+/** A SharedScope: created on first use, disposed in reverse order when the runtime closes. */
+export class SharedObjects implements SharedScope {
+  private readonly entries = new Map<string, { value: unknown; dispose: ((value: never) => Promise<void> | void) | undefined }>();
+
+  getOrCreate<T>(key: string, create: () => T, dispose?: (value: T) => Promise<void> | void): T {
+    const existing = this.entries.get(key);
+    if (existing !== undefined) return existing.value as T;
+    const value = create();
+    this.entries.set(key, { value, dispose: dispose as ((value: never) => Promise<void> | void) | undefined });
+    return value;
+  }
+
+  async disposeAll(): Promise<void> {
+    for (const [key, entry] of [...this.entries].reverse()) {
+      this.entries.delete(key);
+      try {
+        await entry.dispose?.(entry.value as never);
+      } catch {
+        // keep disposing the rest
+      }
+    }
+  }
+}

@@ -1,0 +1,5 @@
+import type { PluginExport } from '../core/index.ts';
+import { createLogPlugin } from './log/log-plugin.ts';
+
+/** The built-in handler plugins, as factories (one fresh instance per configuration generation). */
+export const BUILTIN_PLUGINS: PluginExport[] = [createLogPlugin];

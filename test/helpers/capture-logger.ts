@@ -1,0 +1,25 @@
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../core/logger.ts';
+
+/** A real pino logger whose JSON lines are collected in memory. */
+export function captureLogger(level = 'debug'): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ level, destination }), lines };
+}
+
+/** Poll until `check` returns a truthy value or the deadline passes. */
+export async function eventually<T>(check: () => T | Promise<T>, deadlineMs = 5_000, what = 'condition'): Promise<NonNullable<T>> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > end) throw new Error(`${what} not met within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

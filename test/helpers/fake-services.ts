@@ -1,0 +1,22 @@
+import { SharedObjects, type RuntimeServices } from '../../core/runtime-services.ts';
+import { MemoryStore } from '../../core/store/memory-store.ts';
+import type { Logger } from '../../core/logger.ts';
+
+/**
+ * Runtime services for unit tests of the generation builder: a real memory store and logger;
+ * the template, delivery and session services fail loudly if a test's handlers reach them.
+ */
+export function unitServices(logger: Logger): RuntimeServices {
+  const unused = (name: string) =>
+    new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : () => { throw new Error(`${name}.${String(prop)} is not available in this unit test`); }) });
+  return {
+    logger,
+    store: new MemoryStore(),
+    sessions: unused('sessions') as RuntimeServices['sessions'],
+    templates: unused('templates') as RuntimeServices['templates'],
+    delivery: unused('delivery') as RuntimeServices['delivery'],
+    shared: new SharedObjects(),
+    fire: () => {},
+    fireSystem: () => {},
+  };
+}
