@@ -1,0 +1,143 @@
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FirehookError } from '../errors/firehook-error.ts';
+import type { Runtime } from '../runtime.ts';
+import { IngestProblem, parseEvents } from './parse-events.ts';
+
+export interface IngestServerOptions {
+  /** `host:port`; port 0 picks a free one. */
+  listen: string;
+  secret: string;
+  bodyLimit: number;
+}
+
+/**
+ * The sidecar's HTTP server: `POST /v1/events` (one event, a JSON array or NDJSON),
+ * `GET /healthz`, `GET /readyz`.
+ */
+export class IngestServer {
+  private readonly server: Server;
+  private closed: Promise<void> | undefined;
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly options: IngestServerOptions,
+  ) {
+    const [host] = splitListen(options.listen);
+    if (!options.secret && !isLoopback(host)) {
+      throw new FirehookError('FH_LISTEN_INSECURE', `refusing to listen on ${options.listen} without ingest_secret; set ingest_secret or listen on a loopback address`);
+    }
+    this.server = createServer((req, res) => void this.route(req, res));
+    this.server.keepAliveTimeout = 65_000;
+  }
+
+  /** Start listening; resolves with the bound address. */
+  async start(): Promise<AddressInfo> {
+    const [host, port] = splitListen(this.options.listen);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    return this.server.address() as AddressInfo;
+  }
+
+  /** Stop accepting connections and close idle ones; idempotent. */
+  close(): Promise<void> {
+    this.closed ??= new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+    });
+    return this.closed;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz' && req.method === 'GET') return send(res, 200, { status: 'ok' });
+      if (path === '/readyz' && req.method === 'GET') {
+        const ready = await this.runtime.ready();
+        return send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', generation: this.runtime.generation().number });
+      }
+      if (path === '/v1/events') {
+        if (req.method !== 'POST') return send(res, 405, { error: { code: 'FH_INGEST_BAD_REQUEST', message: 'use POST' } }, { allow: 'POST' });
+        return await this.ingest(req, res);
+      }
+      return send(res, 404, { error: { code: 'FH_INGEST_BAD_REQUEST', message: 'not found' } });
+    } catch (error) {
+      this.runtime.logger.error({ err: error }, 'ingestion request failed');
+      if (!res.headersSent) send(res, 500, { error: { message: 'internal error' } });
+    }
+  }
+
+  private async ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.options.secret && !this.authorized(req.headers.authorization)) {
+      req.resume();
+      return send(res, 401, { error: { code: 'FH_INGEST_UNAUTHORIZED', message: 'missing or wrong bearer token' } }, { 'www-authenticate': 'Bearer' });
+    }
+    const body = await readBody(req, this.options.bodyLimit);
+    if (body === undefined) {
+      return send(res, 413, { error: { code: 'FH_INGEST_TOO_LARGE', message: `body exceeds ${this.options.bodyLimit} bytes` } }, { connection: 'close' });
+    }
+    let events;
+    try {
+      events = parseEvents(body, req.headers['content-type'] ?? '');
+    } catch (error) {
+      if (!(error instanceof IngestProblem)) throw error;
+      return send(res, 400, { error: { code: 'FH_INGEST_BAD_REQUEST', message: error.message, ...(error.index !== undefined ? { index: error.index } : {}), ...(error.field !== undefined ? { field: error.field } : {}) } });
+    }
+    let unmatched = 0;
+    for (const e of events) {
+      const queued = e.apiId === undefined ? this.runtime.fireSystem(e.type, e.meta, e.time) : this.runtime.fire(e.apiId, e.type, e.meta, e.time);
+      if (queued === 0) unmatched++;
+    }
+    send(res, 202, { accepted: events.length, unmatched });
+  }
+
+  private authorized(header: string | undefined): boolean {
+    if (header === undefined || !header.startsWith('Bearer ')) return false;
+    const given = Buffer.from(header.slice(7));
+    const expected = Buffer.from(this.options.secret);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+}
+
+/** Read a body up to `limit` bytes; `undefined` when it is larger. */
+function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/** Split `host:port` (IPv6 in brackets). */
+export function splitListen(listen: string): [string, number] {
+  const i = listen.lastIndexOf(':');
+  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

@@ -1,0 +1,69 @@
+import type { GatewayConfig } from './config/gateway-config.ts';
+import type { DeliveryService } from './delivery/delivery-service.ts';
+import { FirehookError } from './errors/firehook-error.ts';
+import type { EventMeta, EventType } from './event.ts';
+import type { Logger } from './logger.ts';
+import type { SessionStore } from './sessions/session-store.ts';
+import { MemoryStore } from './store/memory-store.ts';
+import { RedisStore } from './store/redis-store.ts';
+import type { Store } from './store/store.ts';
+import type { TemplateService } from './template/template-service.ts';
+
+/** Services embedding code may supply instead of the defaults. */
+export interface ServiceOverrides {
+  store?: Store;
+  templates?: TemplateService;
+  delivery?: DeliveryService;
+  sessions?: SessionStore;
+}
+
+/** The runtime-lifetime services, whoever built them, and how to close the ones the runtime owns. */
+export interface OwnedServices {
+  store: Store;
+  templates: TemplateService;
+  delivery: DeliveryService;
+  sessions: SessionStore;
+  /** Stop delivery and close what the runtime created (not what was passed in). */
+  closeServices(deadlineMs: number): Promise<{ undelivered: number }>;
+}
+
+/** Build the default services for a gateway config. */
+export async function createDefaultServices(
+  config: GatewayConfig,
+  logger: Logger,
+  overrides: ServiceOverrides,
+  events: { fire(apiId: string, type: EventType, meta: EventMeta): void; fireSystem(type: EventType, meta: EventMeta): void },
+): Promise<OwnedServices> {
+  void events;
+  const ownStore = overrides.store === undefined;
+  const store = overrides.store ?? createStore(config, logger);
+  const unavailable = <T extends object>(name: string): T =>
+    new Proxy({} as T, {
+      get: (_t, prop) => (prop === 'then' ? undefined : () => Promise.reject(new FirehookError('FH_RUNTIME_CLOSED', `${name} is not available`))),
+    });
+  return {
+    store,
+    templates: overrides.templates ?? unavailable<TemplateService>('templates'),
+    delivery: overrides.delivery ?? unavailable<DeliveryService>('delivery'),
+    sessions: overrides.sessions ?? unavailable<SessionStore>('sessions'),
+    async closeServices() {
+      if (ownStore) await store.close();
+      return { undelivered: 0 };
+    },
+  };
+}
+
+function createStore(config: GatewayConfig, logger: Logger): Store {
+  if (config.storage.type !== 'redis') return new MemoryStore();
+  let lastLog = 0;
+  return new RedisStore({
+    url: config.storage.url,
+    storage: config.storage,
+    onError: (error) => {
+      const now = Date.now();
+      if (now - lastLog < 5_000) return;
+      lastLog = now;
+      logger.error({ code: 'FH_STORE_UNAVAILABLE', err: { message: error.message } }, 'redis connection error; reconnecting');
+    },
+  });
+}

@@ -1,0 +1,282 @@
+import { EventEmitter } from 'node:events';
+import type { ApiDefinition } from './config/api-definition.ts';
+import type { GatewayConfig } from './config/gateway-config.ts';
+import { listApiFiles, loadApiDefinitions } from './config/load-api-definitions.ts';
+import { loadGatewayConfig, resolveConfigPath, type GatewayOverrides } from './config/load-gateway-config.ts';
+import { builtinPlugins } from './container.ts';
+import type { HandlerReport, SlotStats } from './dispatch/handler-slot.ts';
+import { Dispatcher, type DispatchCounters, type EventTime } from './dispatcher.ts';
+import { ConfigError, FirehookError, formatProblem, type ConfigProblem } from './errors/firehook-error.ts';
+import type { EventMeta, EventType } from './event.ts';
+import { buildGeneration, disposeGeneration, type Generation } from './generation.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { PluginExport } from './plugin.ts';
+import { createDefaultServices, type ServiceOverrides, type OwnedServices } from './runtime-defaults.ts';
+import { SharedObjects, type RuntimeServices } from './runtime-services.ts';
+import type { SessionStore } from './sessions/session-store.ts';
+import type { Store } from './store/store.ts';
+import { ReloadWatcher } from './watch.ts';
+
+export interface RuntimeOptions extends ServiceOverrides {
+  /** Gateway config file (Tyk `tyk.conf` shape); omitted: the embedded defaults. */
+  configFile?: string;
+  overrides?: GatewayOverrides;
+  logger?: Logger;
+  /** Plugins added by embedding code, besides the built-ins and the config's `plugins`. */
+  plugins?: PluginExport[];
+  /** Watch the config, API definitions, templates and handler files and hot-reload on change. */
+  watch?: boolean;
+  /** Quiet period before a hot reload. */
+  watchDebounceMs?: number;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  generation: number;
+  problems: ConfigProblem[];
+}
+
+export interface CloseReport {
+  /** Events still queued or running at the deadline. */
+  unfinished: number;
+  /** Deliveries still pending at the deadline (durable mode keeps them for the next start). */
+  undelivered: number;
+}
+
+export interface RuntimeStats {
+  generation: number;
+  dispatch: DispatchCounters;
+  handlers: SlotStats[];
+}
+
+/**
+ * A Firehook runtime: the current configuration generation, the dispatcher and the services
+ * that outlive generations (store, sessions, templates, delivery, sandbox).
+ */
+export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-failed': [ReloadResult] }> {
+  private readonly dispatcher: Dispatcher;
+  private watcher: ReloadWatcher | undefined;
+  private closing: Promise<CloseReport> | undefined;
+  private generationCounter = 1;
+  private reloading: Promise<ReloadResult> | undefined;
+
+  private constructor(
+    private gateway: GatewayConfig,
+    readonly logger: Logger,
+    private readonly services: RuntimeServices & OwnedServices & { shared: SharedObjects },
+    private readonly pluginExports: PluginExport[],
+    private readonly options: RuntimeOptions,
+  ) {
+    super();
+    this.dispatcher = new Dispatcher(logger);
+  }
+
+  /** Load, validate and start. Refuses to start on invalid configuration files (ConfigError). */
+  static async create(options: RuntimeOptions = {}): Promise<Runtime> {
+    const { config, problems } = await loadGatewayConfig(options.configFile, options.overrides);
+    if (config === undefined) throw new ConfigError(problems);
+    const logger = options.logger ?? createLogger({ level: config.log_level, transports: config.log_transports });
+    const plugins = [...(await builtinPlugins()), ...(options.plugins ?? [])];
+    let runtime: Runtime | undefined;
+    const shared = new SharedObjects();
+    const owned = await createDefaultServices(config, logger, options, {
+      fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
+      fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
+    });
+    const services: RuntimeServices & OwnedServices & { shared: SharedObjects } = {
+      ...owned,
+      logger,
+      shared,
+      fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
+      fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
+    };
+    runtime = new Runtime(config, logger, services, plugins, options);
+    try {
+      const apis = await runtime.loadApis(config, true);
+      const built = await buildGeneration({ number: 1, gateway: config, apis, plugins, services });
+      runtime.report(built.problems);
+      if (built.generation === undefined) throw new ConfigError(built.problems);
+      runtime.dispatcher.use(built.generation);
+      if (options.watch) await runtime.startWatching();
+    } catch (error) {
+      await runtime.close(0);
+      throw error;
+    }
+    logger.info({ generation: 1, apis: runtime.current.apis.length, handlers: runtime.current.slots.length, store: services.store.kind }, 'firehook runtime started');
+    return runtime;
+  }
+
+  private get current(): Generation {
+    return this.dispatcher.current()!;
+  }
+
+  /** The gateway config in force (frozen). */
+  get config(): GatewayConfig {
+    return this.gateway;
+  }
+
+  get store(): Store {
+    return this.services.store;
+  }
+
+  /** Key sessions (what JS handlers read through TykGetKeyData). */
+  get sessions(): SessionStore {
+    return this.services.sessions;
+  }
+
+  /** Fire an API event. Synchronous, never throws; returns how many handlers it was queued for. */
+  fire(apiId: string, type: EventType, meta: EventMeta = {}, time?: EventTime): number {
+    return this.dispatcher.fire(apiId, type, meta, time);
+  }
+
+  /** Fire a system (gateway-level) event. */
+  fireSystem(type: EventType, meta: EventMeta = {}, time?: EventTime): number {
+    return this.dispatcher.fireSystem(type, meta, time);
+  }
+
+  /** Fire and wait for every handler's outcome. `apiId` undefined fires a system event. */
+  fireAndWait(apiId: string | undefined, type: EventType, meta: EventMeta = {}, time?: EventTime): Promise<HandlerReport[]> {
+    return this.dispatcher.fireAndWait(apiId, type, meta, time);
+  }
+
+  /** The loaded generation: number, API definitions and handlers. */
+  generation(): { number: number; apis: readonly ApiDefinition[]; handlers: SlotStats[] } {
+    const g = this.current;
+    return { number: g.number, apis: g.apis, handlers: g.slots.map((s) => s.stats()) };
+  }
+
+  stats(): RuntimeStats {
+    return { generation: this.current.number, dispatch: { ...this.dispatcher.counters }, handlers: this.current.slots.map((s) => s.stats()) };
+  }
+
+  /** True when the configuration is loaded and the store answers. */
+  async ready(): Promise<boolean> {
+    if (this.closing || this.dispatcher.current() === undefined) return false;
+    try {
+      await this.services.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Re-read the gateway config and API definitions, build and validate a new generation and swap
+   * it in atomically. Any error keeps the previous generation running. Calls are coalesced.
+   */
+  reload(): Promise<ReloadResult> {
+    if (this.reloading) return this.reloading;
+    this.reloading = this.doReload().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<ReloadResult> {
+    const number = ++this.generationCounter;
+    const fail = (problems: ConfigProblem[]): ReloadResult => {
+      const result = { ok: false, generation: this.current.number, problems };
+      this.logger.error({ code: 'FH_RELOAD_FAILED', problems: problems.map(formatProblem) }, `reload rejected; generation ${this.current.number} keeps running`);
+      this.emit('reload-failed', result);
+      return result;
+    };
+    if (this.closing) return { ok: false, generation: this.current.number, problems: [] };
+    const { config, problems } = await loadGatewayConfig(this.options.configFile, this.options.overrides);
+    if (config === undefined) return fail(problems);
+    this.warnRestartOnly(config);
+    let apis: ApiDefinition[];
+    try {
+      apis = await this.loadApis(config, false);
+    } catch (error) {
+      return fail(error instanceof ConfigError ? [...error.problems] : [{ file: config.file, pointer: '', message: String(error), severity: 'error' }]);
+    }
+    const built = await buildGeneration({ number, gateway: config, apis, plugins: this.pluginExports, services: this.services });
+    const errors = built.problems.filter((p) => p.severity === 'error');
+    if (built.generation === undefined || errors.length > 0) {
+      if (built.generation) void disposeGeneration(built.generation, 0);
+      return fail(built.problems);
+    }
+    this.report(built.problems);
+    const previous = this.dispatcher.use(built.generation);
+    this.gateway = config;
+    if (this.watcher) await this.watcher.setPaths(this.watchPaths());
+    if (previous) void disposeGeneration(previous, config.dispatch.drain_timeout_ms);
+    const result = { ok: true, generation: number, problems: built.problems };
+    this.logger.info({ generation: number, apis: apis.length, handlers: built.generation.slots.length }, 'configuration reloaded');
+    this.emit('reload', result);
+    return result;
+  }
+
+  private async loadApis(config: GatewayConfig, _initial: boolean): Promise<ApiDefinition[]> {
+    const files = await listApiFiles(resolveConfigPath(config, config.app_path));
+    const { apis, problems } = await loadApiDefinitions(files);
+    if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems);
+    return apis;
+  }
+
+  private report(problems: readonly ConfigProblem[]): void {
+    for (const p of problems) {
+      if (p.severity === 'warning') this.logger.warn({ file: p.file, pointer: p.pointer }, formatProblem(p));
+      else this.logger.error({ code: 'FH_HANDLER_DISABLED', file: p.file, pointer: p.pointer }, formatProblem(p));
+    }
+  }
+
+  private warnRestartOnly(next: GatewayConfig): void {
+    for (const key of ['storage', 'listen', 'log_level', 'log_transports', 'plugins', 'ingest_secret'] as const) {
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.gateway[key])) {
+        this.logger.warn({ key }, `gateway config key "${key}" changed; it takes effect on restart`);
+      }
+    }
+  }
+
+  private watchPaths(): string[] {
+    const c = this.gateway;
+    const paths = [resolveConfigPath(c, c.app_path), resolveConfigPath(c, c.template_path), resolveConfigPath(c, c.event_handlers_path)];
+    if (this.options.configFile) paths.push(resolveConfigPath(c, this.options.configFile));
+    if (c.tyk_js_path) paths.push(resolveConfigPath(c, c.tyk_js_path));
+    for (const api of this.current.apis) paths.push(api.file);
+    return [...new Set(paths)];
+  }
+
+  private async startWatching(): Promise<void> {
+    this.watcher = new ReloadWatcher(async () => void (await this.reload()), {
+      debounceMs: this.options.watchDebounceMs,
+      onError: (error) => this.logger.error({ err: error }, 'watcher error'),
+    });
+    await this.watcher.setPaths(this.watchPaths());
+  }
+
+  /**
+   * Stop intake, drain in-flight work up to the deadline, release everything. Idempotent; reports
+   * what could not be finished.
+   */
+  close(deadlineMs?: number): Promise<CloseReport> {
+    this.closing ??= this.doClose(deadlineMs ?? this.gateway.dispatch.drain_timeout_ms);
+    return this.closing;
+  }
+
+  private async doClose(deadlineMs: number): Promise<CloseReport> {
+    this.dispatcher.stop();
+    await this.watcher?.close();
+    await this.reloading;
+    const started = Date.now();
+    const generation = this.dispatcher.current();
+    const { unfinished } = generation ? await disposeGeneration(generation, deadlineMs) : { unfinished: 0 };
+    const remaining = Math.max(0, deadlineMs - (Date.now() - started));
+    let undelivered = 0;
+    try {
+      undelivered = (await this.services.closeServices(remaining)).undelivered;
+    } finally {
+      await this.services.shared.disposeAll();
+    }
+    if (unfinished > 0 || undelivered > 0) {
+      this.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, undelivered }, 'closed with work unfinished');
+    }
+    return { unfinished, undelivered };
+  }
+}
+
+/** Create and start a runtime (the embedding entry point). */
+export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  return Runtime.create(options);
+}
+
+export { FirehookError };
