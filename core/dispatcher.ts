@@ -1,5 +1,5 @@
 import type { HandlerReport, ReportCallback } from './dispatch/handler-slot.ts';
-import type { EventMessage, EventMeta, EventType } from './event.ts';
+import type { EventMessage, EventMeta, EventType, MetaInput } from './event.ts';
 import type { Generation } from './generation.ts';
 import { formatGoTime } from './go-time.ts';
 import type { Logger } from './logger.ts';
@@ -49,7 +49,7 @@ export class Dispatcher {
   }
 
   /** Fire an API event; returns how many handlers it was queued for. */
-  fire(apiId: string, type: EventType, meta: EventMeta, time?: EventTime, report?: ReportCallback): number {
+  fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>, time?: EventTime, report?: ReportCallback): number {
     try {
       this.counters.fired++;
       const generation = this.generation;
@@ -63,7 +63,7 @@ export class Dispatcher {
         return 0;
       }
       this.counters.matched++;
-      const event = buildEvent(type, meta, apiId, generation.routes.orgOf(apiId), time);
+      const event = buildEvent(type, meta as EventMeta, apiId, generation.routes.orgOf(apiId), time);
       for (let i = 0; i < slots.length; i++) slots[i]!.enqueue(event, report);
       return slots.length;
     } catch (error) {
@@ -73,7 +73,7 @@ export class Dispatcher {
   }
 
   /** Fire a system (gateway-level) event. */
-  fireSystem(type: EventType, meta: EventMeta, time?: EventTime, report?: ReportCallback): number {
+  fireSystem<T extends EventType>(type: T, meta: MetaInput<T>, time?: EventTime, report?: ReportCallback): number {
     try {
       this.counters.fired++;
       const generation = this.generation;
@@ -87,7 +87,7 @@ export class Dispatcher {
         return 0;
       }
       this.counters.matched++;
-      const event = buildEvent(type, meta, '', '', time);
+      const event = buildEvent(type, meta as EventMeta, '', '', time);
       for (let i = 0; i < slots.length; i++) slots[i]!.enqueue(event, report);
       return slots.length;
     } catch (error) {
@@ -97,7 +97,7 @@ export class Dispatcher {
   }
 
   /** Fire and resolve with what each handler did (for the CLI's `fire` and tests). */
-  fireAndWait(apiId: string | undefined, type: EventType, meta: EventMeta, time?: EventTime): Promise<HandlerReport[]> {
+  fireAndWait<T extends EventType>(apiId: string | undefined, type: T, meta: MetaInput<T>, time?: EventTime): Promise<HandlerReport[]> {
     return new Promise((resolve) => {
       const reports: HandlerReport[] = [];
       let expected = Number.POSITIVE_INFINITY;

@@ -141,6 +141,9 @@ export interface EventMetaMap {
 /** Meta for an event type: the typed shape for built-ins, an open record for custom events. */
 export type MetaFor<T extends string> = T extends keyof EventMetaMap ? EventMetaMap[T] : EventMeta;
 
+/** What callers may pass as Meta when firing: the typed shape for built-ins (any subset), open for custom events. */
+export type MetaInput<T extends string> = Partial<MetaFor<T>>;
+
 /** Any Meta: `Message` and `OriginatingRequest` plus event-specific fields. */
 export interface EventMeta {
   Message?: string;

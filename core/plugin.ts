@@ -5,9 +5,9 @@
 import type { ApiFormat } from './config/api-definition.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
-import type { EventMessage, EventMeta, EventType } from './event.ts';
+import type { EventMessage, EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
-import type { SessionStore } from './sessions/session-store.ts';
+import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';
 
@@ -63,7 +63,7 @@ export interface HandlerContext {
   readonly logger: Logger;
   readonly store: Store;
   /** Key sessions (TykGetKeyData / TykSetKeyData); handlers scope access by organisation themselves. */
-  readonly sessions: SessionStore;
+  readonly sessions: FirehookSessionStore;
   readonly gateway: Readonly<GatewayConfig>;
   readonly api: ApiContext | undefined;
   readonly source: HandlerSource;
@@ -79,8 +79,8 @@ export interface HandlerContext {
   /** Report a non-fatal problem at load (e.g. a fallback); printed as `<file>#<pointer>: warning: ...`. */
   warn(pointer: string, message: string): void;
   /** Fire an event of one's own (custom events must be declared in `events`). */
-  fire(apiId: string, type: EventType, meta: EventMeta): void;
-  fireSystem(type: EventType, meta: EventMeta): void;
+  fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>): void;
+  fireSystem<T extends EventType>(type: T, meta: MetaInput<T>): void;
 }
 
 /** A handler type. `O` is the options type after `normalize` and schema validation. */

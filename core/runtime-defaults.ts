@@ -1,9 +1,10 @@
 import type { GatewayConfig } from './config/gateway-config.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
 import { FirehookError } from './errors/firehook-error.ts';
-import type { EventMeta, EventType } from './event.ts';
+import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
-import type { SessionStore } from './sessions/session-store.ts';
+import { createQuotaMonitor, type QuotaMonitor } from './monitor/quota-monitor.ts';
+import { createSessionStore, type FirehookSessionStore } from './sessions/create-session-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { RedisStore } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
@@ -14,7 +15,7 @@ export interface ServiceOverrides {
   store?: Store;
   templates?: TemplateService;
   delivery?: DeliveryService;
-  sessions?: SessionStore;
+  sessions?: FirehookSessionStore;
 }
 
 /** The runtime-lifetime services, whoever built them, and how to close the ones the runtime owns. */
@@ -22,7 +23,9 @@ export interface OwnedServices {
   store: Store;
   templates: TemplateService;
   delivery: DeliveryService;
-  sessions: SessionStore;
+  sessions: FirehookSessionStore;
+  /** The quota monitor (`check(session, key)` after each quota decrement). */
+  monitor: QuotaMonitor;
   /** Stop delivery and close what the runtime created (not what was passed in). */
   closeServices(deadlineMs: number): Promise<{ undelivered: number }>;
 }
@@ -32,9 +35,8 @@ export async function createDefaultServices(
   config: GatewayConfig,
   logger: Logger,
   overrides: ServiceOverrides,
-  events: { fire(apiId: string, type: EventType, meta: EventMeta): void; fireSystem(type: EventType, meta: EventMeta): void },
+  events: { fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>): void; fireSystem<T extends EventType>(type: T, meta: MetaInput<T>): void },
 ): Promise<OwnedServices> {
-  void events;
   const ownStore = overrides.store === undefined;
   const store = overrides.store ?? createStore(config, logger);
   const unavailable = <T extends object>(name: string): T =>
@@ -45,7 +47,8 @@ export async function createDefaultServices(
     store,
     templates: overrides.templates ?? unavailable<TemplateService>('templates'),
     delivery: overrides.delivery ?? unavailable<DeliveryService>('delivery'),
-    sessions: overrides.sessions ?? unavailable<SessionStore>('sessions'),
+    sessions: overrides.sessions ?? createSessionStore({ store, fireSystem: events.fireSystem, logger }),
+    monitor: createQuotaMonitor({ config: config.monitor, store, fireSystem: events.fireSystem, logger }),
     async closeServices() {
       if (ownStore) await store.close();
       return { undelivered: 0 };

@@ -1,7 +1,7 @@
 import type { DeliveryService } from './delivery/delivery-service.ts';
-import type { EventMeta, EventType } from './event.ts';
+import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
-import type { SessionStore } from './sessions/session-store.ts';
+import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { SharedScope } from './plugin.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';
@@ -10,12 +10,12 @@ import type { TemplateService } from './template/template-service.ts';
 export interface RuntimeServices {
   logger: Logger;
   store: Store;
-  sessions: SessionStore;
+  sessions: FirehookSessionStore;
   templates: TemplateService;
   delivery: DeliveryService;
   shared: SharedScope;
-  fire(apiId: string, type: EventType, meta: EventMeta): void;
-  fireSystem(type: EventType, meta: EventMeta): void;
+  fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>): void;
+  fireSystem<T extends EventType>(type: T, meta: MetaInput<T>): void;
 }
 
 /** A SharedScope: created on first use, disposed in reverse order when the runtime closes. */

@@ -7,13 +7,14 @@ import { builtinPlugins } from './container.ts';
 import type { HandlerReport, SlotStats } from './dispatch/handler-slot.ts';
 import { Dispatcher, type DispatchCounters, type EventTime } from './dispatcher.ts';
 import { ConfigError, FirehookError, formatProblem, type ConfigProblem } from './errors/firehook-error.ts';
-import type { EventMeta, EventType } from './event.ts';
+import type { EventType, MetaInput } from './event.ts';
 import { buildGeneration, disposeGeneration, type Generation } from './generation.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { PluginExport } from './plugin.ts';
 import { createDefaultServices, type ServiceOverrides, type OwnedServices } from './runtime-defaults.ts';
 import { SharedObjects, type RuntimeServices } from './runtime-services.ts';
-import type { SessionStore } from './sessions/session-store.ts';
+import type { QuotaMonitor } from './monitor/quota-monitor.ts';
+import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
 import { ReloadWatcher } from './watch.ts';
 
@@ -120,22 +121,27 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
   }
 
   /** Key sessions (what JS handlers read through TykGetKeyData). */
-  get sessions(): SessionStore {
+  get sessions(): FirehookSessionStore {
     return this.services.sessions;
   }
 
+  /** The quota monitor: call `check(session, key)` after decrementing a quota (`key` `""` for org sessions). */
+  get monitor(): QuotaMonitor {
+    return this.services.monitor;
+  }
+
   /** Fire an API event. Synchronous, never throws; returns how many handlers it was queued for. */
-  fire(apiId: string, type: EventType, meta: EventMeta = {}, time?: EventTime): number {
+  fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T> = {}, time?: EventTime): number {
     return this.dispatcher.fire(apiId, type, meta, time);
   }
 
   /** Fire a system (gateway-level) event. */
-  fireSystem(type: EventType, meta: EventMeta = {}, time?: EventTime): number {
+  fireSystem<T extends EventType>(type: T, meta: MetaInput<T> = {}, time?: EventTime): number {
     return this.dispatcher.fireSystem(type, meta, time);
   }
 
   /** Fire and wait for every handler's outcome. `apiId` undefined fires a system event. */
-  fireAndWait(apiId: string | undefined, type: EventType, meta: EventMeta = {}, time?: EventTime): Promise<HandlerReport[]> {
+  fireAndWait<T extends EventType>(apiId: string | undefined, type: T, meta: MetaInput<T> = {}, time?: EventTime): Promise<HandlerReport[]> {
     return this.dispatcher.fireAndWait(apiId, type, meta, time);
   }
 
