@@ -1,0 +1,79 @@
+/**
+ * fire() against EventEmitter.emit with the same listener count, in the same run.
+ * Targets (issue 2): at most 3x emit for events with no handler; under 1 µs per matched handler enqueue.
+ */
+import 'reflect-metadata';
+import { EventEmitter } from 'node:events';
+import { loadGatewayConfig } from '../../dist/core/config/load-gateway-config.js';
+import { Dispatcher } from '../../dist/core/dispatcher.js';
+import { buildGeneration } from '../../dist/core/generation.js';
+import { createLogger } from '../../dist/core/logger.js';
+import { SharedObjects } from '../../dist/core/runtime-services.js';
+import { MemoryStore } from '../../dist/core/store/memory-store.js';
+import { definePlugin, PLUGIN_CONTRACT_VERSION } from '../../dist/core/plugin.js';
+import { report, timeLoop, type BenchResult } from '../bench-format.ts';
+
+const BATCH = 5_000;
+const ROUNDS = 7;
+
+async function dispatcherWith(handlers: number) {
+  const noop = definePlugin({ name: 'eh_noop', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' }, create: () => ({ handle() {} }) });
+  const { config } = await loadGatewayConfig(undefined);
+  const gateway = { ...config!, dispatch: { ...config!.dispatch, queue_size: BATCH * 2 } };
+  const logger = createLogger({ level: 'silent' });
+  const api = {
+    apiId: 'bench', orgId: 'o', name: 'bench', format: 'classic' as const, file: 'bench.json', raw: {},
+    handlers: Array.from({ length: handlers }, (_, i) => ({ event: 'AuthFailure', handlerName: 'eh_noop', meta: {}, format: 'classic' as const, file: 'bench.json', pointer: `/h/${i}`, metaPointer: `/h/${i}/handler_meta` })),
+  };
+  const unused = {} as never;
+  const { generation } = await buildGeneration({
+    number: 1, gateway, apis: [api], plugins: [noop as never],
+    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, shared: new SharedObjects(), fire() {}, fireSystem() {} },
+  });
+  const dispatcher = new Dispatcher(logger);
+  dispatcher.use(generation!);
+  return { dispatcher, generation: generation! };
+}
+
+async function drainAll(generation: { slots: readonly { idle(): Promise<void> }[] }): Promise<void> {
+  await Promise.all(generation.slots.map((s) => s.idle()));
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const meta = { Message: 'Auth failure', Path: '/p', Origin: '1.2.3.4', Key: 'k' };
+  const results: BenchResult[] = [];
+
+  // No handler: fire() for an event nobody handles vs emit() of an event with no listener.
+  const { dispatcher } = await dispatcherWith(1);
+  const emitter = new EventEmitter();
+  emitter.on('AuthFailure', () => {});
+  const emitNone = timeLoop(1_000_000, ROUNDS, () => emitter.emit('HostDown', meta));
+  const fireNone = timeLoop(1_000_000, ROUNDS, () => dispatcher.fire('bench', 'HostDown', meta));
+  results.push({ name: 'fire() with no handler', value: fireNone, unit: 'ns/event', baseline: { name: 'EventEmitter.emit, no listener', value: emitNone }, ratio: fireNone / emitNone, target: '<= 3x', met: fireNone / emitNone <= 3 });
+
+  for (const n of [1, 4, 16]) {
+    const { dispatcher: d, generation } = await dispatcherWith(n);
+    const e = new EventEmitter();
+    const sink: unknown[] = [];
+    for (let i = 0; i < n; i++) e.on('AuthFailure', (m: unknown) => void sink.push(m));
+    let fireNs = Number.POSITIVE_INFINITY;
+    let emitNs = Number.POSITIVE_INFINITY;
+    for (let r = 0; r < ROUNDS * 3; r++) {
+      fireNs = Math.min(fireNs, timeLoop(BATCH, 1, () => d.fire('bench', 'AuthFailure', meta)));
+      await drainAll(generation);
+      emitNs = Math.min(emitNs, timeLoop(BATCH, 1, () => e.emit('AuthFailure', meta)));
+      sink.length = 0;
+    }
+    const perHandler = fireNs / n;
+    results.push({
+      name: `fire() with ${n} matched handler${n === 1 ? '' : 's'}`,
+      value: fireNs, unit: 'ns/event',
+      baseline: { name: `EventEmitter.emit, ${n} listener${n === 1 ? '' : 's'}`, value: emitNs },
+      ratio: fireNs / emitNs,
+      target: `< 1000 ns per matched handler enqueue (got ${perHandler.toFixed(0)} ns)`, met: perHandler < 1000,
+    });
+  }
+  return results;
+}
+
+if (import.meta.main) report('core/dispatcher', await run());
