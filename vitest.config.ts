@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './test/summary-reporter.ts';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     pool: 'forks',
+    reporters: ['default', new SummaryReporter()],
     execArgv: ['--no-node-snapshot'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 20_000,
