@@ -20,3 +20,8 @@ export type * from './config/api-definition.ts';
 export { createLogger, obfuscateKey, type Logger } from './logger.ts';
 export type { HandlerReport } from './dispatch/handler-slot.ts';
 export { checkTargetUrl, createEgressDispatcher, createEgressPolicy, EgressDeniedError, isPrivateAddress, parseAllowNetworks, type EgressDispatcherOptions, type EgressPolicy, type EgressPolicyOptions } from './net/index.ts';
+export { createSessionStore, type FirehookSessionStore, type SessionStoreOptions, type SetSessionOptions, type TokenEventType } from './sessions/create-session-store.ts';
+export { checkSessionKey, copySession, DEFAULT_SESSION_LIMITS, MAX_SESSION_KEY_BYTES, parseSession, type SessionLimits } from './sessions/session-validation.ts';
+export { createQuotaMonitor, type QuotaCheckResult, type QuotaMonitor, type QuotaMonitorOptions } from './monitor/quota-monitor.ts';
+export { BUILTIN_ERROR_JSON, createErrorRenderer, errorFormatFor, type ErrorRenderer, type ErrorRendererOptions, type ErrorRenderInput, type ErrorResponse } from './error-templates/error-renderer.ts';
+export * from './originating-request/index.ts';
