@@ -10,6 +10,7 @@ import { ConfigError, FirehookError, formatProblem, type ConfigProblem } from '.
 import type { EventType, MetaInput } from './event.ts';
 import { buildGeneration, disposeGeneration, type Generation } from './generation.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { loadPluginPackages } from './plugin-loader.ts';
 import type { PluginExport } from './plugin.ts';
 import { createDefaultServices, type ServiceOverrides, type OwnedServices } from './runtime-defaults.ts';
 import { SharedObjects, type RuntimeServices } from './runtime-services.ts';
@@ -77,7 +78,8 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     const { config, problems } = await loadGatewayConfig(options.configFile, options.overrides);
     if (config === undefined) throw new ConfigError(problems);
     const logger = options.logger ?? createLogger({ level: config.log_level, transports: config.log_transports });
-    const plugins = [...(await builtinPlugins()), ...(options.plugins ?? [])];
+    const packages = await loadPluginPackages(config.plugins, config.base_dir);
+    const plugins = [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports), ...(options.plugins ?? [])];
     let runtime: Runtime | undefined;
     const shared = new SharedObjects();
     const owned = await createDefaultServices(config, logger, options, {

@@ -9,6 +9,7 @@ import { buildGeneration, disposeGeneration } from '../generation.ts';
 import { createLogger } from '../logger.ts';
 import { createDefaultServices } from '../runtime-defaults.ts';
 import { SharedObjects } from '../runtime-services.ts';
+import { loadPluginPackages } from '../plugin-loader.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 
 /**
@@ -27,11 +28,17 @@ export async function validateFiles(configFile: string | undefined, paths: strin
   }
   const loaded = await loadApiDefinitions(files);
   const all = [...problems, ...loaded.problems];
+  let packages;
+  try {
+    packages = await loadPluginPackages(config.plugins, config.base_dir);
+  } catch (error) {
+    return [...all, { file: config.file, pointer: '/plugins', message: `${(error as Error).message} [${(error as { code?: string }).code ?? 'FH_PLUGIN_INVALID'}]`, severity: 'error' }];
+  }
   const logger = createLogger({ level: 'silent' });
   const shared = new SharedObjects();
   const services = await createDefaultServices(config, logger, { store: new MemoryStore() }, { fire() {}, fireSystem() {} });
   try {
-    const built = await buildGeneration({ number: 0, gateway: config, apis: loaded.apis, plugins: await builtinPlugins(), services: { ...services, logger, shared, fire() {}, fireSystem() {} } });
+    const built = await buildGeneration({ number: 0, gateway: config, apis: loaded.apis, plugins: [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports)], services: { ...services, logger, shared, fire() {}, fireSystem() {} } });
     all.push(...built.problems);
     if (built.generation) await disposeGeneration(built.generation, 0);
   } finally {
