@@ -19,7 +19,8 @@ import type { Session } from '../sessions/session-store.ts';
 import type { Store } from '../store/store.ts';
 
 export interface QuotaMonitorOptions {
-  config: MonitorConfig;
+  /** The gateway's `monitor` section, or a getter returning the current one (hot reload). */
+  config: MonitorConfig | (() => MonitorConfig);
   store: Store;
   /** Fire a system (gateway-level) event; the runtime routes TriggerExceeded to the monitor webhook. */
   fireSystem: (type: 'TriggerExceeded', meta: TriggerMeta) => void;
@@ -76,13 +77,15 @@ function quotasOf(session: Session): Quota[] {
 }
 
 export function createQuotaMonitor(options: QuotaMonitorOptions): QuotaMonitor {
-  const { config, store, logger } = options;
+  const { store, logger } = options;
+  const source = options.config;
+  const currentConfig = typeof source === 'function' ? source : (): MonitorConfig => source;
   const prefix = options.claimPrefix ?? 'monitor.trigger.';
   const now = options.now ?? Date.now;
   /** Claim keys this process knows are taken (by it or another), with their expiry; saves store round trips. */
   const known = new Map<string, number>();
 
-  function thresholds(session: Session): number[] {
+  function thresholds(session: Session, config: MonitorConfig = currentConfig()): number[] {
     const set = new Set<number>();
     if (num(config.global_trigger_limit) > 0) set.add(config.global_trigger_limit);
     for (const limit of session.monitor?.trigger_limits ?? []) {
@@ -108,12 +111,12 @@ export function createQuotaMonitor(options: QuotaMonitorOptions): QuotaMonitor {
     return won;
   }
 
-  function fire(session: Session, key: string, threshold: number, usage: number): void {
+  function fire(session: Session, key: string, threshold: number, usage: number, obfuscate: boolean): void {
     const meta: TriggerMeta = {
       Message: 'Quota trigger reached',
       OriginatingRequest: '',
       OrgID: session.org_id ?? '',
-      Key: options.config.obfuscate_keys && key !== '' ? obfuscateKey(key) : key,
+      Key: obfuscate && key !== '' ? obfuscateKey(key) : key,
       TriggerLimit: Math.trunc(threshold),
       UsagePercentage: Math.trunc(usage),
     };
@@ -127,9 +130,10 @@ export function createQuotaMonitor(options: QuotaMonitorOptions): QuotaMonitor {
 
   async function check(session: Session, key: string): Promise<QuotaCheckResult> {
     const fired: number[] = [];
+    const config = currentConfig();
     if (!config.enable_trigger_monitors) return { fired };
     if (key === '' ? !config.monitor_org_keys : !config.monitor_user_keys) return { fired };
-    const limits = thresholds(session);
+    const limits = thresholds(session, config);
     if (limits.length === 0) return { fired };
     const org = session.org_id ?? '';
     for (const quota of quotasOf(session)) {
@@ -154,12 +158,12 @@ export function createQuotaMonitor(options: QuotaMonitorOptions): QuotaMonitor {
       );
       crossed.forEach((threshold, i) => {
         if (!claims[i]) return;
-        fire(session, key, threshold, usage);
+        fire(session, key, threshold, usage, config.obfuscate_keys === true);
         fired.push(Math.trunc(threshold));
       });
     }
     return { fired };
   }
 
-  return { check, thresholds };
+  return { check, thresholds: (session) => thresholds(session) };
 }

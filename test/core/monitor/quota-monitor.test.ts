@@ -117,6 +117,18 @@ describe('createQuotaMonitor', () => {
     expect((await monitor.check(s, 'k')).fired).toEqual([]);
   });
 
+  it('reads the current config on every check when given a getter (hot reload)', async () => {
+    let config: MonitorConfig = { ...BASE, enable_trigger_monitors: false };
+    const store = new MemoryStore();
+    stores.push(store);
+    const events: TriggerMeta[] = [];
+    const monitor = createQuotaMonitor({ config: () => config, store, fireSystem: (_t, meta) => events.push(meta), logger: pino({ level: 'silent' }) });
+    const s = session(0, Math.floor(Date.now() / 1000) + 60, [50]);
+    expect((await monitor.check(s, 'k')).fired).toEqual([]);
+    config = { ...BASE, global_trigger_limit: 20 };
+    expect((await monitor.check(s, 'k')).fired).toEqual([20, 50]);
+  });
+
   it('does not fire and retries later when the store fails', async () => {
     const broken = new MemoryStore();
     const setNX = broken.setNX.bind(broken);
