@@ -36,6 +36,8 @@ export async function createDefaultServices(
   logger: Logger,
   overrides: ServiceOverrides,
   events: { fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>): void; fireSystem<T extends EventType>(type: T, meta: MetaInput<T>): void },
+  /** The gateway config in force (it changes on hot reload). */
+  current: () => GatewayConfig = () => config,
 ): Promise<OwnedServices> {
   const ownStore = overrides.store === undefined;
   const store = overrides.store ?? createStore(config, logger);
@@ -48,7 +50,7 @@ export async function createDefaultServices(
     templates: overrides.templates ?? unavailable<TemplateService>('templates'),
     delivery: overrides.delivery ?? unavailable<DeliveryService>('delivery'),
     sessions: overrides.sessions ?? createSessionStore({ store, fireSystem: events.fireSystem, logger }),
-    monitor: createQuotaMonitor({ config: config.monitor, store, fireSystem: events.fireSystem, logger }),
+    monitor: createQuotaMonitor({ config: () => current().monitor, store, fireSystem: events.fireSystem, logger }),
     async closeServices() {
       if (ownStore) await store.close();
       return { undelivered: 0 };

@@ -85,7 +85,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     const owned = await createDefaultServices(config, logger, options, {
       fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
       fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
-    });
+    }, () => runtime?.config ?? config);
     const services: RuntimeServices & OwnedServices & { shared: SharedObjects } = {
       ...owned,
       logger,
