@@ -65,7 +65,7 @@ export async function loadGatewayConfig(file: string | undefined, overrides: Gat
 function applyDefaults(raw: Record<string, unknown>, file: string, baseDir: string, overrides: GatewayOverrides): GatewayConfig {
   const r = raw as Partial<GatewayConfig> & Record<string, unknown>;
   const monitor = (r.monitor ?? {}) as Partial<GatewayConfig['monitor']>;
-  const storage: StorageConfig = { ...DEFAULT_STORAGE, ...(r.storage ?? {}) } as StorageConfig;
+  const storage: StorageConfig = { ...DEFAULT_STORAGE, ...r.storage } as StorageConfig;
   // Tyk's tyk.conf always says `"type": "redis"`; an empty type keeps the in-memory default.
   if (!r.storage?.type) storage.type = r.storage?.url ? 'redis' : 'memory';
   if (overrides.redisUrl) {

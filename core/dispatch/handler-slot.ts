@@ -57,7 +57,7 @@ export class HandlerSlot {
     private readonly logger: Logger,
     private readonly limits: { queueSize: number; concurrency: number; overflow: OverflowPolicy },
   ) {
-    this.ring = new Array<Job | undefined>(limits.queueSize);
+    this.ring = Array.from<Job | undefined>({ length: limits.queueSize });
   }
 
   /** Queue an event; never throws. */
