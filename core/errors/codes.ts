@@ -40,6 +40,9 @@ export const ERROR_CODES = {
   FH_SHUTDOWN_INCOMPLETE: 'Close reached its deadline with work unfinished.',
   FH_STORE_INVALID_ARGUMENT: 'A store operation got an invalid key, value or TTL.',
   FH_STORE_UNAVAILABLE: 'The store (Redis) could not be reached; the operation failed and the client reconnects.',
+  FH_TEMPLATE_INVALID: 'A template failed to compile (Go template or Handlebars syntax, or an unsupported construct); names file and line.',
+  FH_TEMPLATE_RENDER_FAILED: 'A template threw while rendering an event; that event was not delivered by the handler.',
+  FH_TEMPLATE_UNREADABLE: 'A template file could not be read (missing, unreadable or a directory).',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

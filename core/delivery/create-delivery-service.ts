@@ -1,0 +1,254 @@
+/**
+ * The delivery service: cooldown claim -> outbox (memory or Redis stream) -> per-target gate
+ * (concurrency cap, breaker) -> attempt (undici, signing, egress policy) -> record and settle.
+ * One per runtime; it outlives configuration generations.
+ */
+import { hostname } from 'node:os';
+import type { Cluster, Redis } from 'ioredis';
+import type { Dispatcher } from 'undici';
+import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
+import { FirehookError } from '../errors/firehook-error.ts';
+import type { Logger } from '../logger.ts';
+import { createEgressDispatcher } from '../net/index.ts';
+import type { Store } from '../store/store.ts';
+import { buildRecord, newDeliveryId, type DeliveryRecord, type Job } from './delivery-record.ts';
+import { DeliveryLog } from './delivery-log.ts';
+import type { DeliveryAdmin, DeliveryOptions, DeliveryRequest, DeliveryService, DeliveryStats, SubmitResult } from './delivery-service.ts';
+import { attemptDelivery } from './deliverer.ts';
+import { MemoryOutbox } from './memory-outbox.ts';
+import type { Outbox } from './outbox.ts';
+import { DEFAULT_DELIVERY_KEY_PREFIX, RedisDeliveryAdmin } from './redis-admin.ts';
+import { RedisOutbox } from './redis-outbox.ts';
+import { TargetGate, type Health } from './target-gate.ts';
+import { DEFAULT_TUNING, type DeliveryTuning } from './tuning.ts';
+
+export interface DeliveryServiceOptions {
+  store: Store;
+  logger: Logger;
+  defaults: WebhookDefaultsConfig;
+  /** The Redis store's ioredis client (`RedisStore.client`); required for durable mode. */
+  redis?: Redis | Cluster;
+  /** Persist deliveries in Redis streams (at-least-once across crashes). */
+  durable?: boolean;
+  /** Consumer name in the Redis group; default `<hostname>:<pid>`. Stable names resume their own pending work at once. */
+  consumerName?: string;
+  /** Prefix of the outbox keys (default `{firehook:delivery}:`; keep a hash tag for Redis Cluster). */
+  keyPrefix?: string;
+  tuning?: Partial<DeliveryTuning>;
+}
+
+export interface ManagedDeliveryService extends DeliveryService {
+  readonly admin: DeliveryAdmin;
+  /** Resolves once the outbox is ready (durable: consumer group created, reader running). */
+  readonly ready: Promise<void>;
+  stats(): DeliveryStats;
+  /** Stop taking work, drain in-flight attempts until the deadline; durable work left stays in Redis. Idempotent. */
+  close(deadlineMs?: number): Promise<{ unfinished: number }>;
+}
+
+type ClaimSync = (key: string, value: string, ttlMs: number) => boolean;
+
+export function createDeliveryService(options: DeliveryServiceOptions): ManagedDeliveryService {
+  return new DeliveryEngine(options);
+}
+
+class DeliveryEngine implements ManagedDeliveryService {
+  readonly admin: DeliveryAdmin;
+  readonly ready: Promise<void>;
+  private readonly o: DeliveryServiceOptions;
+  private readonly t: DeliveryTuning;
+  private readonly outbox: Outbox;
+  private readonly gate: TargetGate;
+  private readonly log: DeliveryLog;
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly working = new Set<Promise<void>>();
+  private readonly claimSync: ClaimSync | undefined;
+  private readonly counters = { submitted: 0, suppressed: 0, delivered: 0, attempts: 0, retries: 0, failed: 0 };
+  private readonly gone: Record<string, number> = {};
+  private closing: Promise<{ unfinished: number }> | undefined;
+
+  constructor(options: DeliveryServiceOptions) {
+    this.o = options;
+    this.t = { ...DEFAULT_TUNING, ...(options.defaults.max_concurrency_per_target ? { maxConcurrencyPerTarget: options.defaults.max_concurrency_per_target } : {}), ...options.tuning };
+    this.log = new DeliveryLog(this.t.logSize);
+    const store = options.store as Store & { claimSync?: ClaimSync };
+    this.claimSync = typeof store.claimSync === 'function' ? store.claimSync.bind(store) : undefined;
+    const durable = options.durable === true;
+    if (durable && !options.redis) throw new FirehookError('FH_DELIVERY_INVALID', 'durable delivery needs a Redis client');
+    const keyPrefix = options.keyPrefix ?? DEFAULT_DELIVERY_KEY_PREFIX;
+    if (durable) {
+      this.outbox = new RedisOutbox({
+        redis: options.redis!,
+        keyPrefix,
+        consumer: options.consumerName ?? `${hostname()}:${process.pid}`,
+        group: 'firehook',
+        logger: options.logger,
+        claimIdleMs: this.t.claimIdleMs,
+        claimIntervalMs: this.t.claimIntervalMs,
+        moverIntervalMs: this.t.moverIntervalMs,
+        readBlockMs: this.t.readBlockMs,
+        readBatch: this.t.readBatch,
+        logSize: this.t.durableLogSize,
+        logBodyBytes: this.t.durableLogBodyBytes,
+        deadLetterMax: this.t.deadLetterMax,
+      });
+      this.admin = new RedisDeliveryAdmin({ redis: options.redis!, keyPrefix });
+    } else {
+      const memory = new MemoryOutbox({ deadLetterMax: this.t.deadLetterMax });
+      this.outbox = memory;
+      this.admin = memory.admin(this.log);
+    }
+    this.gate = new TargetGate(this.t, {
+      run: (job) => this.track(this.work(job)),
+      ...(durable ? { park: (job: Job, until: number) => this.park(job, until) } : {}),
+      onBreaker: (target, state) => options.logger.warn({ target, breaker: state }, `delivery breaker ${state} for target`),
+    });
+    this.ready = this.outbox.start(
+      (job) => this.gate.offer(job),
+      () => this.t.maxInFlight - this.gate.inFlight - this.gate.queued - this.working.size,
+    );
+    this.ready.catch((error: unknown) => options.logger.error({ code: 'FH_STORE_UNAVAILABLE', err: String(error) }, 'delivery outbox failed to start'));
+  }
+
+  async submit(request: DeliveryRequest): Promise<SubmitResult> {
+    if (this.closing) throw new FirehookError('FH_DELIVERY_CLOSED', 'delivery service is closed');
+    const id = newDeliveryId();
+    const cooldown = request.cooldown && request.cooldown.ttlMs > 0 ? request.cooldown : undefined;
+    if (cooldown) {
+      const claimed = this.claimSync ? this.claimSync(cooldown.key, id, cooldown.ttlMs) : await this.o.store.setNX(cooldown.key, id, cooldown.ttlMs);
+      if (!claimed) {
+        this.counters.suppressed++;
+        return { status: 'suppressed' };
+      }
+    }
+    let record: DeliveryRecord;
+    try {
+      if (this.outbox.mode === 'memory' && this.gate.queued + this.gate.inFlight + this.outbox.scheduledCount() >= this.t.maxQueued) {
+        throw new FirehookError('FH_DELIVERY_QUEUE_FULL', `in-memory delivery queue is full (${this.t.maxQueued})`);
+      }
+      record = buildRecord(request, id, Date.now());
+      this.dispatcherFor(record.options);
+      await this.outbox.add(record);
+    } catch (error) {
+      if (cooldown) await this.release(cooldown.key, id);
+      throw error;
+    }
+    this.counters.submitted++;
+    return { status: 'queued', id };
+  }
+
+  stats(): DeliveryStats {
+    return {
+      mode: this.outbox.mode,
+      ...this.counters,
+      inFlight: this.gate.inFlight,
+      queued: this.gate.queued,
+      scheduled: this.outbox.scheduledCount(),
+      openBreakers: this.gate.openTargets(),
+      goneTargets: { ...this.gone },
+    };
+  }
+
+  close(deadlineMs = 10_000): Promise<{ unfinished: number }> {
+    this.closing ??= this.shutdown(deadlineMs);
+    return this.closing;
+  }
+
+  private async shutdown(deadlineMs: number): Promise<{ unfinished: number }> {
+    const deadline = Date.now() + deadlineMs;
+    await this.ready.catch(() => undefined);
+    await this.outbox.stopFeeding();
+    const waiting = this.gate.drainQueued();
+    let unfinished = 0;
+    if (this.outbox.mode === 'durable') {
+      await this.outbox.giveBack(waiting).catch(() => (unfinished += waiting.length));
+    } else {
+      unfinished += waiting.length;
+    }
+    while (this.working.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled(this.working), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    }
+    unfinished += this.working.size;
+    unfinished += await this.outbox.stop();
+    await Promise.all([...this.dispatchers.values()].map((d) => (unfinished > 0 ? d.destroy() : d.close()).catch(() => undefined)));
+    if (unfinished > 0) this.o.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, mode: this.outbox.mode }, 'delivery service closed with work unfinished');
+    return { unfinished };
+  }
+
+  private track(work: Promise<void>): void {
+    this.working.add(work);
+    void work.finally(() => {
+      this.working.delete(work);
+      this.outbox.wake();
+    });
+  }
+
+  private async work(job: Job): Promise<void> {
+    let health: Health = 'neutral';
+    let released = false;
+    try {
+      const decision = await attemptDelivery(job, {
+        logger: this.o.logger,
+        responseBodyLimit: this.t.responseBodyLimit,
+        jitter: this.t.jitter,
+        maxRetryAfterMs: this.t.maxRetryAfterMs,
+        dispatcherFor: (j) => this.dispatcherFor(j.record.options),
+      });
+      health = decision.health;
+      this.counters.attempts++;
+      this.log.add(decision.attempt);
+      this.gate.finished(job.target, health);
+      released = true;
+      const kind = decision.settlement.kind;
+      if (kind === 'done') this.counters.delivered++;
+      else if (kind === 'retry') this.counters.retries++;
+      else if (kind === 'dead') this.counters.failed++;
+      if (decision.deadReason === 'gone') this.gone[job.target] = Date.now();
+      await this.outbox.settle(job, decision.settlement, decision.attempt);
+      const claim = job.record.cooldown;
+      if (kind === 'dead' && claim && job.record.claimId) await this.release(claim.key, job.record.claimId);
+    } catch (error) {
+      this.o.logger.error({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not record a delivery attempt; it will be retried');
+    } finally {
+      if (!released) this.gate.finished(job.target, health);
+    }
+  }
+
+  /** Durable mode: send a job that cannot run now back to Redis until `until`. */
+  private park(job: Job, until: number): boolean {
+    if (this.closing) return false;
+    this.track(
+      this.outbox.settle(job, { kind: 'defer', dueAt: until }, undefined).catch((error: unknown) => {
+        this.o.logger.warn({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not park a delivery; it will be claimed again');
+      }),
+    );
+    return true;
+  }
+
+  private async release(key: string, claimId: string): Promise<void> {
+    try {
+      await this.o.store.delIfEquals(key, claimId);
+    } catch (error) {
+      this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: String(error) }, 'could not release a cooldown claim; it expires on its own');
+    }
+  }
+
+  private dispatcherFor(options: DeliveryOptions): Dispatcher {
+    const connectTimeoutMs = Math.min(this.t.connectTimeoutMs, options.timeoutMs);
+    const key = `${options.denyPrivateNetworks ? 1 : 0}|${connectTimeoutMs}|${options.allowNetworks.join(',')}`;
+    let dispatcher = this.dispatchers.get(key);
+    if (!dispatcher) {
+      dispatcher = createEgressDispatcher({
+        denyPrivateNetworks: options.denyPrivateNetworks,
+        allowNetworks: options.allowNetworks,
+        connections: this.t.maxConcurrencyPerTarget,
+        connectTimeoutMs,
+        keepAliveTimeoutMs: this.t.keepAliveTimeoutMs,
+      });
+      this.dispatchers.set(key, dispatcher);
+    }
+    return dispatcher;
+  }
+}

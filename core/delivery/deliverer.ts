@@ -1,0 +1,96 @@
+/**
+ * Makes one attempt for a job and decides what follows: delivered, retry at a time, or dead. Signs
+ * each attempt afresh (Standard Webhooks timestamps must be current), records the attempt, logs
+ * without secrets.
+ */
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../logger.ts';
+import { redactUrl, toDeadLetter, type Job } from './delivery-record.ts';
+import { truncateUtf8 } from './delivery-log.ts';
+import type { AttemptRecord, DeadLetterReason } from './delivery-service.ts';
+import { sendAttempt } from './http-attempt.ts';
+import type { Settlement } from './outbox.ts';
+import { judgeError, judgeResponse, retryDelay, type Verdict } from './retry-policy.ts';
+import { signatureHeaders } from './signing.ts';
+import type { Health } from './target-gate.ts';
+
+export interface AttemptDecision {
+  settlement: Settlement;
+  attempt: AttemptRecord;
+  health: Health;
+  /** Set when the delivery ended in the dead letters. */
+  deadReason?: DeadLetterReason;
+}
+
+export interface DelivererOptions {
+  logger: Logger;
+  responseBodyLimit: number;
+  jitter: number;
+  maxRetryAfterMs: number;
+  dispatcherFor(job: Job): Dispatcher;
+}
+
+/** Attempt `job` once (its attempt count goes up by one) and decide what happens next. */
+export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<AttemptDecision> {
+  const record = job.record;
+  record.attempts++;
+  const url = new URL(record.url);
+  // `webhook-id` always goes out: with at-least-once delivery it is the receiver's idempotency key.
+  const headers = record.options.signing
+    ? { ...record.headers, ...signatureHeaders(record.id, record.body, record.options.signing) }
+    : { ...record.headers, 'webhook-id': record.id };
+  const at = Date.now();
+  const response = await sendAttempt(
+    o.dispatcherFor(job),
+    { origin: url.origin, path: url.pathname + url.search, method: record.method, headers, body: record.body },
+    record.options.timeoutMs,
+    o.responseBodyLimit,
+  );
+  const now = Date.now();
+  const verdict: Verdict = response.error ? judgeError(response.error.code) : judgeResponse(response.statusCode!, response.headers?.['retry-after'], now);
+
+  const attempt: AttemptRecord = {
+    deliveryId: record.id,
+    attempt: record.attempts,
+    at,
+    durationMs: Math.round(response.durationMs * 10) / 10,
+    url: redactUrl(record.url),
+    method: record.method,
+    apiId: record.origin.apiId,
+    eventType: record.origin.eventType,
+    handler: record.origin.handler,
+    plugin: record.origin.plugin,
+    outcome: 'delivered',
+  };
+  if (response.statusCode !== undefined) attempt.responseCode = response.statusCode;
+  if (response.error) attempt.error = `${response.error.code}: ${response.error.message}`;
+  if (response.body) attempt.responseBody = truncateUtf8(response.body, o.responseBodyLimit);
+
+  const context = { delivery: record.id, handler: record.origin.handler, api_id: record.origin.apiId, event: record.origin.eventType, url: attempt.url, attempt: record.attempts };
+  if (verdict.kind === 'delivered') {
+    o.logger.debug({ ...context, status: response.statusCode, ms: attempt.durationMs }, 'webhook delivered');
+    return { settlement: { kind: 'done' }, attempt, health: 'ok' };
+  }
+
+  let reason: DeadLetterReason;
+  if (verdict.kind === 'retryable') {
+    const delay = retryDelay(record.options.retryScheduleMs, record.attempts, verdict.retryAfterMs, { jitter: o.jitter, maxRetryAfterMs: o.maxRetryAfterMs });
+    if (delay !== undefined) {
+      attempt.outcome = 'retrying';
+      attempt.nextAttemptAt = now + delay;
+      o.logger.info({ ...context, status: response.statusCode, error: response.error?.code, retry_in_ms: delay }, 'webhook attempt failed; will retry');
+      return { settlement: { kind: 'retry', dueAt: now + delay }, attempt, health: 'fail' };
+    }
+    reason = 'exhausted';
+  } else {
+    reason = verdict.reason;
+  }
+  attempt.outcome = reason === 'gone' ? 'gone' : 'failed';
+  const failure: { reason: DeadLetterReason; failedAt: number; responseCode?: number; error?: string } = { reason, failedAt: now };
+  if (attempt.responseCode !== undefined) failure.responseCode = attempt.responseCode;
+  if (attempt.error !== undefined) failure.error = attempt.error;
+  const code = reason === 'gone' ? 'FH_DELIVERY_TARGET_GONE' : 'FH_DELIVERY_FAILED';
+  o.logger.warn({ ...context, code, reason, status: response.statusCode, error: response.error?.code }, reason === 'gone' ? 'webhook target is gone (410); delivery stopped' : 'webhook delivery failed');
+  const health: Health = verdict.kind === 'retryable' ? 'fail' : reason === 'denied' || reason === 'invalid' ? 'neutral' : 'ok';
+  return { settlement: { kind: 'dead', letter: toDeadLetter(record, failure) }, attempt, health, deadReason: reason };
+}

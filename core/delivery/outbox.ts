@@ -1,0 +1,42 @@
+/**
+ * Where deliveries wait between attempts. Two implementations with one contract: memory (retries
+ * on timers while the process lives) and Redis (stream + consumer group + delayed set + dead
+ * letters; survives crashes).
+ */
+import type { DeliveryRecord, Job } from './delivery-record.ts';
+import type { AttemptRecord, DeadLetter } from './delivery-service.ts';
+import { targetOf } from './delivery-record.ts';
+
+export type Settlement =
+  | { kind: 'done' }
+  /** Try again at `dueAt`; the record's attempt count is already up to date. */
+  | { kind: 'retry'; dueAt: number }
+  /** Not attempted (breaker open, target queue full): wait until `dueAt` outside this process. */
+  | { kind: 'defer'; dueAt: number }
+  | { kind: 'dead'; letter: DeadLetter };
+
+export interface Outbox {
+  readonly mode: 'memory' | 'durable';
+  /** Persist and queue a new record; resolves once it is durable (memory: at once). */
+  add(record: DeliveryRecord): Promise<void>;
+  /** Start feeding jobs to `deliver`; `capacity()` is how many more jobs this process takes now. */
+  start(deliver: (job: Job) => void, capacity: () => number): Promise<void>;
+  /** The deliverer freed capacity (a job finished). */
+  wake(): void;
+  /** Record an attempt's outcome and its log entry; in durable mode the entry is acknowledged only then. */
+  settle(job: Job, settlement: Settlement, attempt: AttemptRecord | undefined): Promise<void>;
+  /** Hand back jobs taken but never started, so any worker can take them at once. */
+  giveBack(jobs: Job[]): Promise<void>;
+  /** Retries waiting on a timer in this process (memory mode). */
+  scheduledCount(): number;
+  /** Stop taking work (no more reads, claims or moves). */
+  stopFeeding(): Promise<void>;
+  /** Release timers and connections; returns how many scheduled retries were dropped (memory mode). */
+  stop(): Promise<number>;
+}
+
+export function makeJob(record: DeliveryRecord, ref?: string): Job {
+  const job: Job = { record, target: targetOf(record.url) };
+  if (ref !== undefined) job.ref = ref;
+  return job;
+}
