@@ -1,4 +1,5 @@
 import type { GatewayConfig } from './config/gateway-config.ts';
+import { createDeliveryService, type ManagedDeliveryService } from './delivery/index.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
 import { FirehookError } from './errors/firehook-error.ts';
 import type { EventType, MetaInput } from './event.ts';
@@ -24,6 +25,8 @@ export interface OwnedServices {
   templates: TemplateService;
   delivery: DeliveryService;
   sessions: FirehookSessionStore;
+  /** The delivery engine the runtime created (undefined when embedding code supplied `delivery`). */
+  deliveryEngine: ManagedDeliveryService | undefined;
   /** The quota monitor (`check(session, key)` after each quota decrement). */
   monitor: QuotaMonitor;
   /** Stop delivery and close what the runtime created (not what was passed in). */
@@ -45,15 +48,25 @@ export async function createDefaultServices(
     new Proxy({} as T, {
       get: (_t, prop) => (prop === 'then' ? undefined : () => Promise.reject(new FirehookError('FH_RUNTIME_CLOSED', `${name} is not available`))),
     });
+  const durable = store instanceof RedisStore && config.webhooks.durable !== false;
+  const deliveryEngine =
+    overrides.delivery === undefined
+      ? createDeliveryService({ store, logger: logger.child({ component: 'delivery' }), defaults: config.webhooks, ...(durable ? { redis: (store as RedisStore).client, durable: true } : {}) })
+      : undefined;
   return {
     store,
+    deliveryEngine,
     templates: overrides.templates ?? unavailable<TemplateService>('templates'),
-    delivery: overrides.delivery ?? unavailable<DeliveryService>('delivery'),
+    delivery: overrides.delivery ?? deliveryEngine!,
     sessions: overrides.sessions ?? createSessionStore({ store, fireSystem: events.fireSystem, logger }),
     monitor: createQuotaMonitor({ config: () => current().monitor, store, fireSystem: events.fireSystem, logger }),
-    async closeServices() {
-      if (ownStore) await store.close();
-      return { undelivered: 0 };
+    async closeServices(deadlineMs) {
+      try {
+        const { unfinished } = deliveryEngine ? await deliveryEngine.close(deadlineMs) : { unfinished: 0 };
+        return { undelivered: unfinished };
+      } finally {
+        if (ownStore) await store.close();
+      }
     },
   };
 }

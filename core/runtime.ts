@@ -14,6 +14,7 @@ import { loadPluginPackages } from './plugin-loader.ts';
 import type { PluginExport } from './plugin.ts';
 import { createDefaultServices, type ServiceOverrides, type OwnedServices } from './runtime-defaults.ts';
 import { SharedObjects, type RuntimeServices } from './runtime-services.ts';
+import type { ManagedDeliveryService } from './delivery/index.ts';
 import type { QuotaMonitor } from './monitor/quota-monitor.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
@@ -120,6 +121,16 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
 
   get store(): Store {
     return this.services.store;
+  }
+
+  /** True when webhook deliveries are persisted in Redis before they are attempted. */
+  get durable(): boolean {
+    return this.services.deliveryEngine !== undefined && this.services.store.kind === 'redis' && this.gateway.webhooks.durable !== false;
+  }
+
+  /** The delivery engine (delivery log, dead letters, stats); undefined when embedding code supplied its own. */
+  get deliveries(): ManagedDeliveryService | undefined {
+    return this.services.deliveryEngine;
   }
 
   /** Key sessions (what JS handlers read through TykGetKeyData). */

@@ -90,9 +90,17 @@ export class IngestServer {
       return send(res, 400, { error: { code: 'FH_INGEST_BAD_REQUEST', message: error.message, ...(error.index !== undefined ? { index: error.index } : {}), ...(error.field !== undefined ? { field: error.field } : {}) } });
     }
     let unmatched = 0;
-    for (const e of events) {
-      const queued = e.apiId === undefined ? this.runtime.fireSystem(e.type, e.meta, e.time) : this.runtime.fire(e.apiId, e.type, e.meta, e.time);
-      if (queued === 0) unmatched++;
+    if (this.runtime.durable) {
+      // Durable mode: answer only once every handler has taken its events (webhook deliveries persisted).
+      const reports = await Promise.all(events.map((e) => this.runtime.fireAndWait(e.apiId, e.type, e.meta, e.time)));
+      unmatched = reports.filter((r) => r.length === 0).length;
+      const failed = reports.flat().filter((r) => r.status === 'failed' || r.status === 'dropped');
+      if (failed.length > 0) this.runtime.logger.warn({ failed: failed.length }, 'some handlers failed on ingested events');
+    } else {
+      for (const e of events) {
+        const queued = e.apiId === undefined ? this.runtime.fireSystem(e.type, e.meta, e.time) : this.runtime.fire(e.apiId, e.type, e.meta, e.time);
+        if (queued === 0) unmatched++;
+      }
     }
     send(res, 202, { accepted: events.length, unmatched });
   }
