@@ -25,3 +25,7 @@ export { checkSessionKey, copySession, DEFAULT_SESSION_LIMITS, MAX_SESSION_KEY_B
 export { createQuotaMonitor, type QuotaCheckResult, type QuotaMonitor, type QuotaMonitorOptions } from './monitor/quota-monitor.ts';
 export { BUILTIN_ERROR_JSON, createErrorRenderer, errorFormatFor, type ErrorRenderer, type ErrorRendererOptions, type ErrorRenderInput, type ErrorResponse } from './error-templates/error-renderer.ts';
 export * from './originating-request/index.ts';
+export { createRuntime, Runtime, type CloseReport, type ReloadResult, type RuntimeOptions, type RuntimeStats } from './runtime.ts';
+export { IngestServer, type IngestServerOptions } from './http/server.ts';
+export { loadGatewayConfig, EMBEDDED_DEFAULTS, type GatewayOverrides } from './config/load-gateway-config.ts';
+export { validateFiles } from './cli/validate.ts';

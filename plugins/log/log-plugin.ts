@@ -34,7 +34,8 @@ export function createLogPlugin(): HandlerPlugin<LogOptions> {
       return {
         handle(event) {
           const meta = event.Meta;
-          const fields: Record<string, unknown> = { event: event.Type, api_id: event.apiId || undefined, org_id: event.orgId || undefined };
+          const fields: Record<string, unknown> = { event: event.Type, org_id: event.orgId || undefined };
+          if (event.apiId !== '' && ctx.api === undefined) fields.api_id = event.apiId;
           if (typeof meta.Path === 'string') fields.path = meta.Path;
           if (typeof meta.Origin === 'string') fields.origin = meta.Origin;
           if (typeof meta.Key === 'string') fields.key = obfuscateKey(meta.Key);
