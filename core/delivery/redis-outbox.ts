@@ -253,10 +253,8 @@ export class RedisOutbox implements Outbox {
       try {
         // First our own pending entries (a restart under the same consumer name), then new ones.
         const args = own === '>' ? ['BLOCK', this.o.readBlockMs] : [];
-        const reply = (await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', Math.min(free, this.o.readBatch), ...args, 'STREAMS', this.keys.outbox, own)) as
-          | [string, StreamEntry[]][]
-          | null;
-        const entries = reply?.[0]?.[1] ?? [];
+        const reply = await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', Math.min(free, this.o.readBatch), ...args, 'STREAMS', this.keys.outbox, own);
+        const entries = streamEntries(reply);
         if (own !== '>') own = entries.length === 0 ? '>' : entries[entries.length - 1]![0];
         await this.take(entries);
       } catch (error) {
@@ -325,6 +323,13 @@ export class RedisOutbox implements Outbox {
     const pending = (await this.o.redis.call('XPENDING', this.keys.outbox, this.o.group, '-', '+', 1, this.o.consumer)) as unknown[];
     if (pending.length === 0) await this.o.redis.call('XGROUP', 'DELCONSUMER', this.keys.outbox, this.o.group, this.o.consumer);
   }
+}
+
+/** Entries of a one-stream XREAD(GROUP) reply: `[[key, entries]]`, or `[key, entries]` as ioredis' generic `call` unwraps it. */
+function streamEntries(reply: unknown): StreamEntry[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const single = (typeof reply[0] === 'string' ? reply : reply[0]) as [string, StreamEntry[]] | undefined;
+  return Array.isArray(single?.[1]) ? single[1] : [];
 }
 
 async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupRedis, redisClient, startSink, uniquePrefix, waitUntil, type Sink } from './helpers.ts';
+
+const NODE = resolve('node_modules/.bin/node');
+const WORKER = resolve('test/integration/delivery/fixtures/delivery-worker.ts');
+const TUNING = { jitter: 0, moverIntervalMs: 20, claimIntervalMs: 100, claimIdleMs: 500, readBlockMs: 200, maxConcurrencyPerTarget: 4 };
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+interface Worker {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+function startWorker(config: Record<string, unknown>): Worker {
+  const child = spawn(NODE, ['--no-node-snapshot', WORKER, JSON.stringify({ tuning: TUNING, ...config })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    lines.push(...parts.filter((l) => l.length > 0));
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return { child, lines, exited };
+}
+
+async function sinkFor(delayMs: number): Promise<Sink> {
+  const s = await startSink(() => ({ status: 200, delayMs }));
+  cleanups.push(() => s.close());
+  return s;
+}
+
+function redisPrefix(): string {
+  const prefix = uniquePrefix();
+  const redis = redisClient();
+  cleanups.push(async () => {
+    await cleanupRedis(redis, prefix);
+    redis.disconnect();
+  });
+  return prefix;
+}
+
+describe('durable delivery across processes', () => {
+  it('loses nothing when the delivering process is killed with SIGKILL mid-burst and another starts', async () => {
+    const s = await sinkFor(5);
+    const prefix = redisPrefix();
+    const first = startWorker({ mode: 'burst', prefix, consumer: 'crashy', url: `${s.url}/hook`, count: 400 });
+    await waitUntil(() => s.received.length >= 40 && first.lines.length >= 120, 15_000, 'burst under way');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const persisted = first.lines.filter((l) => l.startsWith('msg_'));
+    const seenBeforeRestart = new Set(s.received.map((r) => String(r.headers['webhook-id'])));
+    expect(persisted.length).toBeGreaterThanOrEqual(120);
+    expect(persisted.every((id) => seenBeforeRestart.has(id))).toBe(false);
+
+    const second = startWorker({ mode: 'work', prefix, consumer: 'successor', url: `${s.url}/hook` });
+    await waitUntil(() => second.lines.includes('ready'), 10_000, 'successor ready');
+    const delivered = (): Set<string> => new Set(s.received.map((r) => String(r.headers['webhook-id'])));
+    await waitUntil(() => persisted.every((id) => delivered().has(id)), 20_000, 'every persisted delivery received');
+    expect(persisted.filter((id) => !delivered().has(id))).toEqual([]);
+  });
+
+  it('delivers exactly once when two processes race for one cooldown key in a shared Redis', async () => {
+    const s = await sinkFor(0);
+    const prefix = redisPrefix();
+    const key = `webhook.cache.${prefix}twoproc`;
+    const workers = [1, 2].map((n) => startWorker({ mode: 'cooldown', prefix, consumer: `p${n}`, url: `${s.url}/hook`, count: 100, key }));
+    await waitUntil(() => workers.every((w) => w.lines.includes('ready')), 10_000, 'both ready');
+    for (const w of workers) w.child.stdin!.write('go\n');
+    await Promise.all(workers.map((w) => w.exited));
+    const summaries = workers.map((w) => JSON.parse(w.lines.at(-1)!) as { queued: number; suppressed: number });
+    expect(summaries.reduce((n, x) => n + x.queued, 0)).toBe(1);
+    expect(summaries.reduce((n, x) => n + x.suppressed, 0)).toBe(199);
+    await waitUntil(() => s.received.length >= 1, 5_000);
+    expect(s.received).toHaveLength(1);
+  });
+});

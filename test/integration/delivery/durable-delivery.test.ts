@@ -1,0 +1,151 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createDeliveryService, RedisDeliveryAdmin, type ManagedDeliveryService } from '../../../core/delivery/index.ts';
+import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
+import { RedisStore } from '../../../core/store/redis-store.ts';
+import { cleanupRedis, options, redisClient, request, silentLogger, startSink, uniquePrefix, waitUntil, type Reply, type Received, type Sink } from './helpers.ts';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+const FAST: Partial<DeliveryTuning> = { jitter: 0, moverIntervalMs: 20, claimIntervalMs: 100, claimIdleMs: 1_000, readBlockMs: 200 };
+
+async function sink(reply?: (req: Received) => Reply): Promise<Sink> {
+  const s = await startSink(reply);
+  cleanups.push(() => s.close());
+  return s;
+}
+
+function env(): { redis: Redis; prefix: string; store: RedisStore } {
+  const prefix = uniquePrefix();
+  const redis = redisClient();
+  const store = new RedisStore({ keyPrefix: prefix });
+  cleanups.push(async () => {
+    await cleanupRedis(redis, prefix);
+    await store.close();
+    redis.disconnect();
+  });
+  return { redis, prefix, store };
+}
+
+function durable(e: { redis: Redis; prefix: string; store: RedisStore }, tuning: Partial<DeliveryTuning> = {}, consumerName?: string): ManagedDeliveryService {
+  const svc = createDeliveryService({
+    store: e.store,
+    logger: silentLogger(),
+    defaults: {},
+    redis: e.redis,
+    durable: true,
+    keyPrefix: e.prefix,
+    ...(consumerName ? { consumerName } : {}),
+    tuning: { ...FAST, ...tuning },
+  });
+  cleanups.push(() => svc.close(1_000));
+  return svc;
+}
+
+describe('DeliveryService (durable mode)', () => {
+  it('persists the delivery in the stream before submit resolves and acknowledges it once delivered', async () => {
+    const e = env();
+    let release = false;
+    const s = await sink(() => ({ status: 200, delayMs: release ? 0 : 300 }));
+    const svc = durable(e);
+    await svc.ready;
+    const r = await svc.submit(request(`${s.url}/hook`));
+    expect(r.status).toBe('queued');
+    expect(await e.redis.xlen(`${e.prefix}outbox`)).toBe(1);
+    release = true;
+    await waitUntil(() => svc.stats().delivered === 1, 5_000);
+    await waitUntil(async () => (await e.redis.xlen(`${e.prefix}outbox`)) === 0, 2_000, 'entry deleted');
+    const pending = (await e.redis.xpending(`${e.prefix}outbox`, 'firehook')) as [number, ...unknown[]];
+    expect(pending[0]).toBe(0);
+    const [attempt] = await svc.admin.attempts();
+    expect(attempt).toMatchObject({ deliveryId: r.status === 'queued' ? r.id : '', outcome: 'delivered', responseCode: 200 });
+  });
+
+  it('keeps retries in Redis and delivers when the target recovers', async () => {
+    const e = env();
+    let calls = 0;
+    const s = await sink(() => (++calls <= 2 ? { status: 503 } : { status: 200 }));
+    const svc = durable(e);
+    await svc.submit(request(`${s.url}/hook`, { options: options({ retryScheduleMs: [50, 50, 50] }) }));
+    await waitUntil(() => svc.stats().delivered === 1, 5_000);
+    expect(s.received).toHaveLength(3);
+    const outcomes = (await svc.admin.attempts()).map((a) => a.outcome);
+    expect(outcomes).toEqual(['delivered', 'retrying', 'retrying']);
+    expect(await e.redis.zcard(`${e.prefix}delayed`)).toBe(0);
+  });
+
+  it('dead-letters an exhausted delivery and replays it from another process view', async () => {
+    const e = env();
+    let healthy = false;
+    const s = await sink(() => (healthy ? { status: 200 } : { status: 500 }));
+    const svc = durable(e);
+    const r = await svc.submit(request(`${s.url}/hook`, { headers: { Authorization: 'Bearer secret-token' }, options: options({ retryScheduleMs: [20] }) }));
+    await waitUntil(() => svc.stats().failed === 1, 5_000);
+    const id = r.status === 'queued' ? r.id : '';
+    const admin = new RedisDeliveryAdmin({ redis: e.redis, keyPrefix: e.prefix });
+    const letter = await admin.deadLetter(id);
+    expect(letter).toMatchObject({ id, reason: 'exhausted', attempts: 2, lastResponseCode: 500 });
+    expect(letter!.headers.Authorization).toBe('[redacted]');
+    expect(await admin.deadLetters({ handler: 'other' })).toEqual([]);
+    healthy = true;
+    expect(await admin.replay([id])).toEqual({ replayed: [id], missing: [] });
+    await waitUntil(() => svc.stats().delivered === 1, 5_000);
+    expect(s.received.at(-1)!.headers.authorization).toBe('Bearer secret-token');
+    expect(await admin.deadLetters()).toEqual([]);
+  });
+
+  it('delivers exactly once when many submits race for one cooldown key in Redis', async () => {
+    const e = env();
+    const s = await sink();
+    const a = durable(e, {}, 'a');
+    const b = durable(e, {}, 'b');
+    const key = `webhook.cache.${e.prefix}race`;
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).submit(request(`${s.url}/hook`, { cooldown: { key, ttlMs: 60_000 } }))));
+    expect(results.filter((r) => r.status === 'queued')).toHaveLength(1);
+    await waitUntil(() => a.stats().delivered + b.stats().delivered === 1, 5_000);
+    expect(s.received).toHaveLength(1);
+  });
+
+  it('shares a burst between two workers with each delivery sent once', async () => {
+    const e = env();
+    const s = await sink(() => ({ status: 200, delayMs: 2 }));
+    const a = durable(e, {}, 'a');
+    const b = durable(e, {}, 'b');
+    for (let i = 0; i < 200; i++) await (i % 2 ? a : b).submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }));
+    await waitUntil(() => a.stats().delivered + b.stats().delivered === 200, 10_000);
+    expect(new Set(s.received.map((x) => x.body)).size).toBe(200);
+    expect(s.received).toHaveLength(200);
+    expect(a.stats().delivered).toBeGreaterThan(0);
+    expect(b.stats().delivered).toBeGreaterThan(0);
+  });
+
+  it('leaves unfinished work in Redis on close and delivers it after a restart', async () => {
+    const e = env();
+    const s = await sink(() => ({ status: 200, delayMs: 100 }));
+    const first = durable(e, { maxConcurrencyPerTarget: 1 }, 'first');
+    for (let i = 0; i < 20; i++) await first.submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }));
+    await waitUntil(() => s.received.length >= 2, 5_000);
+    const { unfinished } = await first.close(10);
+    expect(unfinished).toBeLessThanOrEqual(1);
+    const second = durable(e, { maxConcurrencyPerTarget: 4 }, 'second');
+    await waitUntil(() => new Set(s.received.map((x) => x.body)).size === 20, 10_000, 'all 20 delivered');
+    expect(second.stats().delivered).toBeGreaterThan(0);
+  });
+
+  it('parks deliveries in Redis while the breaker is open and delivers them after recovery', async () => {
+    const e = env();
+    let healthy = false;
+    const s = await sink(() => (healthy ? { status: 200 } : { status: 503 }));
+    const svc = durable(e, { breakerThreshold: 2, breakerOpenMs: 300, breakerMaxOpenMs: 300, maxConcurrencyPerTarget: 1 });
+    for (let i = 0; i < 10; i++) await svc.submit(request(`${s.url}/hook`, { body: `{"n":${i}}`, options: options({ retryScheduleMs: Array(30).fill(50) }) }));
+    await waitUntil(() => svc.stats().openBreakers.length === 1, 5_000, 'breaker open');
+    await waitUntil(async () => (await e.redis.zcard(`${e.prefix}delayed`)) >= 8, 5_000, 'parked in Redis');
+    expect(svc.stats().queued).toBe(0);
+    healthy = true;
+    await waitUntil(() => new Set(s.received.filter((x) => x.respondedAt).map((x) => x.body)).size === 10 && svc.stats().delivered === 10, 10_000, 'all delivered');
+  });
+});
