@@ -76,7 +76,8 @@ export function createErrorRenderer(options: ErrorRendererOptions): ErrorRendere
   let loading: Promise<void> | undefined;
   let generation = 0;
 
-  const compile = (source: string, name: string): CompiledTemplate => templates.compile(source, { format: 'text', name });
+  // 'text' writes values raw: the message is escaped here, once, the way Tyk escapes it.
+  const compile = (source: string, name: string): CompiledTemplate => templates.compile(source, { format: 'text', name, tykCompatEscaping: false });
   const builtin = compile(BUILTIN_ERROR_JSON, '<builtin>/error.json');
 
   async function readTemplates(): Promise<Map<string, CompiledTemplate>> {
