@@ -1,7 +1,7 @@
 /**
  * Templates for webhook bodies, monitor payloads and error responses.
  * Tyk's Go-template dialect is translated onto Handlebars; native `.hbs` templates also work.
- * (Contract; the implementation lives beside this file.)
+ * (Contract; the implementation is `createTemplateService` in ./create-template-service.ts.)
  */
 
 /** How rendered values are escaped: by the template's format. */
@@ -11,18 +11,36 @@ export interface CompiledTemplate {
   readonly format: TemplateFormat;
   /** Absolute path it was loaded from, when it came from a file. */
   readonly path: string | undefined;
-  /** Render with the given data (usually `{Type, Meta, TimeStamp}` plus aliases). */
+  /**
+   * Render with the given data (usually `{Type, Meta, TimeStamp}` plus the `EventType` /
+   * `EventMetaData` aliases). Synchronous; throws FH_TEMPLATE_RENDER_FAILED.
+   */
   render(data: unknown): string;
 }
 
 export interface TemplateLoadOptions {
-  /** Reproduce Tyk's HTML escaping byte for byte instead of format-aware escaping. */
+  /**
+   * Reproduce Tyk's HTML escaping byte for byte instead of format-aware escaping. Unset: the
+   * service's default (itself off unless the service was created with it on).
+   */
   tykCompatEscaping?: boolean;
+  /** Template language; default from the name: `.hbs` is Handlebars, anything else a Go template. */
+  engine?: 'go' | 'handlebars';
 }
 
+export type TemplateCompileOptions = TemplateLoadOptions & {
+  /** Escaping format; `text` writes values raw. */
+  format: TemplateFormat;
+  /** File name or label, used in errors (and for the engine default). */
+  name: string;
+};
+
 export interface TemplateService {
-  /** Load and compile a template file; format from its extension. Throws FirehookError on failure. */
+  /**
+   * Load and compile a template file once (cached per path and options for this service's life);
+   * format from its extension. Throws FH_TEMPLATE_UNREADABLE or FH_TEMPLATE_INVALID.
+   */
   load(path: string, options?: TemplateLoadOptions): Promise<CompiledTemplate>;
-  /** Compile template source text. */
-  compile(source: string, options: TemplateLoadOptions & { format: TemplateFormat; name: string }): CompiledTemplate;
+  /** Compile template source text. Throws FH_TEMPLATE_INVALID. */
+  compile(source: string, options: TemplateCompileOptions): CompiledTemplate;
 }
