@@ -58,7 +58,7 @@ export function createTemplateService(options: TemplateServiceOptions): Template
   for (const [alias, name] of Object.entries(NATIVE_HELPER_ALIASES)) hb.registerHelper(alias, TEMPLATE_HELPERS[name]!);
   const internals = hb as unknown as CompilerInternals;
   const LeanCompiler = leanCompilerFor(hb) as CompilerInternals['JavaScriptCompiler'];
-  const cache = new Map<string, Promise<CompiledTemplate>>();
+  const cache = new Map<string, { source: string; template: CompiledTemplate }>();
   const logger = options.logger;
 
   function compileGo(source: string, name: string, format: TemplateFormat, compat: boolean, path: string | undefined): CompiledTemplate {
@@ -131,33 +131,28 @@ export function createTemplateService(options: TemplateServiceOptions): Template
     return compiled;
   }
 
-  async function readAndCompile(path: string, loadOptions: TemplateLoadOptions): Promise<CompiledTemplate> {
-    let source: string;
+  async function readSource(path: string): Promise<string> {
     try {
-      source = await readFile(path, 'utf8');
+      return await readFile(path, 'utf8');
     } catch (error) {
       const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
       throw new TemplateError('FH_TEMPLATE_UNREADABLE', { file: path, message: `cannot read template: ${reason}` }, { cause: error });
     }
-    return compile(source, { ...loadOptions, format: templateFormatFor(path), name: path }, path);
   }
 
   return {
-    load(path: string, loadOptions: TemplateLoadOptions = {}): Promise<CompiledTemplate> {
+    async load(path: string, loadOptions: TemplateLoadOptions = {}): Promise<CompiledTemplate> {
       const absolute = resolve(path);
       const compat = loadOptions.tykCompatEscaping ?? options.tykCompatEscaping ?? false;
       const key = `${compat ? 'tyk' : 'fmt'}:${loadOptions.engine ?? ''}:${absolute}`;
-      let pending = cache.get(key);
-      if (pending === undefined) {
-        pending = readAndCompile(absolute, { ...loadOptions, tykCompatEscaping: compat });
-        cache.set(key, pending);
-        // Failures are not cached: a fixed file loads on the next attempt.
-        const mine = pending;
-        mine.catch(() => {
-          if (cache.get(key) === mine) cache.delete(key);
-        });
-      }
-      return pending;
+      // The file is read on every load (cheap: once per handler per generation) and compiled only
+      // when its text changed, so a long-lived service still picks up edited templates on reload.
+      const source = await readSource(absolute);
+      const cached = cache.get(key);
+      if (cached !== undefined && cached.source === source) return cached.template;
+      const template = compile(source, { ...loadOptions, tykCompatEscaping: compat, format: templateFormatFor(absolute), name: absolute }, absolute);
+      cache.set(key, { source, template });
+      return template;
     },
     compile(source: string, compileOptions: TemplateCompileOptions): CompiledTemplate {
       return compile(source, compileOptions);

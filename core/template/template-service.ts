@@ -37,8 +37,10 @@ export type TemplateCompileOptions = TemplateLoadOptions & {
 
 export interface TemplateService {
   /**
-   * Load and compile a template file once (cached per path and options for this service's life);
-   * format from its extension. Throws FH_TEMPLATE_UNREADABLE or FH_TEMPLATE_INVALID.
+   * Load a template file; format from its extension. The file is read on each call and compiled
+   * only when its text changed since the last load with the same options (so a runtime-long
+   * service serves edited templates after a reload). Throws FH_TEMPLATE_UNREADABLE or
+   * FH_TEMPLATE_INVALID.
    */
   load(path: string, options?: TemplateLoadOptions): Promise<CompiledTemplate>;
   /** Compile template source text. Throws FH_TEMPLATE_INVALID. */

@@ -57,6 +57,7 @@ describe('XML escaping', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         const escaped = escapeXml(text);
+        // oxlint-disable-next-line no-control-regex -- checking that control characters are gone
         expect(escaped).not.toMatch(/[<>"']|[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/);
         expect(escaped).not.toMatch(/&(?!amp;|lt;|gt;|quot;|apos;)/);
         const decoded = escaped.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" })[e]!);

@@ -196,6 +196,17 @@ describe('TemplateService.load', () => {
     expect(compat).not.toBe(a);
   });
 
+  it('recompiles a file whose text changed since the last load', async () => {
+    const path = join(dir, 'edited.json');
+    await writeFile(path, '{"v": 1, "e": "{{.Type}}"}');
+    const first = await service.load(path);
+    await writeFile(path, '{"v": 2, "e": "{{.Type}}"}');
+    const second = await service.load(path);
+    expect(second).not.toBe(first);
+    expect(JSON.parse(second.render({ Type: 'X' }))).toEqual({ v: 2, e: 'X' });
+    expect(await service.load(path)).toBe(second);
+  });
+
   it('rejects a missing file with FH_TEMPLATE_UNREADABLE naming it', async () => {
     const missing = join(dir, 'nope.json');
     await expect(service.load(missing)).rejects.toMatchObject({ code: 'FH_TEMPLATE_UNREADABLE', file: missing });
