@@ -29,3 +29,6 @@ export { createRuntime, Runtime, type CloseReport, type ReloadResult, type Runti
 export { IngestServer, type IngestServerOptions } from './http/server.ts';
 export { loadGatewayConfig, EMBEDDED_DEFAULTS, type GatewayOverrides } from './config/load-gateway-config.ts';
 export { validateFiles } from './cli/validate.ts';
+export { createTemplateService, templateFormatFor, TemplateError, type TemplateServiceOptions } from './template/index.ts';
+export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm, type CertificateChecksumInput, type WebhookChecksumInput } from './delivery/checksum.ts';
+export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/index.ts';
