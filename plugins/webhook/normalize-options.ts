@@ -1,0 +1,177 @@
+/**
+ * Map a webhook handler's configuration onto {@link WebhookOptions}: Classic `handler_meta` (keys
+ * match case-insensitively, unknown keys ignored) or a Tyk OAS `eventHandlers` entry (`url`,
+ * `bodyTemplate`, `headers`, `cooldownPeriod`, `enabled`), plus Firehook's delivery options.
+ * Everything is validated here so each problem points at the key the user wrote.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { ConfigError, goRequestTarget, parseGoDuration, toPointer, type ConfigProblem, type HandlerSource, type JsonSchema } from '../../core/index.ts';
+import { oasHeadersSchema, webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
+
+const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+const validators = new WeakMap<JsonSchema, ValidateFunction>();
+
+function validator(schema: JsonSchema): ValidateFunction {
+  let v = validators.get(schema);
+  if (v === undefined) {
+    v = ajv.compile(schema as Record<string, unknown>);
+    validators.set(schema, v);
+  }
+  return v;
+}
+
+const CLASSIC_KEYS = ['method', 'target_path', 'template_path', 'header_map', 'event_timeout', 'name', 'id', 'disabled'];
+const FIREHOOK_KEYS = ['timeout', 'retry_schedule', 'signing', 'deny_private_networks', 'allow_networks', 'tyk_compat_escaping'];
+const OAS_KEYS: Record<string, string> = { url: 'target_path', method: 'method', bodyTemplate: 'template_path', name: 'name', id: 'id' };
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text !== undefined && text.length <= 60 ? ` (got ${text})` : '';
+}
+
+/** Turn ajv errors into problems whose pointers name the source keys (via `where`). */
+function problemsFrom(errors: ErrorObject[], value: unknown, source: HandlerSource, where: (path: string[]) => string): ConfigProblem[] {
+  const seen = new Set<string>();
+  const out: ConfigProblem[] = [];
+  // A wrong type says it all: drop the enum/pattern noise for the same value.
+  const typed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
+  for (const error of errors) {
+    if (error.keyword !== 'type' && typed.has(error.instancePath)) continue;
+    const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let message = error.message ?? 'is invalid';
+    if (error.keyword === 'enum') message = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    if (error.keyword === 'required') message = `missing required key "${(error.params as { missingProperty: string }).missingProperty}"`;
+    if (error.keyword === 'propertyNames') continue; // reported by the nested pattern error
+    if (error.keyword === 'pattern' && error.propertyName !== undefined) {
+      path.push(error.propertyName);
+      message = 'is not a valid HTTP header name';
+    }
+    let node: unknown = value;
+    for (const segment of path) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
+    const problem = { file: source.file, pointer: source.pointer + where(path), message: message + (error.keyword === 'required' ? '' : show(node)), severity: 'error' as const };
+    const key = `${problem.pointer}\u0000${problem.message}`;
+    if (!seen.has(key)) out.push(problem);
+    seen.add(key);
+  }
+  return out;
+}
+
+/** Normalise and validate; throws ConfigError listing every problem with its pointer. */
+export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>, source: HandlerSource): WebhookOptions {
+  const options: Record<string, unknown> = {};
+  /** Normalised top-level key -> the key as written in the source. */
+  const written = new Map<string, string>();
+  const problems: ConfigProblem[] = [];
+  const at = (key: string, ...rest: (string | number)[]): string => source.pointer + toPointer(key, ...rest);
+  let headerIndex = new Map<string, number>();
+
+  if (source.format === 'oas') {
+    for (const [from, to] of Object.entries(OAS_KEYS)) {
+      if (meta[from] !== undefined) {
+        options[to] = meta[from];
+        written.set(to, from);
+      }
+    }
+    for (const key of FIREHOOK_KEYS) if (meta[key] !== undefined) options[key] = meta[key];
+    options.disabled = meta.enabled !== true;
+    written.set('disabled', 'enabled');
+    if (meta.headers !== undefined) {
+      written.set('header_map', 'headers');
+      const check = validator(oasHeadersSchema);
+      if (!check(meta.headers)) {
+        problems.push(...problemsFrom(check.errors ?? [], meta.headers, source, (path) => toPointer('headers', ...path)));
+      } else {
+        const map: Record<string, string> = {};
+        headerIndex = new Map();
+        (meta.headers as { name: string; value: string }[]).forEach((h, i) => {
+          map[h.name] = h.value; // duplicates: the last one wins
+          headerIndex.set(h.name, i);
+        });
+        options.header_map = map;
+      }
+    }
+    const cooldown = meta.cooldownPeriod;
+    if (cooldown !== undefined) {
+      const ms = typeof cooldown === 'string' ? parseGoDuration(cooldown) : undefined;
+      if (ms === undefined || ms < 0) problems.push({ file: source.file, pointer: at('cooldownPeriod'), message: `must be a Go duration such as "10s" or "1m30s"${show(cooldown)}`, severity: 'error' });
+      else options.event_timeout = Math.floor(ms / 1000);
+    }
+  } else {
+    const known = new Set([...CLASSIC_KEYS, ...FIREHOOK_KEYS]);
+    for (const [key, value] of Object.entries(meta)) {
+      const lower = key.toLowerCase();
+      if (!known.has(lower)) continue; // Tyk ignores unknown keys
+      options[lower] = value;
+      written.set(lower, key);
+    }
+  }
+
+  if (options.method === undefined || options.method === '') options.method = 'GET';
+  else if (typeof options.method === 'string') options.method = options.method.toUpperCase();
+  options.template_path ??= '';
+  options.header_map ??= {};
+  options.event_timeout ??= 0;
+  options.disabled ??= false;
+
+  if (options.target_path === undefined) {
+    problems.push({ file: source.file, pointer: source.pointer, message: `missing required key "${source.format === 'oas' ? 'url' : 'target_path'}"`, severity: 'error' });
+  }
+  const check = validator(webhookOptionsSchema);
+  if (!check(options)) {
+    const errors = (check.errors ?? []).filter((e) => !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'target_path'));
+    problems.push(
+      ...problemsFrom(errors, options, source, (path) => {
+        const [first, ...rest] = path;
+        if (first === undefined) return '';
+        if (first === 'header_map' && source.format === 'oas' && rest[0] !== undefined && headerIndex.has(rest[0])) {
+          return toPointer('headers', headerIndex.get(rest[0])!, 'value');
+        }
+        return toPointer(written.get(first) ?? first, ...rest);
+      }),
+    );
+  }
+  for (const key of ['timeout', 'retry_schedule'] as const) {
+    const values = key === 'timeout' ? [options.timeout] : Array.isArray(options.retry_schedule) ? options.retry_schedule : [];
+    values.forEach((v, i) => {
+      if (typeof v !== 'string' || v === '') return;
+      const ms = parseGoDuration(v);
+      if (ms === undefined) return; // not a Go duration: the schema's pattern reports it
+      const bad = ms < 0 || (key === 'timeout' && ms === 0);
+      if (bad) problems.push({ file: source.file, pointer: key === 'timeout' ? at(written.get(key) ?? key) : at(written.get(key) ?? key, i), message: `must be a ${key === 'timeout' ? 'positive' : 'non-negative'} Go duration${show(v)}`, severity: 'error' });
+    });
+  }
+  if (typeof options.target_path === 'string' && problems.every((p) => !p.pointer.endsWith(toPointer(written.get('target_path') ?? 'target_path')))) {
+    const reason = urlProblem(options.target_path);
+    if (reason !== undefined) problems.push({ file: source.file, pointer: at(written.get('target_path') ?? 'target_path'), message: `${reason}${show(options.target_path)}`, severity: 'error' });
+  }
+  if (problems.length > 0) throw new ConfigError(dedupe(problems));
+  return options as unknown as WebhookOptions;
+}
+
+function urlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'must be an http or https URL';
+  if (parsed.hostname === '') return 'must name a host';
+  try {
+    goRequestTarget(url);
+  } catch (error) {
+    const message = (error as Error).message;
+    return `is not a URL Go can request: ${message.slice(message.lastIndexOf(': ') + 2)}`;
+  }
+  return undefined;
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.pointer}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,77 @@
+import type { JsonSchema, SigningOptions } from '../../core/index.ts';
+
+/** Methods Tyk accepts for a webhook (upper-cased; empty means GET). */
+export const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
+
+/** The webhook handler's options after `normalize` (Classic and OAS map onto these names). */
+export interface WebhookOptions {
+  method: (typeof WEBHOOK_METHODS)[number];
+  target_path: string;
+  /** `""`: the gateway's `<template_path>/default_webhook.json`. */
+  template_path: string;
+  header_map: Record<string, string>;
+  /** Cooldown in whole seconds; 0 = none. */
+  event_timeout: number;
+  name?: string;
+  id?: string;
+  disabled: boolean;
+  // Firehook's delivery options; unset ones come from the gateway's `webhooks` defaults.
+  /** Go duration, default `"30s"`. */
+  timeout?: string;
+  /** Go durations: the delay before each retry; `[]` = a single attempt. */
+  retry_schedule?: string[];
+  signing?: SigningOptions;
+  deny_private_networks?: boolean;
+  allow_networks?: string[];
+  /** Render with Tyk's HTML escaping byte for byte. */
+  tyk_compat_escaping?: boolean;
+}
+
+/** A Go duration string (`"30s"`, `"1m30s"`, `"0"`); semantic checks happen in normalize. */
+export const GO_DURATION_PATTERN = '^(?:0|[-+]?(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$';
+const TOKEN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+const SECRET = '^whsec_[A-Za-z0-9+/]+={0,2}$';
+
+export const webhookOptionsSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['method', 'target_path', 'template_path', 'header_map', 'event_timeout', 'disabled'],
+  properties: {
+    method: { type: 'string', enum: [...WEBHOOK_METHODS] },
+    target_path: { type: 'string', minLength: 1, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+(?:[/?#]\\S*)?$' },
+    template_path: { type: 'string' },
+    header_map: {
+      type: 'object',
+      propertyNames: { pattern: TOKEN },
+      additionalProperties: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
+    },
+    event_timeout: { type: 'integer', minimum: 0 },
+    name: { type: 'string' },
+    id: { type: 'string' },
+    disabled: { type: 'boolean' },
+    timeout: { type: 'string', pattern: GO_DURATION_PATTERN },
+    retry_schedule: { type: 'array', items: { type: 'string', pattern: GO_DURATION_PATTERN } },
+    signing: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['secret'],
+      properties: {
+        secret: { type: 'string', pattern: SECRET },
+        previous_secrets: { type: 'array', items: { type: 'string', pattern: SECRET } },
+      },
+    },
+    deny_private_networks: { type: 'boolean' },
+    allow_networks: { type: 'array', items: { type: 'string', minLength: 1 } },
+    tyk_compat_escaping: { type: 'boolean' },
+  },
+};
+
+/** OAS `headers`: a list of `{name, value}`. */
+export const oasHeadersSchema: JsonSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['name', 'value'],
+    properties: { name: { type: 'string', pattern: TOKEN }, value: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' } },
+  },
+};
