@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createErrorRenderer, type ErrorRendererOptions } from '../../../core/error-templates/error-renderer.ts';
@@ -68,6 +69,14 @@ describe('createErrorRenderer', () => {
     });
   }
 
+  it("renders Firehook's shipped templates/error.json and error.xml", async () => {
+    const { r } = await renderer(fileURLToPath(new URL('../../../templates', import.meta.url)));
+    expect(JSON.parse(r.renderSync({ code: 403, message: 'Access to this API has been disallowed' }).body)).toEqual({ error: 'Access to this API has been disallowed' });
+    const xml = r.renderSync({ code: 500, message: 'a<b', requestContentType: 'application/xml' });
+    expect(xml.headers['Content-Type']).toBe('application/xml');
+    expect(xml.body.trim()).toBe('<error>a&lt;b</error>');
+  });
+
   it('falls back to error.json served as application/json when no XML template exists', async () => {
     const { r } = await renderer(await templateDir({ 'error.json': '{"error": "{{.Message}}"}' }));
     const res = r.renderSync({ code: 500, message: 'x', requestContentType: 'application/xml' });
@@ -93,6 +102,25 @@ describe('createErrorRenderer', () => {
     expect(xml.body).toBe(
       '<error><source>generic</source><message>a &#34;quoted&#34; \\ back&#xA;slash &lt;script&gt;&amp;amp; \u2028 it&#39;s</message></error>',
     );
+  });
+
+  it('escapes once even when the template service defaults to Tyk compat escaping', async () => {
+    const { logger } = capture();
+    const r = createErrorRenderer({
+      templateDir: await templateDir({ 'error.json': '{"error": "{{ .Message }}"}' }),
+      templates: await errorTemplateService({ tykCompatEscaping: true }),
+      hideGeneratorHeader: false,
+      track404Logs: false,
+      logger,
+    });
+    expect(JSON.parse((await r.render({ code: 400, message: 'a "b" + <c>' })).body)).toEqual({ error: 'a "b" + <c>' });
+  });
+
+  it('skips a template that does not compile, with a coded warning, and falls back', async () => {
+    const { r, lines } = await renderer(await templateDir({ ...FILES, 'error_500.xml': '<error>{{ if .Message }}</error>' }));
+    const res = r.renderSync({ code: 500, message: 'm', requestContentType: 'text/xml' });
+    expect(res.body).toBe('<error><source>generic</source><message>m</message></error>');
+    expect(lines.some((l) => l.code === 'FH_ERRORTPL_RENDER_FAILED' && String(l.template).endsWith('error_500.xml'))).toBe(true);
   });
 
   it('sends a configured X-Generator value and none when hide_generator_header is set', async () => {
