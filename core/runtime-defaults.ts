@@ -1,7 +1,6 @@
 import type { GatewayConfig } from './config/gateway-config.ts';
 import { createDeliveryService, type ManagedDeliveryService } from './delivery/index.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
-import { FirehookError } from './errors/firehook-error.ts';
 import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
 import { createQuotaMonitor, type QuotaMonitor } from './monitor/quota-monitor.ts';
@@ -9,6 +8,7 @@ import { createSessionStore, type FirehookSessionStore } from './sessions/create
 import { MemoryStore } from './store/memory-store.ts';
 import { RedisStore } from './store/redis-store.ts';
 import type { Store } from './store/store.ts';
+import { createTemplateService } from './template/index.ts';
 import type { TemplateService } from './template/template-service.ts';
 
 /** Services embedding code may supply instead of the defaults. */
@@ -44,10 +44,6 @@ export async function createDefaultServices(
 ): Promise<OwnedServices> {
   const ownStore = overrides.store === undefined;
   const store = overrides.store ?? createStore(config, logger);
-  const unavailable = <T extends object>(name: string): T =>
-    new Proxy({} as T, {
-      get: (_t, prop) => (prop === 'then' ? undefined : () => Promise.reject(new FirehookError('FH_RUNTIME_CLOSED', `${name} is not available`))),
-    });
   const durable = store instanceof RedisStore && config.webhooks.durable !== false;
   const deliveryEngine =
     overrides.delivery === undefined
@@ -56,7 +52,7 @@ export async function createDefaultServices(
   return {
     store,
     deliveryEngine,
-    templates: overrides.templates ?? unavailable<TemplateService>('templates'),
+    templates: overrides.templates ?? createTemplateService({ logger: logger.child({ component: 'templates' }), tykCompatEscaping: config.webhooks.tyk_compat_escaping === true }),
     delivery: overrides.delivery ?? deliveryEngine!,
     sessions: overrides.sessions ?? createSessionStore({ store, fireSystem: events.fireSystem, logger }),
     monitor: createQuotaMonitor({ config: () => current().monitor, store, fireSystem: events.fireSystem, logger }),

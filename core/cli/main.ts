@@ -1,7 +1,12 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { packageVersion } from '../package-root.ts';
+import { ConfigError } from '../errors/firehook-error.ts';
+import { loadGatewayConfig } from '../config/load-gateway-config.ts';
+import { registerDeliveriesCommand } from './deliveries.ts';
 import { registerFireCommand } from './fire.ts';
+import { openDeliveries } from './open-deliveries.ts';
+import { registerRenderErrorCommand } from './render-error.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerValidateCommand } from './validate.ts';
 
@@ -13,6 +18,12 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerValidateCommand(program);
   registerFireCommand(program);
+  registerDeliveriesCommand(program, openDeliveries);
+  registerRenderErrorCommand(program, async (file) => {
+    const { config, problems } = await loadGatewayConfig(file);
+    if (config === undefined) throw new ConfigError(problems);
+    return config;
+  });
   return program;
 }
 
