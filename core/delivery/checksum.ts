@@ -164,24 +164,29 @@ export function webhookChecksum(input: WebhookChecksumInput): string {
 
 /**
  * A checksum function for one webhook (fixed method and URL): the request head is computed once,
- * and the checksums of recently seen bodies are remembered (duplicates are the common case a
- * cooldown absorbs). `cacheSize` 0 disables the memory.
+ * and the results for recently seen bodies are remembered (duplicates are the common case a
+ * cooldown absorbs). With `keyPrefix` (e.g. {@link COOLDOWN_KEY_PREFIX}) it returns the whole
+ * cooldown key, so a remembered key is reused as is. `cacheSize` 0 disables the memory.
  */
-export function createWebhookChecksum(target: { method: string; url: string }, options: { cacheSize?: number; maxCachedBodyLength?: number } = {}): (body: string) => string {
+export function createWebhookChecksum(
+  target: { method: string; url: string },
+  options: { cacheSize?: number; maxCachedBodyLength?: number; keyPrefix?: string } = {},
+): (body: string) => string {
   const method = target.method || 'GET';
   const head = goRequestHead(method, target.url);
   const cacheSize = options.cacheSize ?? 256;
   const maxCached = options.maxCachedBodyLength ?? 8192;
+  const prefix = options.keyPrefix ?? '';
   const recent = new Map<string, string>();
   return (body: string): string => {
     const cached = recent.get(body);
     if (cached !== undefined) return cached;
-    const sum = hash('md5', head + contentLengthLine(method, body) + '\r\n' + body, 'hex');
+    const result = prefix + hash('md5', head + contentLengthLine(method, body) + '\r\n' + body, 'hex');
     if (cacheSize > 0 && body.length <= maxCached) {
       if (recent.size >= cacheSize) recent.delete(recent.keys().next().value!);
-      recent.set(body, sum);
+      recent.set(body, result);
     }
-    return sum;
+    return result;
   };
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   certificateChecksum,
   ConfigError,
+  COOLDOWN_KEY_PREFIX,
   cooldownKey,
   createWebhookChecksum,
   resolveDeliveryOptions,
@@ -61,7 +62,7 @@ export async function createWebhookHandler(options: WebhookOptions, ctx: Handler
   const headers = webhookHeaders(options.header_map, template.format, ctx.gateway.ignore_canonical_mime_header_key === true);
   const deliveryOptions = resolveDeliveryOptions(options, webhooks);
   const cooldownMs = options.event_timeout * 1000;
-  const checksum = cooldownMs > 0 ? createWebhookChecksum({ method, url }) : undefined;
+  const checksumKey = cooldownMs > 0 ? createWebhookChecksum({ method, url }, { keyPrefix: COOLDOWN_KEY_PREFIX }) : undefined;
   const handler = ctx.handlerId;
   ctx.logger.debug({ url: url.replace(/\?.*$/, ''), method, template: template.path, cooldown_s: options.event_timeout }, 'webhook handler ready');
 
@@ -76,13 +77,13 @@ export async function createWebhookHandler(options: WebhookOptions, ctx: Handler
         options: deliveryOptions,
         origin: { apiId: event.apiId, eventType: event.Type, handler, plugin: WEBHOOK_PLUGIN_NAME },
       };
-      if (checksum !== undefined) {
+      if (checksumKey !== undefined) {
         const expiryField = CERTIFICATE_EXPIRY_FIELD[event.Type];
         const meta = event.Meta;
-        const sum = expiryField === undefined
-          ? checksum(body)
-          : certificateChecksum({ type: event.Type, certId: text(meta.CertID), certName: text(meta.CertName), expiry: text(meta[expiryField]), apiId: text(meta.APIID) });
-        request.cooldown = { key: cooldownKey(sum), ttlMs: cooldownMs };
+        const key = expiryField === undefined
+          ? checksumKey(body)
+          : cooldownKey(certificateChecksum({ type: event.Type, certId: text(meta.CertID), certName: text(meta.CertName), expiry: text(meta[expiryField]), apiId: text(meta.APIID) }));
+        request.cooldown = { key, ttlMs: cooldownMs };
       }
       const result = await ctx.delivery.submit(request);
       return result.status === 'queued' ? { status: 'queued', detail: `delivery ${result.id}` } : { status: 'suppressed', detail: `duplicate within event_timeout (${options.event_timeout}s)` };
