@@ -15,6 +15,7 @@ import type { PluginExport } from './plugin.ts';
 import { createDefaultServices, type ServiceOverrides, type OwnedServices } from './runtime-defaults.ts';
 import { SharedObjects, type RuntimeServices } from './runtime-services.ts';
 import type { ManagedDeliveryService } from './delivery/index.ts';
+import { createErrorRenderer, type ErrorRenderer } from './error-templates/error-renderer.ts';
 import type { QuotaMonitor } from './monitor/quota-monitor.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
@@ -61,6 +62,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
   private watcher: ReloadWatcher | undefined;
   private closing: Promise<CloseReport> | undefined;
   private generationCounter = 1;
+  private errorRenderer: ErrorRenderer | undefined;
   private reloading: Promise<ReloadResult> | undefined;
 
   private constructor(
@@ -101,6 +103,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
       runtime.report(built.problems);
       if (built.generation === undefined) throw new ConfigError(built.problems);
       runtime.dispatcher.use(built.generation);
+      runtime.errorRenderer = await runtime.loadErrorRenderer(config);
       if (options.watch) await runtime.startWatching();
     } catch (error) {
       await runtime.close(0);
@@ -141,6 +144,26 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
   /** The quota monitor: call `check(session, key)` after decrementing a quota (`key` `""` for org sessions). */
   get monitor(): QuotaMonitor {
     return this.services.monitor;
+  }
+
+  /**
+   * Error responses from the error templates in `template_path` (Tyk's lookup and escaping), for
+   * embedding gateways; Firehook's own HTTP server uses it too. Follows hot reloads.
+   */
+  get errors(): ErrorRenderer {
+    return this.errorRenderer!;
+  }
+
+  private async loadErrorRenderer(config: GatewayConfig): Promise<ErrorRenderer> {
+    const renderer = createErrorRenderer({
+      templateDir: resolveConfigPath(config, config.template_path),
+      templates: this.services.templates,
+      hideGeneratorHeader: config.hide_generator_header,
+      track404Logs: config.track_404_logs,
+      logger: this.logger.child({ component: 'error-templates' }),
+    });
+    await renderer.load();
+    return renderer;
   }
 
   /** Fire an API event. Synchronous, never throws; returns how many handlers it was queued for. */
@@ -214,8 +237,10 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
       return fail(built.problems);
     }
     this.report(built.problems);
+    const errorRenderer = await this.loadErrorRenderer(config);
     const previous = this.dispatcher.use(built.generation);
     this.gateway = config;
+    this.errorRenderer = errorRenderer;
     if (this.watcher) await this.watcher.setPaths(this.watchPaths());
     if (previous) void disposeGeneration(previous, config.dispatch.drain_timeout_ms);
     const result = { ok: true, generation: number, problems: built.problems };

@@ -63,31 +63,42 @@ export class IngestServer {
         return send(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', generation: this.runtime.generation().number });
       }
       if (path === '/v1/events') {
-        if (req.method !== 'POST') return send(res, 405, { error: { code: 'FH_INGEST_BAD_REQUEST', message: 'use POST' } }, { allow: 'POST' });
+        if (req.method !== 'POST') return this.fail(req, res, 405, 'FH_INGEST_BAD_REQUEST', 'method not allowed; use POST', { allow: 'POST' });
         return await this.ingest(req, res);
       }
-      return send(res, 404, { error: { code: 'FH_INGEST_BAD_REQUEST', message: 'not found' } });
+      const notFound = this.runtime.errors.renderSync({ code: 404, message: 'Not Found', unknownRoute: true, requestContentType: req.headers['content-type'], request: { method: req.method, path, origin: req.socket.remoteAddress } });
+      return reply(res, notFound);
     } catch (error) {
       this.runtime.logger.error({ err: error }, 'ingestion request failed');
-      if (!res.headersSent) send(res, 500, { error: { message: 'internal error' } });
+      if (!res.headersSent) this.fail(req, res, 500, 'FH_INGEST_BAD_REQUEST', 'internal error');
     }
+  }
+
+  /** An error response from the error templates, with the Firehook code in a header. */
+  private fail(req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+    req.resume();
+    const rendered = this.runtime.errors.renderSync({ code: status, message, requestContentType: req.headers['content-type'] });
+    reply(res, { ...rendered, headers: { ...rendered.headers, 'x-firehook-error-code': code, ...headers } });
   }
 
   private async ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.options.secret && !this.authorized(req.headers.authorization)) {
-      req.resume();
-      return send(res, 401, { error: { code: 'FH_INGEST_UNAUTHORIZED', message: 'missing or wrong bearer token' } }, { 'www-authenticate': 'Bearer' });
+      return this.fail(req, res, 401, 'FH_INGEST_UNAUTHORIZED', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
     }
     const body = await readBody(req, this.options.bodyLimit);
     if (body === undefined) {
-      return send(res, 413, { error: { code: 'FH_INGEST_TOO_LARGE', message: `body exceeds ${this.options.bodyLimit} bytes` } }, { connection: 'close' });
+      return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', `request body exceeds ${this.options.bodyLimit} bytes`, { connection: 'close' });
     }
     let events;
     try {
       events = parseEvents(body, req.headers['content-type'] ?? '');
     } catch (error) {
       if (!(error instanceof IngestProblem)) throw error;
-      return send(res, 400, { error: { code: 'FH_INGEST_BAD_REQUEST', message: error.message, ...(error.index !== undefined ? { index: error.index } : {}), ...(error.field !== undefined ? { field: error.field } : {}) } });
+      const where = [error.index !== undefined ? `event ${error.index}` : '', error.field !== undefined ? `field "${error.field}"` : ''].filter(Boolean).join(', ');
+      const headers: Record<string, string> = {};
+      if (error.index !== undefined) headers['x-firehook-error-index'] = String(error.index);
+      if (error.field !== undefined) headers['x-firehook-error-field'] = error.field;
+      return this.fail(req, res, 400, 'FH_INGEST_BAD_REQUEST', where ? `${where}: ${error.message}` : error.message, headers);
     }
     let unmatched = 0;
     if (this.runtime.durable) {
@@ -132,6 +143,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | undefin
     req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+function reply(res: ServerResponse, response: { status: number; headers: Record<string, string>; body: string }): void {
+  res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+  res.end(response.body);
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -56,9 +56,12 @@ describe('firehook serve (embedded defaults)', () => {
   it('rejects a malformed batch with 400 naming index and field, and accepts none of it', async () => {
     const res = await post(s.url, JSON.stringify([authFailure('never-0006'), { api_id: 'petstore', type: 'AuthFailure', meta: 'oops' }]));
     expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'FH_INGEST_BAD_REQUEST', index: 1, field: 'meta' } });
+    expect(res.headers.get('x-firehook-error-code')).toBe('FH_INGEST_BAD_REQUEST');
+    expect([res.headers.get('x-firehook-error-index'), res.headers.get('x-firehook-error-field')]).toEqual(['1', 'meta']);
+    expect(res.headers.get('x-generator')).toBe('tyk.io');
+    expect(await res.json()).toEqual({ error: 'event 1, field "meta": meta must be a JSON object' });
     const bad = await post(s.url, '{"type": "AuthFailure", "timestamp": "yesterday"}');
-    expect(await bad.json()).toMatchObject({ error: { index: 0, field: 'timestamp' } });
+    expect((await bad.json()) as unknown).toEqual({ error: 'event 0, field "timestamp": timestamp must be an RFC 3339 date-time' });
     const broken = await post(s.url, '{"type": ');
     expect(broken.status).toBe(400);
     await post(s.url, JSON.stringify(authFailure('marker-0007')));
@@ -69,7 +72,19 @@ describe('firehook serve (embedded defaults)', () => {
   it('answers 413 over the body limit', async () => {
     const res = await post(s.url, JSON.stringify({ type: 'AuthFailure', meta: { Message: 'x'.repeat(1024 * 1024 + 10) } }));
     expect(res.status).toBe(413);
-    expect(await res.json()).toMatchObject({ error: { code: 'FH_INGEST_TOO_LARGE' } });
+    expect(res.headers.get('x-firehook-error-code')).toBe('FH_INGEST_TOO_LARGE');
+    expect(await res.json()).toEqual({ error: 'request body exceeds 1048576 bytes' });
+  });
+
+  it('answers errors from the error templates: XML for XML requests, plain 404 for unknown routes', async () => {
+    const xml = await post(s.url, '<event/>', { 'content-type': 'application/xml' });
+    expect(xml.status).toBe(400);
+    expect(xml.headers.get('content-type')).toMatch(/xml/);
+    expect(await xml.text()).toContain('unsupported content type');
+    const missing = await fetch(`${s.url}/no/such/route`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-generator')).toBeNull();
+    expect(await missing.text()).toBe('Not Found');
   });
 
   it('serves /healthz and /readyz', async () => {
