@@ -162,8 +162,10 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   },
   go_not: (v: unknown) => !goTruthy(v),
   go_eq: function () {
-    const [first, ...rest] = args(arguments);
-    return rest.some((v) => looseEqual(first, v));
+    // Hot in `if eq .Type "A" "B" ...` chains: no argument copies.
+    const first: unknown = arguments[0];
+    for (let i = 1; i < arguments.length - 1; i++) if (looseEqual(first, arguments[i])) return true;
+    return false;
   },
   go_ne: (a: unknown, b: unknown) => !looseEqual(a, b),
   go_lt: (a: unknown, b: unknown) => (compare(a, b) ?? 0) < 0,
