@@ -174,8 +174,9 @@ export function createWebhookChecksum(
 ): (body: string) => string {
   const method = target.method || 'GET';
   const head = goRequestHead(method, target.url);
-  const cacheSize = options.cacheSize ?? 256;
-  const maxCached = options.maxCachedBodyLength ?? 8192;
+  // Small on purpose: one per handler; bursts of duplicates involve few distinct bodies.
+  const cacheSize = options.cacheSize ?? 64;
+  const maxCached = options.maxCachedBodyLength ?? 4096;
   const prefix = options.keyPrefix ?? '';
   const recent = new Map<string, string>();
   return (body: string): string => {
