@@ -32,3 +32,4 @@ export { validateFiles } from './cli/validate.ts';
 export { createTemplateService, templateFormatFor, TemplateError, type TemplateServiceOptions } from './template/index.ts';
 export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm, type CertificateChecksumInput, type WebhookChecksumInput } from './delivery/checksum.ts';
 export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/index.ts';
+export { validateAgainst as validateOptions, showValue } from './config/validate.ts';

@@ -4,56 +4,16 @@
  * `bodyTemplate`, `headers`, `cooldownPeriod`, `enabled`), plus Firehook's delivery options.
  * Everything is validated here so each problem points at the key the user wrote.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ConfigError, goRequestTarget, parseGoDuration, toPointer, type ConfigProblem, type HandlerSource, type JsonSchema } from '../../core/index.ts';
+import { ConfigError, goRequestTarget, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/index.ts';
 import { oasHeadersSchema, webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
-
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-const validators = new WeakMap<JsonSchema, ValidateFunction>();
-
-function validator(schema: JsonSchema): ValidateFunction {
-  let v = validators.get(schema);
-  if (v === undefined) {
-    v = ajv.compile(schema as Record<string, unknown>);
-    validators.set(schema, v);
-  }
-  return v;
-}
 
 const CLASSIC_KEYS = ['method', 'target_path', 'template_path', 'header_map', 'event_timeout', 'name', 'id', 'disabled'];
 const FIREHOOK_KEYS = ['timeout', 'retry_schedule', 'signing', 'deny_private_networks', 'allow_networks', 'tyk_compat_escaping'];
 const OAS_KEYS: Record<string, string> = { url: 'target_path', method: 'method', bodyTemplate: 'template_path', name: 'name', id: 'id' };
 
 function show(value: unknown): string {
-  const text = JSON.stringify(value);
-  return text !== undefined && text.length <= 60 ? ` (got ${text})` : '';
-}
-
-/** Turn ajv errors into problems whose pointers name the source keys (via `where`). */
-function problemsFrom(errors: ErrorObject[], value: unknown, source: HandlerSource, where: (path: string[]) => string): ConfigProblem[] {
-  const seen = new Set<string>();
-  const out: ConfigProblem[] = [];
-  // A wrong type says it all: drop the enum/pattern noise for the same value.
-  const typed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  for (const error of errors) {
-    if (error.keyword !== 'type' && typed.has(error.instancePath)) continue;
-    const path = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
-    let message = error.message ?? 'is invalid';
-    if (error.keyword === 'enum') message = `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    if (error.keyword === 'required') message = `missing required key "${(error.params as { missingProperty: string }).missingProperty}"`;
-    if (error.keyword === 'propertyNames') continue; // reported by the nested pattern error
-    if (error.keyword === 'pattern' && error.propertyName !== undefined) {
-      path.push(error.propertyName);
-      message = 'is not a valid HTTP header name';
-    }
-    let node: unknown = value;
-    for (const segment of path) node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[segment] : undefined;
-    const problem = { file: source.file, pointer: source.pointer + where(path), message: message + (error.keyword === 'required' ? '' : show(node)), severity: 'error' as const };
-    const key = `${problem.pointer}\u0000${problem.message}`;
-    if (!seen.has(key)) out.push(problem);
-    seen.add(key);
-  }
-  return out;
+  const text = showValue(value);
+  return text ? ` (got ${text})` : '';
 }
 
 /** Normalise and validate; throws ConfigError listing every problem with its pointer. */
@@ -77,9 +37,9 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
     written.set('disabled', 'enabled');
     if (meta.headers !== undefined) {
       written.set('header_map', 'headers');
-      const check = validator(oasHeadersSchema);
-      if (!check(meta.headers)) {
-        problems.push(...problemsFrom(check.errors ?? [], meta.headers, source, (path) => toPointer('headers', ...path)));
+      const headerProblems = validateOptions(oasHeadersSchema, meta.headers, source.file, source.pointer, (path) => toPointer('headers', ...path));
+      if (headerProblems.length > 0) {
+        problems.push(...headerProblems);
       } else {
         const map: Record<string, string> = {};
         headerIndex = new Map();
@@ -116,20 +76,16 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
   if (options.target_path === undefined) {
     problems.push({ file: source.file, pointer: source.pointer, message: `missing required key "${source.format === 'oas' ? 'url' : 'target_path'}"`, severity: 'error' });
   }
-  const check = validator(webhookOptionsSchema);
-  if (!check(options)) {
-    const errors = (check.errors ?? []).filter((e) => !(e.keyword === 'required' && (e.params as { missingProperty?: string }).missingProperty === 'target_path'));
-    problems.push(
-      ...problemsFrom(errors, options, source, (path) => {
-        const [first, ...rest] = path;
-        if (first === undefined) return '';
-        if (first === 'header_map' && source.format === 'oas' && rest[0] !== undefined && headerIndex.has(rest[0])) {
-          return toPointer('headers', headerIndex.get(rest[0])!, 'value');
-        }
-        return toPointer(written.get(first) ?? first, ...rest);
-      }),
-    );
-  }
+  const schemaProblems = validateOptions(webhookOptionsSchema, options, source.file, source.pointer, (path) => {
+    const [first, ...rest] = path;
+    if (first === undefined) return '';
+    if (first === 'header_map' && source.format === 'oas' && rest[0] !== undefined && headerIndex.has(rest[0])) {
+      return toPointer('headers', headerIndex.get(rest[0])!, 'value');
+    }
+    return toPointer(written.get(first) ?? first, ...rest);
+  });
+  // a missing target_path is reported above, naming the key of the source format
+  problems.push(...schemaProblems.filter((p) => p.message !== 'missing required key "target_path"'));
   for (const key of ['timeout', 'retry_schedule'] as const) {
     const values = key === 'timeout' ? [options.timeout] : Array.isArray(options.retry_schedule) ? options.retry_schedule : [];
     values.forEach((v, i) => {

@@ -53,7 +53,7 @@ describe('loadGatewayConfig', () => {
     const lines = problems.map(formatProblem).map((l) => l.slice(l.indexOf('#')));
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^#\/listen: must match pattern/),
+        expect.stringMatching(/^#\/listen: must be host:port/),
         expect.stringMatching(/^#\/storage\/type: must be one of "memory", "redis" \(got "mongo"\)/),
         '#/storage/port: must be integer (got "6379")',
         '#/dispatch/queue_size: must be >= 1 (got 0)',
