@@ -156,8 +156,15 @@ export class Scheduler {
     const code: SandboxErrorCode = abort.kind === 'memory' ? 'FH_SANDBOX_MEMORY_LIMIT' : 'FH_SANDBOX_CRASHED';
     const what = abort.kind === 'memory' ? `the isolate exceeded its ${gen.options.memoryLimitMb} MB memory limit` : `the isolate failed (${abort.message})`;
     if (culprit < 0) {
-      for (const p of items) deliver(p, { ok: false, error: new SandboxError(code, `${what} outside any handler; the event was not run`, { file: p.item.file, handler: p.item.name }) });
-      this.strikeFile(crossing, what);
+      // Died outside any event: after the batch (work left behind) or before the first one started.
+      const ran = statuses?.some((s) => s === EVENT_STATUS.ok || s === EVENT_STATUS.failed) ?? false;
+      items.forEach((p, i) => {
+        const status = statuses?.[i];
+        if (ran && (status === EVENT_STATUS.ok || status === EVENT_STATUS.failed)) settle(p, i, status);
+        else if (ran) this.requeueFront(gen, crossing.ctx, [p]);
+        else deliver(p, { ok: false, error: new SandboxError(code, `${what} before the event started; it was not run`, { file: p.item.file, handler: p.item.name }) });
+      });
+      this.strikeFile(crossing, `${what} after its events returned (work left running)`);
     } else {
       items.slice(0, culprit).forEach((p, i) => settle(p, i, statuses?.[i]));
       this.culprit(items[culprit]!, code, `${what} while this handler ran`);
