@@ -150,6 +150,7 @@ async function buildHandler(
     handlerId: id,
     templates: services.templates,
     delivery: services.delivery,
+    http: services.http,
     shared: services.shared,
     resolvePath: (p) => resolveConfigPath(gateway, p),
     warn: (pointer, message) => problems.push({ file: spec.file, pointer: spec.metaPointer + pointer, message, severity: 'warning' }),

@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config/gateway-config.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventMessage, EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
+import type { PluginHttpClient } from './plugin-http-client.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';
@@ -73,6 +74,13 @@ export interface HandlerContext {
   readonly handlerId: string;
   readonly templates: TemplateService;
   readonly delivery: DeliveryService;
+  /**
+   * HTTP for plugins that call out themselves (lookups, enrichment): obeys the private-network
+   * policy of the gateway's `webhooks` settings, never follows redirects, has a deadline and a
+   * response-body cap. Posting notifications should go through `delivery` instead (retries,
+   * cooldown, breaker, dead letters).
+   */
+  readonly http: PluginHttpClient;
   readonly shared: SharedScope;
   /** Resolve a configured path: absolute stays, relative resolves against the config's base dir. */
   resolvePath(path: string): string;

@@ -4,6 +4,7 @@ import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
 import { createQuotaMonitor, type QuotaMonitor } from './monitor/quota-monitor.ts';
+import { createPluginHttpClient, type PluginHttpClient } from './plugin-http-client.ts';
 import { createSessionStore, type FirehookSessionStore } from './sessions/create-session-store.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { RedisStore } from './store/redis-store.ts';
@@ -25,6 +26,8 @@ export interface OwnedServices {
   templates: TemplateService;
   delivery: DeliveryService;
   sessions: FirehookSessionStore;
+  /** `ctx.http` for handler plugins (egress policy of the config in force). */
+  http: PluginHttpClient;
   /** The delivery engine the runtime created (undefined when embedding code supplied `delivery`). */
   deliveryEngine: ManagedDeliveryService | undefined;
   /** The quota monitor (`check(session, key)` after each quota decrement). */
@@ -49,8 +52,10 @@ export async function createDefaultServices(
     overrides.delivery === undefined
       ? createDeliveryService({ store, logger: logger.child({ component: 'delivery' }), defaults: config.webhooks, ...(durable ? { redis: (store as RedisStore).client, durable: true } : {}) })
       : undefined;
+  const http = createPluginHttpClient({ gateway: current });
   return {
     store,
+    http,
     deliveryEngine,
     templates: overrides.templates ?? createTemplateService({ logger: logger.child({ component: 'templates' }), tykCompatEscaping: config.webhooks.tyk_compat_escaping === true }),
     delivery: overrides.delivery ?? deliveryEngine!,
@@ -61,6 +66,7 @@ export async function createDefaultServices(
         const { unfinished } = deliveryEngine ? await deliveryEngine.close(deadlineMs) : { unfinished: 0 };
         return { undelivered: unfinished };
       } finally {
+        await http.close();
         if (ownStore) await store.close();
       }
     },

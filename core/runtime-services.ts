@@ -3,6 +3,7 @@ import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { SharedScope } from './plugin.ts';
+import type { PluginHttpClient } from './plugin-http-client.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';
 
@@ -13,6 +14,8 @@ export interface RuntimeServices {
   sessions: FirehookSessionStore;
   templates: TemplateService;
   delivery: DeliveryService;
+  /** `ctx.http`: one client per runtime, following the gateway's `webhooks` egress policy. */
+  http: PluginHttpClient;
   shared: SharedScope;
   fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>): void;
   fireSystem<T extends EventType>(type: T, meta: MetaInput<T>): void;

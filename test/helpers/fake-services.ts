@@ -15,6 +15,7 @@ export function unitServices(logger: Logger): RuntimeServices {
     sessions: unused('sessions') as RuntimeServices['sessions'],
     templates: unused('templates') as RuntimeServices['templates'],
     delivery: unused('delivery') as RuntimeServices['delivery'],
+    http: unused('http') as RuntimeServices['http'],
     shared: new SharedObjects(),
     fire: () => {},
     fireSystem: () => {},

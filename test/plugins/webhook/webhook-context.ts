@@ -52,6 +52,7 @@ export function handlerContext(gateway: GatewayConfig, options: { source?: Parti
     handlerId: 'api1:AuthFailure:0',
     templates: createTemplateService({ logger }),
     delivery: options.delivery ?? recorder,
+    http: undefined as never,
     shared: { getOrCreate: (_key, create) => create() },
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(gateway.base_dir, p)),
     warn: (pointer, message) => warnings.push({ pointer, message }),
