@@ -51,10 +51,12 @@ export async function listHandlerFiles(dir: string): Promise<HandlerFile[]> {
 }
 
 /**
- * Cheap pre-filter before running a file to see whether it registers itself: the file must name
- * `NewEventHandler` and contain the word `events` (the registration's key). Files that cannot
- * register are not loaded unless an API definition references them.
+ * Cheap pre-filter before running a file to see whether it registers itself: outside comments,
+ * the file must name `NewEventHandler` and set an `events` key (`events: [...]` or `x.events = ...`).
+ * Files that cannot register are not loaded unless an API definition references them, so a
+ * runtime without self-registering files never starts the sandbox process.
  */
 export function mayRegisterItself(source: string): boolean {
-  return source.includes('NewEventHandler') && /\bevents\b/.test(source);
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, ' ').replace(/(^|[^:'"\\])\/\/.*$/gm, '$1');
+  return code.includes('NewEventHandler') && /\bevents['"]?\s*:|\.events\s*=/.test(code);
 }
