@@ -1,7 +1,10 @@
 /**
  * Firehook's public surface: everything embedding code and plugin packages may import.
- * Nothing here registers or starts anything on import.
+ * Nothing here registers or starts anything on import. The one side effect is the metadata
+ * polyfill the composition root (tsyringe) needs, so `import ... from 'firehook'` works on its own
+ * (in a plugin's tests, say) without the importer knowing about `reflect-metadata`.
  */
+import 'reflect-metadata';
 export { BUILTIN_EVENT_TYPES, isBuiltinEventType, tykView } from './event.ts';
 export type * from './event.ts';
 export { formatGoTime, parseGoDuration, parseRfc3339 } from './go-time.ts';
