@@ -3,8 +3,8 @@ import type { SandboxLimits } from './types.ts';
 /** Default limits, scaled to the per-event timeout where it matters. */
 export function resolveLimits(timeoutMs: number, overrides: Partial<SandboxLimits> = {}): SandboxLimits {
   return {
-    maxBatch: 256,
-    maxInflight: 2,
+    maxBatch: 512,
+    maxInflight: 4,
     budgetMs: Math.min(50, Math.max(5, Math.floor(timeoutMs / 10))),
     graceMs: 1_000,
     loadTimeoutMs: Math.max(timeoutMs, 2_000),

@@ -46,7 +46,7 @@ class SandboxRuntime implements Sandbox {
   private closed = false;
   /** Load requests in flight: request id -> file path (log attribution). */
   private readonly loadingFiles = new Map<number, string>();
-  private readonly prefixes = new Map<string, string>();
+  private lastPrefix = { name: '', apiId: '', orgId: '', text: '["","","",' };
 
   constructor(options: SandboxOptions) {
     this.options = options;
@@ -302,16 +302,13 @@ class SandboxRuntime implements Sandbox {
     this.scheduler.enqueue(gen, pending);
   }
 
-  /** `[name,apiId,orgId,` as JSON, cached: a handler sends the same three for most events. */
+  /** `[name,apiId,orgId,` as JSON; a handler usually sends the same three, so the last one is kept. */
   private prefix(item: RunItem): string {
-    const key = `${item.name}\u0000${item.context.APIID}\u0000${item.context.OrgID}`;
-    let prefix = this.prefixes.get(key);
-    if (prefix === undefined) {
-      if (this.prefixes.size > 10_000) this.prefixes.clear();
-      prefix = `[${JSON.stringify(item.name)},${JSON.stringify(item.context.APIID)},${JSON.stringify(item.context.OrgID)},`;
-      this.prefixes.set(key, prefix);
-    }
-    return prefix;
+    const last = this.lastPrefix;
+    if (last.name === item.name && last.apiId === item.context.APIID && last.orgId === item.context.OrgID) return last.text;
+    const text = `[${JSON.stringify(item.name)},${JSON.stringify(item.context.APIID)},${JSON.stringify(item.context.OrgID)},`;
+    this.lastPrefix = { name: item.name, apiId: item.context.APIID, orgId: item.context.OrgID, text };
+    return text;
   }
 
   private async serveHost(worker: WorkerProcess, message: Extract<ChildMessage, { t: 'host' }>): Promise<void> {

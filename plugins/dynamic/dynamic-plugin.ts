@@ -19,7 +19,7 @@ import {
   type HandlerOutcome,
   type HandlerPlugin,
 } from '../../core/index.ts';
-import type { FileReport, RunItem, SandboxScope } from '../../sandbox/index.ts';
+import type { FileReport, RunResult, SandboxScope } from '../../sandbox/index.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { GenerationFiles } from './generation-files.ts';
 import { candidatePaths, findHandlerFile, listHandlerFiles, mayRegisterItself } from './handler-files.ts';
@@ -37,11 +37,17 @@ export interface DynamicOptions {
 
 const OK: HandlerOutcome = Object.freeze({ status: 'ok' });
 
+/** A sandbox result as a handler outcome: ok, or the error the handler slot reports. */
+function outcome(result: RunResult): HandlerOutcome {
+  if (result.ok) return OK;
+  throw new ScriptError(result.error);
+}
+
 /** The plugin factory: call once per configuration generation. */
 export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPaths(): string[] } {
   let shared: SharedSandbox | undefined;
   let files: GenerationFiles | undefined;
-  let batcher: EventBatcher | undefined;
+  let batcher: EventBatcher<HandlerOutcome> | undefined;
   const watched = new Set<string>();
 
   const setup = (gateway: Readonly<GatewayConfig>, ctx: Pick<HandlerContext, 'logger' | 'shared' | 'resolvePath'> & Partial<Pick<HandlerContext, 'store' | 'sessions'>>) => {
@@ -56,7 +62,7 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
         ...(gateway.tyk_js_path ? { bootstrapExtraPath: ctx.resolvePath(gateway.tyk_js_path) } : {}),
       });
       const owned = files;
-      batcher = new EventBatcher((items) => sandbox.run(items, owned.id === undefined ? {} : { generation: owned.id }));
+      batcher = new EventBatcher((items) => sandbox.run(items, owned.id === undefined ? {} : { generation: owned.id }), outcome);
       watched.add(ctx.resolvePath(gateway.event_handlers_path));
       if (gateway.tyk_js_path) watched.add(ctx.resolvePath(gateway.tyk_js_path));
     }
@@ -148,18 +154,15 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
         const api = ctx.api;
         const scope: SandboxScope = api ? { kind: 'org', orgId: api.orgId } : { kind: 'gateway' };
         return {
-          async handle(event) {
-            const item: RunItem = {
+          handle(event) {
+            return events.submit({
               file: path,
               name,
               event: tykView(event),
               context: { APIID: api?.apiId ?? event.apiId, OrgID: api?.orgId ?? event.orgId },
               scope,
               label: ctx.handlerId,
-            };
-            const result = await events.submit(item);
-            if (result.ok) return OK;
-            throw new ScriptError(result.error);
+            });
           },
         };
       },
