@@ -28,7 +28,7 @@ async function dispatcherWith(handlers: number) {
   const unused = {} as never;
   const { generation } = await buildGeneration({
     number: 1, gateway, apis: [api], plugins: [noop as never],
-    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, shared: new SharedObjects(), fire() {}, fireSystem() {} },
+    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, http: unused, shared: new SharedObjects(), fire() {}, fireSystem() {} },
   });
   const dispatcher = new Dispatcher(logger);
   dispatcher.use(generation!);
