@@ -73,8 +73,17 @@ class SandboxRuntime implements Sandbox {
 
   private ensureUp(): Promise<void> {
     if (this.closed) return Promise.reject(new SandboxError('FH_SANDBOX_CLOSED', 'the sandbox is closed'));
-    this.up ??= this.startWorker();
+    this.up ??= this.startWorker().catch((error: unknown) => this.startFailed(error));
     return this.up;
+  }
+
+  /** The child could not be started: fail what waits for it; the next load or event tries again. */
+  private startFailed(error: unknown): never {
+    this.up = undefined;
+    const message = `the sandbox process could not be started: ${String((error as Error)?.message ?? error)}`;
+    this.warn({ code: 'FH_SANDBOX_UNAVAILABLE', message });
+    for (const gen of this.gens.values()) this.scheduler.failQueued(gen, 'FH_SANDBOX_UNAVAILABLE', message);
+    throw new SandboxError('FH_SANDBOX_UNAVAILABLE', message);
   }
 
   private async startWorker(): Promise<void> {
@@ -88,7 +97,22 @@ class SandboxRuntime implements Sandbox {
     });
     this.worker = worker;
     await worker.start();
-    for (const gen of [...this.gens.values()].sort((a, b) => a.id - b.id)) await this.buildInChild(gen);
+    for (const gen of [...this.gens.values()].sort((a, b) => a.id - b.id)) {
+      try {
+        await this.buildInChild(gen);
+      } catch (error) {
+        if (error instanceof WorkerGoneError) throw error;
+        this.generationLost(gen, error);
+      }
+    }
+  }
+
+  /** A generation could not be rebuilt: its queued events fail; later ones find it missing. */
+  private generationLost(gen: GenState, error: unknown): void {
+    gen.building = false;
+    const message = `sandbox generation ${gen.id} could not be rebuilt: ${String((error as Error)?.message ?? error)}`;
+    this.warn({ code: 'FH_SANDBOX_CRASHED', message });
+    this.scheduler.failQueued(gen, 'FH_SANDBOX_CRASHED', message);
   }
 
   private workerExited(worker: WorkerProcess, info: ExitInfo): void {
@@ -106,8 +130,8 @@ class SandboxRuntime implements Sandbox {
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       await this.startWorker();
       for (const gen of this.gens.values()) this.scheduler.pump(gen);
-    })();
-    this.up.catch((error: unknown) => this.warn({ code: 'FH_SANDBOX_UNAVAILABLE', message: `sandbox process could not be restarted: ${String(error)}` }));
+    })().catch((error: unknown) => this.startFailed(error));
+    this.up.catch(() => undefined);
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {
@@ -124,12 +148,13 @@ class SandboxRuntime implements Sandbox {
     if (created.t === 'gen-done' && !created.ok) throw new SandboxError('FH_SANDBOX_LOAD_FAILED', created.error ?? 'generation failed');
     for (const file of gen.files) {
       const outcome = await this.loadInChild(worker, gen, file.path, file.source);
-      if (!outcome.ok) {
-        gen.files = gen.files.filter((f) => f !== file);
-        gen.byPath.delete(file.path);
-        gen.failed.set(file.path, loadError(file.path, outcome));
-        this.warn({ code: 'FH_SANDBOX_LOAD_FAILED', message: `a file that loaded before failed when its generation was rebuilt: ${outcome.error ?? ''}`, file: file.path });
-      }
+      if (outcome.ok) continue;
+      gen.files = gen.files.filter((f) => f !== file);
+      gen.byPath.delete(file.path);
+      gen.failed.set(file.path, loadError(file.path, outcome));
+      this.warn({ code: 'FH_SANDBOX_LOAD_FAILED', message: `a file that loaded before failed when its generation was rebuilt: ${outcome.error ?? ''}`, file: file.path });
+      // The isolate died with it: start over without that file.
+      if (outcome.abort && outcome.abort.kind !== 'timeout') return this.buildInChild(gen);
     }
     gen.building = false;
   }
@@ -143,7 +168,7 @@ class SandboxRuntime implements Sandbox {
         await this.buildInChild(gen);
       });
     } catch (error) {
-      if (!(error instanceof WorkerGoneError)) this.warn({ code: 'FH_SANDBOX_CRASHED', message: `rebuilding generation ${gen.id} failed: ${String(error)}` });
+      if (!(error instanceof WorkerGoneError)) this.generationLost(gen, error);
     }
     this.scheduler.pump(gen);
   }
@@ -300,6 +325,7 @@ class SandboxRuntime implements Sandbox {
     if (eventJson === undefined || eventJson.length > this.limits.maxEventBytes) return fail('FH_SANDBOX_INVALID_EVENT', 'the event is not JSON-serialisable or is too large');
     pending.frag = this.prefix(item) + eventJson + ']';
     this.scheduler.enqueue(gen, pending);
+    if (this.up === undefined) void this.ensureUp().catch(() => undefined);
   }
 
   /** `[name,apiId,orgId,` as JSON; a handler usually sends the same three, so the last one is kept. */

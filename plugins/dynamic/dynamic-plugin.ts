@@ -19,7 +19,7 @@ import {
   type HandlerOutcome,
   type HandlerPlugin,
 } from '../../core/index.ts';
-import type { FileReport, RunResult, SandboxScope } from '../../sandbox/index.ts';
+import { SandboxError, type FileReport, type RunResult, type SandboxScope } from '../../sandbox/index.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { GenerationFiles } from './generation-files.ts';
 import { candidatePaths, findHandlerFile, listHandlerFiles, mayRegisterItself } from './handler-files.ts';
@@ -141,6 +141,7 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
           report = loaded.report;
           for (const w of loaded.warnings) ctx.warn('', `${w.message} [${w.code}]`);
         } catch (error) {
+          if (error instanceof SandboxError) throw new ScriptError(error);
           throw problem('/path', `handler file ${path} could not be read (${(error as { code?: string }).code ?? String(error)})`);
         }
         if (!report.ok) throw new ScriptError(report.error!);
