@@ -78,7 +78,9 @@ export class HostOps {
     let session: SandboxSession | undefined;
     try {
       session = await withTimeout(this.host.sessions.get(key), this.limits.storageTimeoutMs);
-    } catch {
+    } catch (error) {
+      // A key the store refuses (too long, control characters) cannot exist.
+      if ((error as { code?: unknown })?.code === 'FH_SESSION_KEY_INVALID') return value(NOT_FOUND);
       ctx.warn('TykGetKeyData: the session store did not answer');
       return value('{"status":"error","message":"Session store unavailable"}');
     }

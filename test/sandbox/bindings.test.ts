@@ -187,6 +187,12 @@ describe('session bindings', () => {
     expect(t.logs.filter((l) => l.file === file && l.kind === 'warn').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('answers Key not found for a key the session store refuses', async () => {
+    const file = await loadHandler(t, `log(TykGetKeyData('bad\\nkey', 'api')); log(TykGetKeyData(new Array(2000).join('k'), 'api'));`);
+    await runOne(t, event(file, {}, { scope: { kind: 'gateway' } }));
+    expect(logged(t, file)).toEqual(['{"status":"error","message":"Key not found"}', '{"status":"error","message":"Key not found"}']);
+  });
+
   it('reads any organisation when the handler is gateway-level but never changes org_id', async () => {
     await t.sessions.write('key-any', { org_id: 'org-q', quota_max: 2 });
     const file = await loadHandler(t, `log(JSON.parse(TykGetKeyData('key-any', '')).org_id); TykSetKeyData('key-any', JSON.stringify({ org_id: 'org-other', quota_max: 7 }));`);
