@@ -14,7 +14,7 @@ import type { Store } from '../store/store.ts';
 import { buildRecord, newDeliveryId, type DeliveryRecord, type Job } from './delivery-record.ts';
 import { DeliveryLog } from './delivery-log.ts';
 import type { DeliveryAdmin, DeliveryOptions, DeliveryRequest, DeliveryService, DeliveryStats, SubmitResult } from './delivery-service.ts';
-import { attemptDelivery } from './deliverer.ts';
+import { attemptDelivery, type DelivererOptions } from './deliverer.ts';
 import { MemoryOutbox } from './memory-outbox.ts';
 import type { Outbox } from './outbox.ts';
 import { DEFAULT_DELIVERY_KEY_PREFIX, RedisDeliveryAdmin } from './redis-admin.ts';
@@ -61,16 +61,28 @@ class DeliveryEngine implements ManagedDeliveryService {
   private readonly gate: TargetGate;
   private readonly log: DeliveryLog;
   private readonly dispatchers = new Map<string, Dispatcher>();
-  private readonly working = new Set<Promise<void>>();
+  /** Handlers pass the same options object with every delivery: skip the key building. */
+  private readonly byOptions = new WeakMap<DeliveryOptions, Dispatcher>();
+  /** Attempts and parkings under way (counted, not kept: cheaper than a set of promises). */
+  private working = 0;
+  private onIdle: (() => void) | undefined;
   private readonly claimSync: ClaimSync | undefined;
   private readonly counters = { submitted: 0, suppressed: 0, delivered: 0, attempts: 0, retries: 0, failed: 0 };
   private readonly gone: Record<string, number> = {};
   private closing: Promise<{ unfinished: number }> | undefined;
+  private readonly delivererOptions: DelivererOptions;
 
   constructor(options: DeliveryServiceOptions) {
     this.o = options;
     this.t = { ...DEFAULT_TUNING, ...(options.defaults.max_concurrency_per_target ? { maxConcurrencyPerTarget: options.defaults.max_concurrency_per_target } : {}), ...options.tuning };
     this.log = new DeliveryLog(this.t.logSize);
+    this.delivererOptions = {
+      logger: options.logger,
+      responseBodyLimit: this.t.responseBodyLimit,
+      jitter: this.t.jitter,
+      maxRetryAfterMs: this.t.maxRetryAfterMs,
+      dispatcherFor: (job) => this.dispatcherFor(job.record.options),
+    };
     const store = options.store as Store & { claimSync?: ClaimSync };
     this.claimSync = typeof store.claimSync === 'function' ? store.claimSync.bind(store) : undefined;
     const durable = options.durable === true;
@@ -99,13 +111,13 @@ class DeliveryEngine implements ManagedDeliveryService {
       this.admin = memory.admin(this.log);
     }
     this.gate = new TargetGate(this.t, {
-      run: (job) => this.track(this.work(job)),
+      run: (job) => void this.work(job),
       ...(durable ? { park: (job: Job, until: number) => this.park(job, until) } : {}),
       onBreaker: (target, state) => options.logger.warn({ target, breaker: state }, `delivery breaker ${state} for target`),
     });
     this.ready = this.outbox.start(
       (job) => this.gate.offer(job),
-      () => this.t.maxInFlight - this.gate.inFlight - this.gate.queued - this.working.size,
+      () => this.t.maxInFlight - this.gate.queued - this.working,
     );
     this.ready.catch((error: unknown) => options.logger.error({ code: 'FH_STORE_UNAVAILABLE', err: String(error) }, 'delivery outbox failed to start'));
   }
@@ -127,8 +139,9 @@ class DeliveryEngine implements ManagedDeliveryService {
         throw new FirehookError('FH_DELIVERY_QUEUE_FULL', `in-memory delivery queue is full (${this.t.maxQueued})`);
       }
       record = buildRecord(request, id, Date.now());
-      this.dispatcherFor(record.options);
-      await this.outbox.add(record);
+      this.dispatcherFor(request.options, true);
+      const persisted = this.outbox.add(record);
+      if (persisted) await persisted;
     } catch (error) {
       if (cooldown) await this.release(cooldown.key, id);
       throw error;
@@ -165,65 +178,66 @@ class DeliveryEngine implements ManagedDeliveryService {
     } else {
       unfinished += waiting.length;
     }
-    while (this.working.size > 0 && Date.now() < deadline) {
+    if (this.working > 0) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled(this.working), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      await Promise.race([new Promise<void>((resolve) => (this.onIdle = resolve)), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
       clearTimeout(timer);
     }
-    unfinished += this.working.size;
+    unfinished += this.working;
     unfinished += await this.outbox.stop();
     await Promise.all([...this.dispatchers.values()].map((d) => (unfinished > 0 ? d.destroy() : d.close()).catch(() => undefined)));
     if (unfinished > 0) this.o.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, mode: this.outbox.mode }, 'delivery service closed with work unfinished');
     return { unfinished };
   }
 
-  private track(work: Promise<void>): void {
-    this.working.add(work);
-    void work.finally(() => {
-      this.working.delete(work);
-      this.outbox.wake();
-    });
+  private begin(): void {
+    this.working++;
+  }
+
+  private end(): void {
+    this.working--;
+    this.outbox.wake();
+    if (this.working === 0 && this.onIdle) this.onIdle();
   }
 
   private async work(job: Job): Promise<void> {
     let health: Health = 'neutral';
     let released = false;
+    this.begin();
     try {
-      const decision = await attemptDelivery(job, {
-        logger: this.o.logger,
-        responseBodyLimit: this.t.responseBodyLimit,
-        jitter: this.t.jitter,
-        maxRetryAfterMs: this.t.maxRetryAfterMs,
-        dispatcherFor: (j) => this.dispatcherFor(j.record.options),
-      });
+      const decision = await attemptDelivery(job, this.delivererOptions);
       health = decision.health;
       this.counters.attempts++;
       this.log.add(decision.attempt);
-      this.gate.finished(job.target, health);
+      this.gate.finished(job.target, health, decision.attempt.durationMs);
       released = true;
       const kind = decision.settlement.kind;
+      if (decision.deadReason === 'gone') this.gone[job.target] = Date.now();
+      const settled = this.outbox.settle(job, decision.settlement, decision.attempt);
+      if (settled) await settled;
+      // Counted once recorded (in durable mode: once the attempt is in Redis and the entry acknowledged).
       if (kind === 'done') this.counters.delivered++;
       else if (kind === 'retry') this.counters.retries++;
       else if (kind === 'dead') this.counters.failed++;
-      if (decision.deadReason === 'gone') this.gone[job.target] = Date.now();
-      await this.outbox.settle(job, decision.settlement, decision.attempt);
       const claim = job.record.cooldown;
       if (kind === 'dead' && claim && job.record.claimId) await this.release(claim.key, job.record.claimId);
     } catch (error) {
       this.o.logger.error({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not record a delivery attempt; it will be retried');
     } finally {
       if (!released) this.gate.finished(job.target, health);
+      this.end();
     }
   }
 
   /** Durable mode: send a job that cannot run now back to Redis until `until`. */
   private park(job: Job, until: number): boolean {
     if (this.closing) return false;
-    this.track(
-      this.outbox.settle(job, { kind: 'defer', dueAt: until }, undefined).catch((error: unknown) => {
+    this.begin();
+    Promise.resolve(this.outbox.settle(job, { kind: 'defer', dueAt: until }, undefined))
+      .catch((error: unknown) => {
         this.o.logger.warn({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not park a delivery; it will be claimed again');
-      }),
-    );
+      })
+      .finally(() => this.end());
     return true;
   }
 
@@ -235,9 +249,18 @@ class DeliveryEngine implements ManagedDeliveryService {
     }
   }
 
-  private dispatcherFor(options: DeliveryOptions): Dispatcher {
+  /** `remember`: the caller's own options object (reused per handler), worth a WeakMap entry. */
+  private dispatcherFor(options: DeliveryOptions, remember = false): Dispatcher {
+    const known = this.byOptions.get(options);
+    if (known) return known;
+    const dispatcher = this.dispatcherForKey(options);
+    if (remember) this.byOptions.set(options, dispatcher);
+    return dispatcher;
+  }
+
+  private dispatcherForKey(options: DeliveryOptions): Dispatcher {
     const connectTimeoutMs = Math.min(this.t.connectTimeoutMs, options.timeoutMs);
-    const key = `${options.denyPrivateNetworks ? 1 : 0}|${connectTimeoutMs}|${options.allowNetworks.join(',')}`;
+    const key = `${options.denyPrivateNetworks ? 1 : 0}|${options.timeoutMs}|${options.allowNetworks.join(',')}`;
     let dispatcher = this.dispatchers.get(key);
     if (!dispatcher) {
       dispatcher = createEgressDispatcher({
@@ -245,6 +268,8 @@ class DeliveryEngine implements ManagedDeliveryService {
         allowNetworks: options.allowNetworks,
         connections: this.t.maxConcurrencyPerTarget,
         connectTimeoutMs,
+        headersTimeoutMs: options.timeoutMs,
+        bodyTimeoutMs: options.timeoutMs,
         keepAliveTimeoutMs: this.t.keepAliveTimeoutMs,
       });
       this.dispatchers.set(key, dispatcher);

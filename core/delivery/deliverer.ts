@@ -5,7 +5,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../logger.ts';
-import { redactUrl, toDeadLetter, type Job } from './delivery-record.ts';
+import { toDeadLetter, type Job } from './delivery-record.ts';
 import { truncateUtf8 } from './delivery-log.ts';
 import type { AttemptRecord, DeadLetterReason } from './delivery-service.ts';
 import { sendAttempt } from './http-attempt.ts';
@@ -30,11 +30,16 @@ export interface DelivererOptions {
   dispatcherFor(job: Job): Dispatcher;
 }
 
+const DONE: Settlement = Object.freeze({ kind: 'done' });
+
+function logContext(attempt: AttemptRecord): Record<string, unknown> {
+  return { delivery: attempt.deliveryId, handler: attempt.handler, api_id: attempt.apiId, event: attempt.eventType, url: attempt.url, attempt: attempt.attempt };
+}
+
 /** Attempt `job` once (its attempt count goes up by one) and decide what happens next. */
 export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<AttemptDecision> {
   const record = job.record;
   record.attempts++;
-  const url = new URL(record.url);
   // `webhook-id` always goes out: with at-least-once delivery it is the receiver's idempotency key.
   const headers = record.options.signing
     ? { ...record.headers, ...signatureHeaders(record.id, record.body, record.options.signing) }
@@ -42,7 +47,7 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
   const at = Date.now();
   const response = await sendAttempt(
     o.dispatcherFor(job),
-    { origin: url.origin, path: url.pathname + url.search, method: record.method, headers, body: record.body },
+    { origin: job.target, path: job.path, method: record.method, headers, body: record.body },
     record.options.timeoutMs,
     o.responseBodyLimit,
   );
@@ -54,7 +59,7 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
     attempt: record.attempts,
     at,
     durationMs: Math.round(response.durationMs * 10) / 10,
-    url: redactUrl(record.url),
+    url: job.logUrl,
     method: record.method,
     apiId: record.origin.apiId,
     eventType: record.origin.eventType,
@@ -66,10 +71,9 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
   if (response.error) attempt.error = `${response.error.code}: ${response.error.message}`;
   if (response.body) attempt.responseBody = truncateUtf8(response.body, o.responseBodyLimit);
 
-  const context = { delivery: record.id, handler: record.origin.handler, api_id: record.origin.apiId, event: record.origin.eventType, url: attempt.url, attempt: record.attempts };
   if (verdict.kind === 'delivered') {
-    o.logger.debug({ ...context, status: response.statusCode, ms: attempt.durationMs }, 'webhook delivered');
-    return { settlement: { kind: 'done' }, attempt, health: 'ok' };
+    if (o.logger.isLevelEnabled('debug')) o.logger.debug({ ...logContext(attempt), status: response.statusCode, ms: attempt.durationMs }, 'webhook delivered');
+    return { settlement: DONE, attempt, health: 'ok' };
   }
 
   let reason: DeadLetterReason;
@@ -78,7 +82,7 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
     if (delay !== undefined) {
       attempt.outcome = 'retrying';
       attempt.nextAttemptAt = now + delay;
-      o.logger.info({ ...context, status: response.statusCode, error: response.error?.code, retry_in_ms: delay }, 'webhook attempt failed; will retry');
+      o.logger.info({ ...logContext(attempt), status: response.statusCode, error: response.error?.code, retry_in_ms: delay }, 'webhook attempt failed; will retry');
       return { settlement: { kind: 'retry', dueAt: now + delay }, attempt, health: 'fail' };
     }
     reason = 'exhausted';
@@ -90,7 +94,7 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
   if (attempt.responseCode !== undefined) failure.responseCode = attempt.responseCode;
   if (attempt.error !== undefined) failure.error = attempt.error;
   const code = reason === 'gone' ? 'FH_DELIVERY_TARGET_GONE' : 'FH_DELIVERY_FAILED';
-  o.logger.warn({ ...context, code, reason, status: response.statusCode, error: response.error?.code }, reason === 'gone' ? 'webhook target is gone (410); delivery stopped' : 'webhook delivery failed');
+  o.logger.warn({ ...logContext(attempt), code, reason, status: response.statusCode, error: response.error?.code }, reason === 'gone' ? 'webhook target is gone (410); delivery stopped' : 'webhook delivery failed');
   const health: Health = verdict.kind === 'retryable' ? 'fail' : reason === 'denied' || reason === 'invalid' ? 'neutral' : 'ok';
   return { settlement: { kind: 'dead', letter: toDeadLetter(record, failure) }, attempt, health, deadReason: reason };
 }

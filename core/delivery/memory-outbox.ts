@@ -20,7 +20,7 @@ export class MemoryOutbox implements Outbox {
     this.deadLetterMax = options.deadLetterMax;
   }
 
-  async add(record: DeliveryRecord): Promise<void> {
+  add(record: DeliveryRecord): void {
     this.push(makeJob(record));
   }
 
@@ -36,7 +36,7 @@ export class MemoryOutbox implements Outbox {
 
   wake(): void {}
 
-  async settle(job: Job, settlement: Settlement): Promise<void> {
+  settle(job: Job, settlement: Settlement): void {
     if (settlement.kind === 'retry' || settlement.kind === 'defer') {
       const timer = setTimeout(() => {
         this.timers.delete(timer);

@@ -3,9 +3,8 @@
  * on timers while the process lives) and Redis (stream + consumer group + delayed set + dead
  * letters; survives crashes).
  */
-import type { DeliveryRecord, Job } from './delivery-record.ts';
+import { parseTarget, type DeliveryRecord, type Job } from './delivery-record.ts';
 import type { AttemptRecord, DeadLetter } from './delivery-service.ts';
-import { targetOf } from './delivery-record.ts';
 
 export type Settlement =
   | { kind: 'done' }
@@ -17,14 +16,14 @@ export type Settlement =
 
 export interface Outbox {
   readonly mode: 'memory' | 'durable';
-  /** Persist and queue a new record; resolves once it is durable (memory: at once). */
-  add(record: DeliveryRecord): Promise<void>;
+  /** Persist and queue a new record; resolves once it is durable (memory: returns nothing, done at once). */
+  add(record: DeliveryRecord): Promise<void> | void;
   /** Start feeding jobs to `deliver`; `capacity()` is how many more jobs this process takes now. */
   start(deliver: (job: Job) => void, capacity: () => number): Promise<void>;
   /** The deliverer freed capacity (a job finished). */
   wake(): void;
   /** Record an attempt's outcome and its log entry; in durable mode the entry is acknowledged only then. */
-  settle(job: Job, settlement: Settlement, attempt: AttemptRecord | undefined): Promise<void>;
+  settle(job: Job, settlement: Settlement, attempt: AttemptRecord | undefined): Promise<void> | void;
   /** Hand back jobs taken but never started, so any worker can take them at once. */
   giveBack(jobs: Job[]): Promise<void>;
   /** Retries waiting on a timer in this process (memory mode). */
@@ -35,8 +34,10 @@ export interface Outbox {
   stop(): Promise<number>;
 }
 
+/** A job for a record: its URL parsed once into target, path and log form. Throws on a bad URL. */
 export function makeJob(record: DeliveryRecord, ref?: string): Job {
-  const job: Job = { record, target: targetOf(record.url) };
+  const target = parseTarget(record.url);
+  const job: Job = { record, target: target.origin, path: target.path, logUrl: target.logUrl };
   if (ref !== undefined) job.ref = ref;
   return job;
 }

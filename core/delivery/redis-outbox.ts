@@ -14,13 +14,9 @@ import { truncateUtf8 } from './delivery-log.ts';
 import type { AttemptRecord } from './delivery-service.ts';
 import { makeJob, type Outbox, type Settlement } from './outbox.ts';
 import { deliveryKeys, field, type DeliveryKeys } from './redis-admin.ts';
+import { ADD_AND_CLAIM, MOVE_DUE, READ_BATCH, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
 
-const MOVE_DUE = `local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for i = 1, #due do
-  redis.call('XADD', KEYS[2], '*', 'd', due[i])
-  redis.call('ZREM', KEYS[1], due[i])
-end
-return #due`;
+const SETTLE_GATHER_MS = 2;
 
 export interface RedisOutboxOptions {
   redis: Redis | Cluster;
@@ -94,6 +90,7 @@ export class RedisOutbox implements Outbox {
     const reader: Redis | Cluster = (this.o.redis as Redis).duplicate();
     this.reader = reader;
     reader.on('error', (error: Error) => this.o.logger.debug({ err: error.message }, 'delivery reader connection error'));
+    await this.recoverOwn();
     this.feeding = true;
     this.readLoop = this.runReader();
     const every = (ms: number, fn: () => Promise<unknown>): void => {
@@ -109,6 +106,7 @@ export class RedisOutbox implements Outbox {
       this.timers.push(timer);
     };
     every(this.o.moverIntervalMs, () => this.moveDue());
+    every(1_000, () => runScript(this.o.redis, TRIM_ACKED, [this.keys.outbox], [this.o.group]));
     every(this.o.claimIntervalMs, () => this.claimAbandoned());
     every(Math.max(50, Math.floor(this.o.claimIdleMs / 3)), () => this.heartbeat());
   }
@@ -125,7 +123,8 @@ export class RedisOutbox implements Outbox {
       if (this.settles.length >= 512) this.track(this.flushSettles());
       else if (!this.settleFlushQueued) {
         this.settleFlushQueued = true;
-        setImmediate(() => this.track(this.flushSettles()));
+        // A short gather window: one transaction then settles many attempts (fewer round trips).
+        setTimeout(() => this.track(this.flushSettles()), SETTLE_GATHER_MS);
       }
     });
   }
@@ -185,18 +184,33 @@ export class RedisOutbox implements Outbox {
     const batch = this.adds;
     this.adds = [];
     if (batch.length === 0) return;
+    // Persist the batch in one script call and, while this process has room, claim entries into its
+    // own pending list in the same step: its own new deliveries then need no read back or parse.
+    const claim = this.feeding ? Math.max(0, Math.min(batch.length, this.capacity())) : 0;
+    let reply: [string[], [string, string | null][]];
     try {
-      const pipeline = this.o.redis.pipeline();
-      for (const p of batch) pipeline.xadd(this.keys.outbox, '*', 'd', JSON.stringify(p.item));
-      const results = (await pipeline.exec()) ?? [];
-      batch.forEach((p, i) => {
-        const error = results[i]?.[0];
-        if (results[i] && !error) p.resolve();
-        else p.reject(persistError(error ?? 'no reply'));
-      });
+      const records = batch.map((p) => JSON.stringify(p.item)).join('\n');
+      reply = (await runScript(this.o.redis, ADD_AND_CLAIM, [this.keys.outbox], [this.o.group, this.o.consumer, claim, records])) as typeof reply;
     } catch (error) {
       for (const p of batch) p.reject(persistError(error));
+      return;
     }
+    for (const p of batch) p.resolve();
+    const [ids, claimed] = reply;
+    if (claimed.length === 0) return;
+    const mine = new Map<string, DeliveryRecord>();
+    ids.forEach((id, i) => mine.set(id, batch[i]!.item));
+    const others: StreamEntry[] = [];
+    for (const [id, data] of claimed) {
+      const record = mine.get(id);
+      if (record && !this.held.has(id)) {
+        this.held.add(id);
+        this.deliver!(makeJob(record, id));
+      } else if (!record) {
+        others.push([id, data === null ? null : ['d', data]]);
+      }
+    }
+    if (others.length > 0) await this.take(others);
   }
 
   private async flushSettles(): Promise<void> {
@@ -204,28 +218,28 @@ export class RedisOutbox implements Outbox {
     const batch = this.settles;
     this.settles = [];
     if (batch.length === 0) return;
-    const multi = this.o.redis.multi();
-    let logged = false;
+    // One script call for the whole batch; values travel as joined strings (JSON has no raw newline or tab).
+    const logLines: string[] = [];
+    const delayed: string[] = [];
+    const dead: string[] = [];
+    const refs: string[] = [];
     for (const { item } of batch) {
       const { job, settlement, attempt } = item;
       if (attempt) {
-        logged = true;
         const compact = attempt.responseBody === undefined ? attempt : { ...attempt, responseBody: truncateUtf8(attempt.responseBody, this.o.logBodyBytes) };
-        multi.lpush(this.keys.log, JSON.stringify(compact));
+        logLines.push(JSON.stringify(compact));
       }
       if (settlement.kind === 'retry' || settlement.kind === 'defer') {
-        multi.zadd(this.keys.delayed, settlement.dueAt, JSON.stringify(job.record));
+        delayed.push(`${settlement.dueAt}\t${JSON.stringify(job.record)}`);
       } else if (settlement.kind === 'dead') {
-        multi.xadd(this.keys.dead, 'MAXLEN', '~', this.o.deadLetterMax, '*', 'id', job.record.id, 'd', JSON.stringify(job.record), 'l', JSON.stringify(settlement.letter));
+        dead.push(`${job.record.id}\t${JSON.stringify(job.record)}\t${JSON.stringify(settlement.letter)}`);
       }
-      if (job.ref !== undefined) {
-        multi.xack(this.keys.outbox, this.o.group, job.ref);
-        multi.xdel(this.keys.outbox, job.ref);
-      }
+      if (job.ref !== undefined) refs.push(job.ref);
     }
-    if (logged) multi.ltrim(this.keys.log, 0, this.o.logSize - 1);
+    const keys = [this.keys.outbox, this.keys.delayed, this.keys.log, this.keys.dead];
+    const args = [this.o.group, this.o.logSize, this.o.deadLetterMax, refs.join(','), logLines.join('\n'), delayed.join('\n'), dead.join('\n')];
     try {
-      await execOrThrow(multi);
+      await runScript(this.o.redis, SETTLE, keys, args);
       for (const p of batch) {
         if (p.item.job.ref !== undefined) this.held.delete(p.item.job.ref);
         p.resolve();
@@ -239,8 +253,25 @@ export class RedisOutbox implements Outbox {
     }
   }
 
+  /**
+   * Take back what this consumer name still holds from a previous run (same `consumerName`), before
+   * any new claim: afterwards only new entries (`>`) are read, so nothing is taken twice.
+   */
+  private async recoverOwn(): Promise<void> {
+    let after = '0';
+    for (;;) {
+      const reply = await this.o.redis.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', this.o.readBatch, 'STREAMS', this.keys.outbox, after);
+      const entries = streamEntries(reply);
+      if (entries.length === 0) return;
+      after = entries[entries.length - 1]![0];
+      await this.take(entries);
+    }
+  }
+
   private async runReader(): Promise<void> {
-    let own = '0';
+    // While a backlog lasts, read with a script (joined reply, cheap to decode); once reads come back
+    // short, block on XREADGROUP for new entries.
+    let backlog = true;
     while (this.feeding) {
       const free = this.capacity();
       if (free <= 0) {
@@ -251,12 +282,20 @@ export class RedisOutbox implements Outbox {
         continue;
       }
       try {
-        // First our own pending entries (a restart under the same consumer name), then new ones.
-        const args = own === '>' ? ['BLOCK', this.o.readBlockMs] : [];
-        const reply = await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', Math.min(free, this.o.readBatch), ...args, 'STREAMS', this.keys.outbox, own);
-        const entries = streamEntries(reply);
-        if (own !== '>') own = entries.length === 0 ? '>' : entries[entries.length - 1]![0];
-        await this.take(entries);
+        const count = Math.min(free, this.o.readBatch);
+        if (backlog) {
+          const [ids, data] = (await runScript(this.reader!, READ_BATCH, [this.keys.outbox], [this.o.group, this.o.consumer, count])) as [string, string];
+          const idList = ids === '' ? [] : ids.split(',');
+          const records = data.split('\n');
+          await this.take(idList.map((id, i): StreamEntry => [id, records[i] ? ['d', records[i]] : null]));
+          backlog = idList.length === count;
+        } else {
+          const entries = streamEntries(
+            await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', count, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.keys.outbox, '>'),
+          );
+          await this.take(entries);
+          backlog = entries.length === count;
+        }
       } catch (error) {
         if (!this.feeding) break;
         if (/NOGROUP/.test(errorText(error))) await this.ensureGroup().catch(() => undefined);
@@ -291,7 +330,7 @@ export class RedisOutbox implements Outbox {
 
   private async moveDue(): Promise<void> {
     for (let round = 0; round < 20; round++) {
-      const moved = Number(await this.o.redis.eval(MOVE_DUE, 2, this.keys.delayed, this.keys.outbox, Date.now(), 500));
+      const moved = Number(await runScript(this.o.redis, MOVE_DUE, [this.keys.delayed, this.keys.outbox], [Date.now(), 500]));
       if (moved < 500) return;
     }
   }

@@ -14,7 +14,13 @@ export interface GateOptions {
   /** How long the breaker stays open the first time; doubles on each failed probe. */
   breakerOpenMs: number;
   breakerMaxOpenMs: number;
-  /** Local queue length per target beyond which jobs are parked (when parking is available). */
+  /**
+   * When parking is available (durable mode): a job whose expected local wait behind its target's
+   * queue exceeds this (ms) is parked back in Redis instead, so a slow target cannot fill this
+   * process and starve the others.
+   */
+  maxLocalWaitMs: number;
+  /** Hard limit of the local queue per target (parking mode only). */
   maxQueuedPerTarget: number;
 }
 
@@ -39,6 +45,8 @@ interface TargetState {
   openUntil: number;
   reopenCount: number;
   timer: NodeJS.Timeout | undefined;
+  /** Moving average of attempt durations (ms), to estimate the local wait. */
+  avgMs: number;
 }
 
 export class TargetGate {
@@ -85,17 +93,25 @@ export class TargetGate {
       this.start(st, job);
       return;
     }
-    const waiting = st.queue.length - st.head;
-    if (waiting >= this.options.maxQueuedPerTarget && this.hooks.park?.(job, now + 500 + Math.floor(Math.random() * 1000))) return;
+    if (this.hooks.park) {
+      const waiting = st.queue.length - st.head;
+      const cap = st.breaker === 'half-open' ? 1 : this.options.maxConcurrencyPerTarget;
+      const expectedWaitMs = (waiting * st.avgMs) / cap;
+      if ((expectedWaitMs > this.options.maxLocalWaitMs && waiting >= 16) || waiting >= this.options.maxQueuedPerTarget) {
+        const delay = Math.min(Math.max(expectedWaitMs, 1_000), 60_000);
+        if (this.hooks.park(job, now + delay + Math.floor(Math.random() * 1000))) return;
+      }
+    }
     this.enqueue(st, job);
   }
 
-  /** An attempt for `target` finished; `health` feeds the breaker. */
-  finished(target: string, health: Health): void {
+  /** An attempt for `target` finished after `durationMs`; `health` feeds the breaker. */
+  finished(target: string, health: Health, durationMs = 0): void {
     const st = this.targets.get(target);
     if (!st) return;
     st.inFlight--;
     this.inFlightTotal--;
+    st.avgMs = st.avgMs === 0 ? durationMs : st.avgMs * 0.9 + durationMs * 0.1;
     if (health === 'ok') {
       st.failures = 0;
       st.reopenCount = 0;
@@ -129,7 +145,7 @@ export class TargetGate {
   private state(target: string): TargetState {
     let st = this.targets.get(target);
     if (!st) {
-      st = { queue: [], head: 0, inFlight: 0, breaker: 'closed', failures: 0, openUntil: 0, reopenCount: 0, timer: undefined };
+      st = { queue: [], head: 0, inFlight: 0, breaker: 'closed', failures: 0, openUntil: 0, reopenCount: 0, timer: undefined, avgMs: 0 };
       this.targets.set(target, st);
     }
     return st;
@@ -195,7 +211,7 @@ export class TargetGate {
       st.queue = st.queue.slice(st.head);
       st.head = 0;
     }
-    if (st.inFlight === 0 && st.queue.length === 0 && st.breaker === 'closed' && st.failures === 0) {
+    if (st.inFlight === 0 && st.queue.length === 0 && st.breaker === 'closed' && st.failures === 0 && st.avgMs < this.options.maxLocalWaitMs / 10) {
       if (st.timer) clearTimeout(st.timer);
       this.targets.delete(target);
     }

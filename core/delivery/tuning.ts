@@ -6,7 +6,9 @@ export interface DeliveryTuning {
   maxInFlight: number;
   /** Memory mode: queued + scheduled deliveries before `submit` refuses with FH_DELIVERY_QUEUE_FULL. */
   maxQueued: number;
-  /** Durable mode: local queue per target beyond which jobs are parked back in Redis. */
+  /** Durable mode: a job expected to wait longer than this (ms) behind its target's local queue is parked back in Redis. */
+  maxLocalWaitMs: number;
+  /** Durable mode: hard limit of the local queue per target. */
   maxQueuedPerTarget: number;
   breakerThreshold: number;
   breakerOpenMs: number;
@@ -35,7 +37,8 @@ export const DEFAULT_TUNING: DeliveryTuning = {
   maxConcurrencyPerTarget: 32,
   maxInFlight: 1024,
   maxQueued: 100_000,
-  maxQueuedPerTarget: 256,
+  maxLocalWaitMs: 2_000,
+  maxQueuedPerTarget: 4_096,
   breakerThreshold: 5,
   breakerOpenMs: 30_000,
   breakerMaxOpenMs: 300_000,

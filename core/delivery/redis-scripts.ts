@@ -1,0 +1,153 @@
+/**
+ * The Lua scripts of the durable outbox. Each runs atomically in Redis; all keys of one call share
+ * the prefix's hash tag, so they work on Redis Cluster too.
+ */
+import { createHash } from 'node:crypto';
+import type { Cluster, Redis } from 'ioredis';
+
+/**
+ * Append a batch of deliveries (ARGV[4]: JSON records joined by "\n", which JSON text never
+ * contains raw) and, when ARGV[3] > 0, read up to that many entries into this consumer's pending
+ * list in the same step. Returns `{ids of the added entries, claimed}` where a claimed entry is
+ * `{id}` when it is one just added (the caller has it) and `{id, data}` otherwise.
+ */
+export const ADD_AND_CLAIM = `local ids = {}
+local s = ARGV[4]
+local start = 1
+while true do
+  local nl = string.find(s, '\\n', start, true)
+  local rec = nl and string.sub(s, start, nl - 1) or string.sub(s, start)
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', rec)
+  if not nl then break end
+  start = nl + 1
+end
+local claimed = {}
+local n = tonumber(ARGV[3])
+if n > 0 then
+  local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', n, 'STREAMS', KEYS[1], '>')
+  if r then
+    local own = {}
+    for _, id in ipairs(ids) do own[id] = true end
+    for _, e in ipairs(r[1][2]) do
+      if own[e[1]] then
+        claimed[#claimed + 1] = {e[1]}
+      else
+        local data = false
+        if e[2] then
+          for i = 1, #e[2], 2 do
+            if e[2][i] == 'd' then data = e[2][i + 1] end
+          end
+        end
+        claimed[#claimed + 1] = {e[1], data}
+      end
+    end
+  end
+end
+return {ids, claimed}`;
+
+const SPLIT = `local function split(s, sep)
+  local out = {}
+  if s == '' then return out end
+  local start = 1
+  while true do
+    local i = string.find(s, sep, start, true)
+    if not i then
+      out[#out + 1] = string.sub(s, start)
+      return out
+    end
+    out[#out + 1] = string.sub(s, start, i - 1)
+    start = i + 1
+  end
+end
+local function each(list, size, fn)
+  for i = 1, #list, size do fn(unpack(list, i, math.min(i + size - 1, #list))) end
+end
+`;
+
+/**
+ * Record a batch of settled attempts in one step (the client passes joined strings, much cheaper
+ * for it than one argument per value). KEYS: outbox, delayed, log, dead. ARGV: group, log size,
+ * dead-letter cap, entry ids to acknowledge (","), log lines ("\n"), delayed records
+ * ("<due>\t<json>" lines), dead letters ("<id>\t<record>\t<letter>" lines).
+ */
+export const SETTLE = `${SPLIT}
+local lines = split(ARGV[5], '\\n')
+if #lines > 0 then
+  each(lines, 1000, function(...) redis.call('LPUSH', KEYS[3], ...) end)
+  redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
+end
+for _, item in ipairs(split(ARGV[6], '\\n')) do
+  local tab = string.find(item, '\\t', 1, true)
+  redis.call('ZADD', KEYS[2], string.sub(item, 1, tab - 1), string.sub(item, tab + 1))
+end
+for _, item in ipairs(split(ARGV[7], '\\n')) do
+  local f = split(item, '\\t')
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'id', f[1], 'd', f[2], 'l', f[3])
+end
+local refs = split(ARGV[4], ',')
+if #refs > 0 then each(refs, 1000, function(...) redis.call('XACK', KEYS[1], ARGV[1], ...) end) end
+return #refs`;
+
+/**
+ * Non-blocking read of up to ARGV[3] new entries for consumer ARGV[2] of group ARGV[1], returned as
+ * two joined strings `{ids (","), records ("\n")}`: far cheaper to decode than nested replies.
+ */
+export const READ_BATCH = `local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+if not r then return {'', ''} end
+local ids, data = {}, {}
+for _, e in ipairs(r[1][2]) do
+  ids[#ids + 1] = e[1]
+  local d = ''
+  if e[2] then
+    for i = 1, #e[2], 2 do
+      if e[2][i] == 'd' then d = e[2][i + 1] end
+    end
+  end
+  data[#data + 1] = d
+end
+return {table.concat(ids, ','), table.concat(data, '\\n')}`;
+
+/** Move due members of the delayed set (KEYS[1]) back to the stream (KEYS[2]); ARGV: now, limit. */
+export const MOVE_DUE = `local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for i = 1, #due do
+  redis.call('XADD', KEYS[2], '*', 'd', due[i])
+  redis.call('ZREM', KEYS[1], due[i])
+end
+return #due`;
+
+/**
+ * Trim acknowledged entries: everything older than the oldest pending entry of group ARGV[1], or
+ * than the group's last-delivered id when nothing is pending (entries after it are not read yet).
+ * Cheaper than one XDEL per delivery.
+ */
+export const TRIM_ACKED = `local last = nil
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+  local name, id = nil, nil
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] end
+    if g[i] == 'last-delivered-id' then id = g[i + 1] end
+  end
+  if name == ARGV[1] then last = id end
+end
+if not last then return 0 end
+local p = redis.call('XPENDING', KEYS[1], ARGV[1])
+local minid = last
+if tonumber(p[1]) > 0 then minid = p[2] end
+return redis.call('XTRIM', KEYS[1], 'MINID', minid)`;
+
+const shas = new Map<string, string>();
+
+/** EVALSHA, loading the script with EVAL when Redis does not know it yet. */
+export async function runScript(redis: Redis | Cluster, source: string, keys: string[], args: (string | number)[]): Promise<unknown> {
+  let sha = shas.get(source);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(source).digest('hex');
+    shas.set(source, sha);
+  }
+  try {
+    return await redis.evalsha(sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!/NOSCRIPT/.test(error instanceof Error ? error.message : String(error))) throw error;
+    return redis.eval(source, keys.length, ...keys, ...args);
+  }
+}
