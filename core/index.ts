@@ -38,3 +38,4 @@ export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChe
 export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/index.ts';
 export type { ManagedDeliveryService } from './delivery/index.ts';
 export { validateAgainst as validateOptions, showValue } from './config/validate.ts';
+export { createDeliveryService, DEFAULT_RETRY_SCHEDULE, DEFAULT_RETRY_SCHEDULE_MS, RedisDeliveryAdmin, signWebhook, type DeliveryServiceOptions, type DeliveryTuning } from './delivery/index.ts';
