@@ -41,3 +41,21 @@ export function obfuscateKey(key: string): string {
   if (key.length > 4) return `****${key.slice(-4)}`;
   return '--';
 }
+
+/** Wait until everything logged so far is written (before `process.exit`, which drops queued output). */
+export function flushLogger(logger: Logger, deadlineMs = 5_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, deadlineMs);
+    timer.unref();
+    try {
+      logger.flush((error?: Error) => {
+        clearTimeout(timer);
+        void error;
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { IngestServer } from '../http/server.ts';
+import { flushLogger } from '../logger.ts';
 import { createRuntime } from '../runtime.ts';
 import { exitWithConfigError } from './output.ts';
 
@@ -35,6 +36,7 @@ export function registerServeCommand(program: Command): void {
         await server.close();
         const report = await runtime.close();
         runtime.logger.info({ ...report }, 'stopped');
+        await flushLogger(runtime.logger);
         process.exit(0);
       };
       process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -48,6 +48,20 @@ export interface ManagedDeliveryService extends DeliveryService {
 
 type ClaimSync = (key: string, value: string, ttlMs: number) => boolean;
 
+let enginesInProcess = 0;
+
+/**
+ * `<hostname>:<pid>` for the first engine of a process, so a restarted container (same host name,
+ * same pid) resumes its own pending work at once; later engines in the same process (several
+ * runtimes embedded side by side) get a suffix, or they would take each other's in-flight work as
+ * their own and deliver it twice.
+ */
+function defaultConsumerName(): string {
+  enginesInProcess++;
+  const base = `${hostname()}:${process.pid}`;
+  return enginesInProcess === 1 ? base : `${base}:${enginesInProcess}`;
+}
+
 export function createDeliveryService(options: DeliveryServiceOptions): ManagedDeliveryService {
   return new DeliveryEngine(options);
 }
@@ -92,7 +106,7 @@ class DeliveryEngine implements ManagedDeliveryService {
       this.outbox = new RedisOutbox({
         redis: options.redis!,
         keyPrefix,
-        consumer: options.consumerName ?? `${hostname()}:${process.pid}`,
+        consumer: options.consumerName ?? defaultConsumerName(),
         group: 'firehook',
         logger: options.logger,
         claimIdleMs: this.t.claimIdleMs,

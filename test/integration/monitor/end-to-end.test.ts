@@ -84,11 +84,14 @@ async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_00
   }
 }
 
+/** One quota period for the whole file: a renewal time that moved would start a new period. */
+const RENEWS = Math.floor(Date.now() / 1000) + 3600;
+
 const session = (used: number, limits: number[], org = 'org-e2e'): Session => ({
   org_id: org,
   quota_max: 10,
   quota_remaining: 10 - used,
-  quota_renews: Math.floor(Date.now() / 1000) + 3600,
+  quota_renews: RENEWS,
   monitor: { trigger_limits: limits },
 });
 
