@@ -65,13 +65,14 @@ const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Numb
 
 /** Read the gateway-relevant fields; missing `proxy.listen_path` / `proxy.target_url` are errors. */
 export function apiSpecFrom(api: ApiDefinition): ApiSpec {
-  const raw = api.raw as Obj;
+  // An Operator manifest's `spec` is a Classic definition.
+  const [raw, base] = api.format === 'operator' ? [obj(api.raw.spec), '/spec'] : [api.raw as Obj, ''];
   const proxy = obj(raw.proxy);
   const problems: ConfigProblem[] = [];
   const listenPath = str(proxy.listen_path);
   const targetUrl = str(proxy.target_url);
-  if (!listenPath.startsWith('/')) problems.push({ file: api.file, pointer: '/proxy/listen_path', message: 'must be a path starting with "/"', severity: 'error' });
-  if (!URL.canParse(targetUrl)) problems.push({ file: api.file, pointer: '/proxy/target_url', message: `must be an absolute URL (got ${JSON.stringify(targetUrl)})`, severity: 'error' });
+  if (!listenPath.startsWith('/')) problems.push({ file: api.file, pointer: `${base}/proxy/listen_path`, message: 'must be a path starting with "/"', severity: 'error' });
+  if (!URL.canParse(targetUrl)) problems.push({ file: api.file, pointer: `${base}/proxy/target_url`, message: `must be an absolute URL (got ${JSON.stringify(targetUrl)})`, severity: 'error' });
   if (problems.length > 0) throw new ConfigError(problems);
 
   const authToken = obj(obj(raw.auth_configs).authToken);

@@ -46,10 +46,12 @@ function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
 export async function startGateway(runtime: Runtime, options: GatewayOptions = {}): Promise<Gateway> {
   const config = runtime.config;
   const logger = runtime.logger.child({ component: 'gateway' });
-  const handlers = runtime
-    .generation()
-    .apis.map((api) => new ApiHandler(runtime, apiSpecFrom(api), logger))
-    .sort((a, b) => b.spec.listenPath.length - a.spec.listenPath.length);
+  const classic = runtime.generation().apis.filter((api) => {
+    if (api.format !== 'oas') return true;
+    logger.warn({ api_id: api.apiId, file: api.file }, 'the example gateway routes Tyk Classic definitions (and Operator manifests) only; this API is not served');
+    return false;
+  });
+  const handlers = classic.map((api) => new ApiHandler(runtime, apiSpecFrom(api), logger)).sort((a, b) => b.spec.listenPath.length - a.spec.listenPath.length);
   const secret = typeof config.secret === 'string' ? config.secret : '';
 
   const server: Server = createServer((req, res) => {
@@ -74,8 +76,9 @@ export async function startGateway(runtime: Runtime, options: GatewayOptions = {
     });
   });
 
+  const split = options.listen?.lastIndexOf(':') ?? -1;
   const [host, port] = options.listen
-    ? [options.listen.slice(0, options.listen.lastIndexOf(':')), Number(options.listen.slice(options.listen.lastIndexOf(':') + 1))]
+    ? [options.listen.slice(0, split).replace(/^\[(.*)\]$/, '$1'), Number(options.listen.slice(split + 1))]
     : [typeof config.listen_address === 'string' && config.listen_address !== '' ? config.listen_address : '127.0.0.1', num(config.listen_port, 8080)];
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

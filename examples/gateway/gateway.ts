@@ -6,8 +6,8 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { createRuntime } from 'firehook';
-import { startGateway } from './create-gateway.ts';
+import { createRuntime, type Runtime } from 'firehook';
+import { startGateway, type Gateway } from './create-gateway.ts';
 
 const { values } = parseArgs({ options: { config: { type: 'string' }, listen: { type: 'string' } } });
 const configFile = values.config ?? process.env.FIREHOOK_CONFIG;
@@ -16,8 +16,16 @@ if (configFile === undefined) {
   process.exit(2);
 }
 
-const runtime = await createRuntime({ configFile, watch: false });
-const gateway = await startGateway(runtime, values.listen ? { listen: values.listen } : {});
+let runtime: Runtime;
+let gateway: Gateway;
+try {
+  runtime = await createRuntime({ configFile, watch: false });
+  gateway = await startGateway(runtime, values.listen ? { listen: values.listen } : {});
+} catch (error) {
+  // Configuration problems print as `<file>#<json-pointer>: <message>`, one per line.
+  process.stderr.write(`gateway did not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+}
 
 let stopping = false;
 async function stop(signal: string): Promise<void> {
