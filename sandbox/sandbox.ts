@@ -7,20 +7,18 @@
  * generation is rebuilt from the sources kept here.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { SandboxError } from './errors.ts';
 import { newGenState, settle, type GenState, type LoadedFile, type Pending, type RunBatch } from './generation-state.ts';
-import { HostOps, type HostCallContext } from './host-ops.ts';
+import { HostOps } from './host-ops.ts';
+import { HostRouter } from './host-router.ts';
 import { resolveLimits } from './limits.ts';
 import { LogGate } from './log-gate.ts';
-import type { ChildMessage, LoadOutcome } from './protocol.ts';
 import { Scheduler } from './scheduler.ts';
-import { locateError } from './stack.ts';
 import { Strikes } from './strikes.ts';
-import { WorkerGoneError, WorkerProcess, type ExitInfo } from './supervisor.ts';
+import { ChildHost } from './child-host.ts';
+import { loadError, readSource } from './sources.ts';
+import { WorkerGoneError } from './supervisor.ts';
 import type { FileReport, GenerationOptions, LoadOptions, LoadReport, RunItem, RunResult, Sandbox, SandboxFile, SandboxLimits, SandboxOptions, SandboxStats, SandboxWarning, SelfRegistration } from './types.ts';
-
-const MAX_SOURCE_CHARS = 4 << 20;
 
 export function createSandbox(options: SandboxOptions): Sandbox {
   return new SandboxRuntime(options);
@@ -32,20 +30,11 @@ class SandboxRuntime implements Sandbox {
   private readonly gens = new Map<number, GenState>();
   private readonly strikes: Strikes;
   private readonly scheduler: Scheduler;
-  private readonly hostOps: HostOps;
-  private readonly logs: LogGate;
-  private worker: WorkerProcess | undefined;
-  /** Resolves when a child is up and every live generation is built in it. */
-  private up: Promise<void> | undefined;
-  /** Serialises structural work in the child: generation builds, file loads, rebuilds. */
-  private structure: Promise<unknown> = Promise.resolve();
+  private readonly child: ChildHost;
+  private readonly router: HostRouter;
   private current: GenState | undefined;
   private genSeq = 0;
-  private restarts = 0;
-  private recentRestarts: number[] = [];
   private closed = false;
-  /** Load requests in flight: request id -> file path (log attribution). */
-  private readonly loadingFiles = new Map<number, string>();
   private lastPrefix = { name: '', apiId: '', orgId: '', text: '["","","",' };
 
   constructor(options: SandboxOptions) {
@@ -54,14 +43,22 @@ class SandboxRuntime implements Sandbox {
     this.strikes = new Strikes(this.limits.maxStrikes, (file, handler, reason) =>
       this.warn({ code: 'FH_SANDBOX_QUARANTINED', message: `${handler === '*' ? 'every handler in the file' : `handler ${handler}`} quarantined after ${this.limits.maxStrikes} strikes (last: ${reason}); fix or change the file to clear it`, file, handler }),
     );
-    this.hostOps = new HostOps(options.host, this.limits);
-    this.logs = new LogGate(this.limits.logLinesPerSecond, this.limits.maxLogChars, (line) => options.onLog?.(line));
     this.scheduler = new Scheduler({
-      worker: () => this.worker,
+      worker: () => this.child.worker,
       limits: this.limits,
       strikes: this.strikes,
       warn: (w) => this.warn(w),
-      rebuild: (gen) => void this.rebuild(gen),
+      rebuild: (gen) => void this.child.rebuild(gen),
+    });
+    this.router = new HostRouter(this.scheduler, new HostOps(options.host, this.limits), new LogGate(this.limits.logLinesPerSecond, this.limits.maxLogChars, (line) => options.onLog?.(line)), (id) => this.child.loadingFiles.get(id));
+    this.child = new ChildHost({
+      gens: this.gens,
+      scheduler: this.scheduler,
+      strikes: this.strikes,
+      limits: this.limits,
+      warn: (w) => this.warn(w),
+      onHost: (worker, message) => void this.router.serveHost(worker, message),
+      onLogs: (lines) => this.router.routeLogs(lines),
     });
   }
 
@@ -69,133 +66,14 @@ class SandboxRuntime implements Sandbox {
     this.options.onWarning?.(warning);
   }
 
-  // ---- child process -------------------------------------------------------------------------
-
-  private ensureUp(): Promise<void> {
-    if (this.closed) return Promise.reject(new SandboxError('FH_SANDBOX_CLOSED', 'the sandbox is closed'));
-    this.up ??= this.startWorker().catch((error: unknown) => this.startFailed(error));
-    return this.up;
-  }
-
-  /** The child could not be started: fail what waits for it; the next load or event tries again. */
-  private startFailed(error: unknown): never {
-    this.up = undefined;
-    const message = `the sandbox process could not be started: ${String((error as Error)?.message ?? error)}`;
-    this.warn({ code: 'FH_SANDBOX_UNAVAILABLE', message });
-    for (const gen of this.gens.values()) this.scheduler.failQueued(gen, 'FH_SANDBOX_UNAVAILABLE', message);
-    throw new SandboxError('FH_SANDBOX_UNAVAILABLE', message);
-  }
-
-  private async startWorker(): Promise<void> {
-    const worker = new WorkerProcess({
-      hardening: this.limits.processHardening,
-      maxRssMb: this.limits.maxProcessRssMb,
-      onHost: (m) => void this.serveHost(worker, m),
-      onLogs: (lines) => this.routeLogs(lines),
-      onExit: (info) => this.workerExited(worker, info),
-      onStderr: (text) => this.warn({ code: 'FH_SANDBOX_CRASHED', message: `sandbox process stderr: ${text.trim().slice(0, 500)}` }),
-    });
-    this.worker = worker;
-    await worker.start();
-    for (const gen of [...this.gens.values()].sort((a, b) => a.id - b.id)) {
-      try {
-        await this.buildInChild(gen);
-      } catch (error) {
-        if (error instanceof WorkerGoneError) throw error;
-        this.generationLost(gen, error);
-      }
-    }
-  }
-
-  /** A generation could not be rebuilt: its queued events fail; later ones find it missing. */
-  private generationLost(gen: GenState, error: unknown): void {
-    gen.building = false;
-    const message = `sandbox generation ${gen.id} could not be rebuilt: ${String((error as Error)?.message ?? error)}`;
-    this.warn({ code: 'FH_SANDBOX_CRASHED', message });
-    this.scheduler.failQueued(gen, 'FH_SANDBOX_CRASHED', message);
-  }
-
-  private workerExited(worker: WorkerProcess, info: ExitInfo): void {
-    if (worker !== this.worker) return;
-    this.scheduler.workerLost(info);
-    if (this.closed) return;
-    this.restarts++;
-    const now = Date.now();
-    this.recentRestarts = [...this.recentRestarts.filter((t) => now - t < 30_000), now];
-    this.warn({ code: 'FH_SANDBOX_RESTARTED', message: `sandbox process restarted: ${info.reason}` });
-    const delay = this.recentRestarts.length > 3 ? Math.min(5_000, 100 * 2 ** (this.recentRestarts.length - 3)) : 0;
-    for (const gen of this.gens.values()) gen.building = true;
-    // Not under `serial`: a load in progress waits on `up` before its next file.
-    this.up = (async () => {
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      await this.startWorker();
-      for (const gen of this.gens.values()) this.scheduler.pump(gen);
-    })().catch((error: unknown) => this.startFailed(error));
-    this.up.catch(() => undefined);
-  }
-
-  private serial<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.structure.then(task, task);
-    this.structure = next.catch(() => undefined);
-    return next;
-  }
-
-  /** (Re)create a generation in the child and replay its files; files that now fail are dropped. */
-  private async buildInChild(gen: GenState): Promise<void> {
-    gen.building = true;
-    const worker = this.worker!;
-    const created = await worker.request({ t: 'gen', spec: gen.spec }).reply;
-    if (created.t === 'gen-done' && !created.ok) throw new SandboxError('FH_SANDBOX_LOAD_FAILED', created.error ?? 'generation failed');
-    for (const file of gen.files) {
-      const outcome = await this.loadInChild(worker, gen, file.path, file.source);
-      if (outcome.ok) continue;
-      gen.files = gen.files.filter((f) => f !== file);
-      gen.byPath.delete(file.path);
-      gen.failed.set(file.path, loadError(file.path, outcome));
-      this.warn({ code: 'FH_SANDBOX_LOAD_FAILED', message: `a file that loaded before failed when its generation was rebuilt: ${outcome.error ?? ''}`, file: file.path });
-      // The isolate died with it: start over without that file.
-      if (outcome.abort && outcome.abort.kind !== 'timeout') return this.buildInChild(gen);
-    }
-    gen.building = false;
-  }
-
-  private async rebuild(gen: GenState): Promise<void> {
-    gen.building = true;
-    try {
-      await this.serial(async () => {
-        await this.up;
-        if (gen.released || !gen.building) return;
-        await this.buildInChild(gen);
-      });
-    } catch (error) {
-      if (!(error instanceof WorkerGoneError)) this.generationLost(gen, error);
-    }
-    this.scheduler.pump(gen);
-  }
-
-  private async loadInChild(worker: WorkerProcess, gen: GenState, path: string, source: string): Promise<LoadOutcome> {
-    const { id, reply } = worker.request<Extract<ChildMessage, { t: 'loaded' }>>({ t: 'load', gen: gen.id, path, source });
-    this.loadingFiles.set(id, path);
-    try {
-      return (await reply).outcome;
-    } catch (error) {
-      if (!(error instanceof WorkerGoneError)) throw error;
-      const wedged = error.info.wedged?.crossing === id;
-      this.strikes.strike(path, '*', 'the sandbox process died while the file loaded');
-      return { ok: false, error: wedged ? 'loading never finished (uninterruptible work); the sandbox process was replaced' : `the sandbox process died while the file loaded (${error.info.reason})`, handlers: [], registrations: [], collisions: [] };
-    } finally {
-      this.loadingFiles.delete(id);
-    }
-  }
-
   // ---- loading -------------------------------------------------------------------------------
 
   async load(files: readonly SandboxFile[], options: LoadOptions = {}): Promise<LoadReport> {
     const started = performance.now();
-    await this.ensureUp();
+    await this.child.ensureUp();
     const sources = await Promise.all(files.map((f) => readSource(f)));
-    return this.serial(async () => {
-      await this.up;
+    return this.child.serial(async () => {
+      await this.child.up;
       let gen: GenState;
       const warnings: SandboxWarning[] = [];
       if (options.into !== undefined) {
@@ -242,11 +120,11 @@ class SandboxRuntime implements Sandbox {
     const gen = newGenState(++this.genSeq, options, this.limits, extra);
     this.gens.set(gen.id, gen);
     try {
-      await this.up;
-      await this.buildInChild(gen).catch(async (error: unknown) => {
+      await this.child.up;
+      await this.child.buildInChild(gen).catch(async (error: unknown) => {
         // The process died meanwhile; its restart builds every generation, this one included.
         if (!(error instanceof WorkerGoneError)) throw error;
-        await this.up;
+        await this.child.up;
       });
     } catch (error) {
       this.gens.delete(gen.id);
@@ -269,15 +147,15 @@ class SandboxRuntime implements Sandbox {
       return { path, ok: false, error, handlers: [], registrations: [] };
     }
     this.strikes.noteContent(path, hash);
-    await this.up;
-    const outcome = await this.loadInChild(this.worker!, gen, path, source);
+    await this.child.up;
+    const outcome = await this.child.loadInChild(this.child.worker!, gen, path, source);
     for (const [name, previous] of outcome.collisions) {
       warnings.push({ code: 'FH_SANDBOX_GLOBAL_COLLISION', message: `global "${name}" defined in ${previous} is replaced by ${path} (shared context: the last file wins)`, file: path, handler: name });
     }
     if (!outcome.ok) {
       const error = loadError(path, outcome);
       gen.failed.set(path, error);
-      if (outcome.abort && outcome.abort.kind !== 'timeout' && this.worker?.alive) await this.buildInChild(gen);
+      if (outcome.abort && outcome.abort.kind !== 'timeout' && this.child.worker?.alive) await this.child.buildInChild(gen);
       return { path, ok: false, error, handlers: [], registrations: [] };
     }
     const registrations: SelfRegistration[] = outcome.registrations.map((r) => ({ file: path, name: r.name || r.ref, globalName: r.name, events: r.events, apis: r.apis }));
@@ -325,7 +203,7 @@ class SandboxRuntime implements Sandbox {
     if (eventJson === undefined || eventJson.length > this.limits.maxEventBytes) return fail('FH_SANDBOX_INVALID_EVENT', 'the event is not JSON-serialisable or is too large');
     pending.frag = this.prefix(item) + eventJson + ']';
     this.scheduler.enqueue(gen, pending);
-    if (this.up === undefined) void this.ensureUp().catch(() => undefined);
+    if (this.child.up === undefined) void this.child.ensureUp().catch(() => undefined);
   }
 
   /** `[name,apiId,orgId,` as JSON; a handler usually sends the same three, so the last one is kept. */
@@ -335,42 +213,6 @@ class SandboxRuntime implements Sandbox {
     const text = `[${JSON.stringify(item.name)},${JSON.stringify(item.context.APIID)},${JSON.stringify(item.context.OrgID)},`;
     this.lastPrefix = { name: item.name, apiId: item.context.APIID, orgId: item.context.OrgID, text };
     return text;
-  }
-
-  private async serveHost(worker: WorkerProcess, message: Extract<ChildMessage, { t: 'host' }>): Promise<void> {
-    const crossing = this.scheduler.crossings.get(message.crossing);
-    const pending = crossing && message.index >= 0 ? crossing.items[message.index] : undefined;
-    let reply: string;
-    if (!pending) {
-      reply = `e${message.op}: not available outside an event`;
-    } else {
-      const ctx: HostCallContext = {
-        scope: pending.item.scope,
-        get http() {
-          return pending.http;
-        },
-        set http(n: number) {
-          pending.http = n;
-        },
-        warn: (text) => this.logs.push(`${pending.item.file}#${pending.item.name}`, lineFor(pending.item, 'warn', text)),
-      };
-      reply = await this.hostOps.call(message.op, message.args, ctx);
-    }
-    worker.send({ t: 'host-reply', id: message.id, reply });
-  }
-
-  private routeLogs(lines: Extract<ChildMessage, { t: 'logs' }>['lines']): void {
-    for (const [, crossingId, index, kind, text] of lines) {
-      const crossing = this.scheduler.crossings.get(crossingId);
-      const pending = crossing && index >= 0 ? crossing.items[index] : undefined;
-      const logKind = kind === 'raw' ? 'raw' : kind === 'warn' ? 'warn' : 'log';
-      if (pending) {
-        this.logs.push(`${pending.item.file}#${pending.item.name}`, lineFor(pending.item, logKind, text));
-      } else {
-        const file = this.loadingFiles.get(crossingId) ?? (crossing?.ctx !== '*' ? crossing?.ctx : undefined);
-        this.logs.push(file ?? '?', { kind: logKind, message: text, ...(file ? { file } : {}) });
-      }
-    }
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------
@@ -391,7 +233,7 @@ class SandboxRuntime implements Sandbox {
     this.scheduler.failQueued(gen, 'FH_SANDBOX_NOT_LOADED', `sandbox generation ${gen.id} was released`);
     await this.scheduler.drained(gen);
     this.gens.delete(gen.id);
-    this.worker?.send({ t: 'drop', gen: gen.id });
+    this.child.worker?.send({ t: 'drop', gen: gen.id });
   }
 
   stats(): SandboxStats {
@@ -402,8 +244,8 @@ class SandboxRuntime implements Sandbox {
       for (const q of gen.queues.values()) queued += q.length;
     }
     return {
-      pid: this.worker?.pid,
-      restarts: this.restarts,
+      pid: this.child.worker?.pid,
+      restarts: this.child.restarts,
       generations: this.gens.size,
       current: this.current?.id,
       queued,
@@ -417,8 +259,9 @@ class SandboxRuntime implements Sandbox {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.child.closed = true;
     for (const gen of this.gens.values()) this.scheduler.failQueued(gen, 'FH_SANDBOX_CLOSED', 'the sandbox is closed');
-    const worker = this.worker;
+    const worker = this.child.worker;
     if (worker?.alive) {
       const exited = new Promise<void>((resolve) => {
         const poll = setInterval(() => !worker.alive && (clearInterval(poll), resolve()), 10);
@@ -442,35 +285,4 @@ function pickGenerationOptions(o: Partial<GenerationOptions>): Partial<Generatio
   if (o.sharedContext !== undefined) out.sharedContext = o.sharedContext;
   if (o.bootstrapExtraPath !== undefined) out.bootstrapExtraPath = o.bootstrapExtraPath;
   return out;
-}
-
-async function readSource(file: SandboxFile): Promise<string | SandboxError> {
-  if (file.source !== undefined) return file.source.length > MAX_SOURCE_CHARS ? new SandboxError('FH_SANDBOX_LOAD_FAILED', `${file.path} is larger than ${MAX_SOURCE_CHARS} characters`, { file: file.path }) : file.source;
-  try {
-    const source = await readFile(file.path, 'utf8');
-    if (source.length > MAX_SOURCE_CHARS) return new SandboxError('FH_SANDBOX_LOAD_FAILED', `${file.path} is larger than ${MAX_SOURCE_CHARS} characters`, { file: file.path });
-    return source;
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? 'read error';
-    return new SandboxError('FH_SANDBOX_LOAD_FAILED', `cannot read ${file.path} (${code})`, { file: file.path });
-  }
-}
-
-function loadError(path: string, outcome: LoadOutcome): SandboxError {
-  const loc = locateError(outcome.error ?? 'failed to load', path);
-  const where = loc.file !== undefined && loc.line !== undefined ? `${loc.file}:${loc.line}:${loc.column}` : path;
-  return new SandboxError('FH_SANDBOX_LOAD_FAILED', `${where}: ${loc.message}`, { file: loc.file ?? path, ...(loc.line !== undefined ? { line: loc.line, column: loc.column ?? 0 } : {}) });
-}
-
-function lineFor(item: RunItem, kind: 'log' | 'raw' | 'warn', message: string) {
-  const event = item.event as { Type?: unknown } | null;
-  return {
-    kind,
-    message,
-    file: item.file,
-    handler: item.name,
-    ...(item.label !== undefined ? { label: item.label } : {}),
-    apiId: item.context.APIID,
-    ...(typeof event?.Type === 'string' ? { eventType: event.Type } : {}),
-  };
 }
