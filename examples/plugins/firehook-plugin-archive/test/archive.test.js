@@ -138,6 +138,24 @@ describe('fh_ndjson_archive', () => {
     }
   });
 
+  it('keeps one writer across a hot reload: events fired around the swap all land once, in one file', async () => {
+    const dir = await project({ directory: 'archive' });
+    const { runtime } = await start(dir);
+    try {
+      for (let i = 0; i < 100; i++) runtime.fire('petstore', 'AuthFailure', meta(i));
+      await writeFile(join(dir, 'apps/petstore.json'), JSON.stringify({ api_id: 'petstore', org_id: 'acme', event_handlers: { events: { AuthFailure: [{ handler_name: 'archive', handler_meta: { directory: 'archive', fsync: 'always' } }] } } }));
+      const reloading = runtime.reload();
+      for (let i = 100; i < 200; i++) runtime.fire('petstore', 'AuthFailure', meta(i));
+      assert.equal((await reloading).ok, true);
+      for (let i = 200; i < 300; i++) runtime.fire('petstore', 'AuthFailure', meta(i));
+    } finally {
+      await runtime.close();
+    }
+    const { files, records } = await archived(join(dir, 'archive'));
+    assert.deepEqual(files, ['events.ndjson']);
+    assert.deepEqual(records.map((r) => r.Meta.Key).sort(), Array.from({ length: 300 }, (_, i) => key(i)));
+  });
+
   it('keeps at most max_files rotated files, deleting the oldest', async () => {
     const dir = await project({ directory: 'archive', max_bytes: 1024, max_files: 2, file_prefix: 'auth' });
     const { runtime } = await start(dir);
