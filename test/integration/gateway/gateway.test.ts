@@ -1,12 +1,11 @@
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOriginatingRequest, formatGoTime } from '../../../core/index.ts';
 import { eventually } from '../../helpers/capture-logger.ts';
-import { ROOT } from '../../helpers/cli.ts';
-import { makeCertificate, makeWorkspace, startGatewayProcess, startRecorder, startUpstream, type GatewayProcess, type Recorded } from './harness.ts';
+import { isSubset, makeCertificate, makeWorkspace, startGatewayProcess, startRecorder, startUpstream, type GatewayProcess, type Recorded } from './harness.ts';
 
 const SECRET = '352d20ee67be67f6340b4c0605b044b7';
 const DAY = 86_400_000;
@@ -317,29 +316,3 @@ describe('examples/gateway', () => {
     }
   });
 });
-
-describe('examples/gateway configuration', () => {
-  it('refuses to start and names each <file>#<pointer> when an API definition lacks its proxy settings', async () => {
-    const bad = join(dir, 'bad');
-    await mkdir(join(bad, 'apps'), { recursive: true });
-    await writeFile(join(bad, 'apps/broken.json'), JSON.stringify({ api_id: 'broken', org_id: 'o', proxy: { listen_path: 'no-slash' } }));
-    await writeFile(join(bad, 'gateway.json'), JSON.stringify({ app_path: 'apps', template_path: join(ROOT, 'templates') }));
-    const failure = await startGatewayProcess(join(bad, 'gateway.json')).then(
-      async (started) => {
-        await started.stop();
-        return new Error('the gateway started');
-      },
-      (error: unknown) => error as Error,
-    );
-    expect(failure.message).toMatch(/exited with 1/);
-    expect(failure.message).toContain(`${join(bad, 'apps/broken.json')}#/proxy/listen_path: must be a path starting with "/"`);
-    expect(failure.message).toContain(`${join(bad, 'apps/broken.json')}#/proxy/target_url: must be an absolute URL`);
-  });
-});
-
-/** Every field of `expected` equals (deeply, recursively for objects) the same field of `actual`. */
-function isSubset(expected: unknown, actual: unknown): boolean {
-  if (expected === null || typeof expected !== 'object') return expected === actual;
-  if (actual === null || typeof actual !== 'object') return false;
-  return Object.entries(expected).every(([k, v]) => isSubset(v, (actual as Json)[k]));
-}

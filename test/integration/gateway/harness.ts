@@ -152,3 +152,10 @@ export async function startGatewayProcess(configFile: string): Promise<GatewayPr
     },
   };
 }
+
+/** Every field of `expected` equals (deeply, recursively for objects) the same field of `actual`. */
+export function isSubset(expected: unknown, actual: unknown): boolean {
+  if (expected === null || typeof expected !== 'object') return expected === actual;
+  if (actual === null || typeof actual !== 'object') return false;
+  return Object.entries(expected).every(([k, v]) => isSubset(v, (actual as Record<string, unknown>)[k]));
+}
