@@ -117,10 +117,13 @@ const STORAGE_SCRIPT = `
   log(JSON.stringify(out));
 `;
 
-describe.each([
-  ['memory', () => new MemoryStore() as Store],
-  ['redis', () => new RedisStore({ url: 'redis://127.0.0.1:6379', keyPrefix: `fh-test:${randomUUID()}:` }) as Store],
-])('storage bindings on the %s store', (_kind, makeStore) => {
+const STORES: Array<[string, () => Store]> = [
+  ['memory', () => new MemoryStore()],
+  ['redis', () => new RedisStore({ url: 'redis://127.0.0.1:6379', keyPrefix: `fh-test:${randomUUID()}:` })],
+];
+
+/** A sandbox over a fresh store for one describe block; Redis keys (unique prefix) removed after. */
+function sandboxOver(makeStore: () => Store): () => TestSandbox {
   let s: TestSandbox;
   beforeAll(() => {
     s = startSandbox({ store: makeStore() });
@@ -129,10 +132,20 @@ describe.each([
     const store = s.store;
     await s.close();
     if (store instanceof RedisStore) {
-      const keys = await store.client.keys(`${(store.client.options as { keyPrefix?: string }).keyPrefix}*`);
-      if (keys.length > 0) await store.client.del(...keys.map((k) => k.slice(((store.client.options as { keyPrefix?: string }).keyPrefix ?? '').length)));
+      const prefix = (store.client.options as { keyPrefix?: string }).keyPrefix ?? '';
+      const keys = await store.client.keys(`${prefix}*`);
+      if (keys.length > 0) await store.client.del(...keys.map((k) => k.slice(prefix.length)));
     }
     await store.close();
+  });
+  return () => s;
+}
+
+describe.each(STORES)('storage bindings on the %s store', (_kind, makeStore) => {
+  const current = sandboxOver(makeStore);
+  let s: TestSandbox;
+  beforeAll(() => {
+    s = current();
   });
 
   it('set, get, setNX, TTL, incr and del with Tyk-style results when a handler uses them', async () => {
@@ -160,7 +173,13 @@ describe.each([
   });
 });
 
-describe('session bindings', () => {
+describe.each(STORES)('session bindings on the %s store', (_kind, makeStore) => {
+  const current = sandboxOver(makeStore);
+  let t: TestSandbox;
+  beforeAll(() => {
+    t = current();
+  });
+
   it('read and write sessions of the handler organisation and keep quota counters with suppressReset "1"', async () => {
     await t.sessions.write('key-own', { org_id: 'org-a', quota_max: 10, quota_remaining: 3, expires: 0 });
     const file = await loadHandler(t, `var s = JSON.parse(TykGetKeyData(event.Meta.Key, context.APIID)); log(String(s.quota_remaining)); s.meta_data = { touched: true }; s.quota_remaining = 9; TykSetKeyData(event.Meta.Key, JSON.stringify(s), '1');`);
