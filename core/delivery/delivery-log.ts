@@ -49,3 +49,30 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end).toString('utf8');
 }
+
+const FIELDS = ['deliveryId', 'attempt', 'at', 'durationMs', 'url', 'method', 'apiId', 'eventType', 'handler', 'plugin', 'outcome', 'responseCode', 'error', 'responseBody', 'nextAttemptAt'] as const;
+
+/** Compact JSON for the Redis attempt log: values in a fixed order, no keys (half the bytes). */
+export function encodeAttempt(record: AttemptRecord, bodyBytes: number): string {
+  const body = record.responseBody === undefined ? null : truncateUtf8(record.responseBody, bodyBytes);
+  return JSON.stringify([
+    record.deliveryId, record.attempt, record.at, record.durationMs, record.url, record.method, record.apiId, record.eventType,
+    record.handler, record.plugin, record.outcome, record.responseCode ?? null, record.error ?? null, body, record.nextAttemptAt ?? null,
+  ]);
+}
+
+/** Read an entry of the Redis attempt log (compact array or, from older writers, an object). */
+export function decodeAttempt(text: string): AttemptRecord | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(value)) return typeof value === 'object' && value !== null ? (value as AttemptRecord) : undefined;
+  const out: Record<string, unknown> = {};
+  FIELDS.forEach((name, i) => {
+    if (value[i] !== null && value[i] !== undefined) out[name] = value[i];
+  });
+  return out as unknown as AttemptRecord;
+}

@@ -5,7 +5,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { FirehookError } from '../errors/firehook-error.ts';
 import { replayRecord, type DeliveryRecord } from './delivery-record.ts';
-import { matchesAttempt } from './delivery-log.ts';
+import { decodeAttempt, matchesAttempt } from './delivery-log.ts';
 import type { AttemptQuery, AttemptRecord, DeadLetter, DeadLetterQuery, DeliveryAdmin } from './delivery-service.ts';
 
 /** Default prefix of the delivery keys; the hash tag keeps them in one cluster slot. */
@@ -55,7 +55,7 @@ export class RedisDeliveryAdmin implements DeliveryAdmin {
     for (let start = 0; out.length < limit; start += PAGE) {
       const page = await this.redis.lrange(this.keys.log, start, start + PAGE - 1);
       for (const text of page) {
-        const record = parse<AttemptRecord>(text);
+        const record = decodeAttempt(text);
         if (record && matchesAttempt(record, query)) out.push(record);
         if (out.length >= limit) break;
       }

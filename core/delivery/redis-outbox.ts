@@ -10,7 +10,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { FirehookError } from '../errors/firehook-error.ts';
 import type { Logger } from '../logger.ts';
 import type { DeliveryRecord, Job } from './delivery-record.ts';
-import { truncateUtf8 } from './delivery-log.ts';
+import { encodeAttempt } from './delivery-log.ts';
 import type { AttemptRecord } from './delivery-service.ts';
 import { makeJob, type Outbox, type Settlement } from './outbox.ts';
 import { deliveryKeys, field, type DeliveryKeys } from './redis-admin.ts';
@@ -187,7 +187,7 @@ export class RedisOutbox implements Outbox {
     // Persist the batch in one script call and, while this process has room, claim entries into its
     // own pending list in the same step: its own new deliveries then need no read back or parse.
     const claim = this.feeding ? Math.max(0, Math.min(batch.length, this.capacity())) : 0;
-    let reply: [string[], [string, string | null][]];
+    let reply: [string, string, string, string];
     try {
       const records = batch.map((p) => JSON.stringify(p.item)).join('\n');
       reply = (await runScript(this.o.redis, ADD_AND_CLAIM, [this.keys.outbox], [this.o.group, this.o.consumer, claim, records])) as typeof reply;
@@ -196,21 +196,18 @@ export class RedisOutbox implements Outbox {
       return;
     }
     for (const p of batch) p.resolve();
-    const [ids, claimed] = reply;
-    if (claimed.length === 0) return;
-    const mine = new Map<string, DeliveryRecord>();
-    ids.forEach((id, i) => mine.set(id, batch[i]!.item));
-    const others: StreamEntry[] = [];
-    for (const [id, data] of claimed) {
-      const record = mine.get(id);
-      if (record && !this.held.has(id)) {
+    const [added, mine, others, data] = reply;
+    if (mine !== '') {
+      const index = new Map<string, DeliveryRecord>();
+      added.split(',').forEach((id, i) => index.set(id, batch[i]!.item));
+      for (const id of mine.split(',')) {
+        const record = index.get(id);
+        if (!record || this.held.has(id)) continue;
         this.held.add(id);
         this.deliver!(makeJob(record, id));
-      } else if (!record) {
-        others.push([id, data === null ? null : ['d', data]]);
       }
     }
-    if (others.length > 0) await this.take(others);
+    if (others !== '') this.takeJoined(others, data);
   }
 
   private async flushSettles(): Promise<void> {
@@ -225,10 +222,7 @@ export class RedisOutbox implements Outbox {
     const refs: string[] = [];
     for (const { item } of batch) {
       const { job, settlement, attempt } = item;
-      if (attempt) {
-        const compact = attempt.responseBody === undefined ? attempt : { ...attempt, responseBody: truncateUtf8(attempt.responseBody, this.o.logBodyBytes) };
-        logLines.push(JSON.stringify(compact));
-      }
+      if (attempt) logLines.push(encodeAttempt(attempt, this.o.logBodyBytes));
       if (settlement.kind === 'retry' || settlement.kind === 'defer') {
         delayed.push(`${settlement.dueAt}\t${JSON.stringify(job.record)}`);
       } else if (settlement.kind === 'dead') {
@@ -285,10 +279,7 @@ export class RedisOutbox implements Outbox {
         const count = Math.min(free, this.o.readBatch);
         if (backlog) {
           const [ids, data] = (await runScript(this.reader!, READ_BATCH, [this.keys.outbox], [this.o.group, this.o.consumer, count])) as [string, string];
-          const idList = ids === '' ? [] : ids.split(',');
-          const records = data.split('\n');
-          await this.take(idList.map((id, i): StreamEntry => [id, records[i] ? ['d', records[i]] : null]));
-          backlog = idList.length === count;
+          backlog = (ids === '' ? 0 : this.takeJoined(ids, data)) === count;
         } else {
           const entries = streamEntries(
             await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', count, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.keys.outbox, '>'),
@@ -303,6 +294,16 @@ export class RedisOutbox implements Outbox {
         await new Promise((resolve) => setTimeout(resolve, 500).unref());
       }
     }
+  }
+
+  /** `take` for script replies: ids joined by ",", records by "\n". Returns how many entries there were. */
+  private takeJoined(ids: string, data: string): number {
+    const idList = ids.split(',');
+    const records = data.split('\n');
+    void this.take(idList.map((id, i): StreamEntry => [id, records[i] ? ['d', records[i]!] : null])).catch((error: unknown) =>
+      this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, 'could not drop unreadable outbox entries'),
+    );
+    return idList.length;
   }
 
   /** Hand entries to the deliverer; drop (acknowledge) deleted or unreadable ones. */

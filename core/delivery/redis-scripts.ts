@@ -8,8 +8,8 @@ import type { Cluster, Redis } from 'ioredis';
 /**
  * Append a batch of deliveries (ARGV[4]: JSON records joined by "\n", which JSON text never
  * contains raw) and, when ARGV[3] > 0, read up to that many entries into this consumer's pending
- * list in the same step. Returns `{ids of the added entries, claimed}` where a claimed entry is
- * `{id}` when it is one just added (the caller has it) and `{id, data}` otherwise.
+ * list in the same step. Returns joined strings `{added ids, claimed ids that were just added (the
+ * caller has them), other claimed ids, their records ("\n")}`.
  */
 export const ADD_AND_CLAIM = `local ids = {}
 local s = ARGV[4]
@@ -21,7 +21,7 @@ while true do
   if not nl then break end
   start = nl + 1
 end
-local claimed = {}
+local mine, others, data = {}, {}, {}
 local n = tonumber(ARGV[3])
 if n > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', n, 'STREAMS', KEYS[1], '>')
@@ -30,20 +30,21 @@ if n > 0 then
     for _, id in ipairs(ids) do own[id] = true end
     for _, e in ipairs(r[1][2]) do
       if own[e[1]] then
-        claimed[#claimed + 1] = {e[1]}
+        mine[#mine + 1] = e[1]
       else
-        local data = false
+        local d = ''
         if e[2] then
           for i = 1, #e[2], 2 do
-            if e[2][i] == 'd' then data = e[2][i + 1] end
+            if e[2][i] == 'd' then d = e[2][i + 1] end
           end
         end
-        claimed[#claimed + 1] = {e[1], data}
+        others[#others + 1] = e[1]
+        data[#data + 1] = d
       end
     end
   end
 end
-return {ids, claimed}`;
+return {table.concat(ids, ','), table.concat(mine, ','), table.concat(others, ','), table.concat(data, '\\n')}`;
 
 const SPLIT = `local function split(s, sep)
   local out = {}
