@@ -66,6 +66,8 @@ export interface RunOutcome {
   abort?: Abort;
   /** The context for this file does not exist in the generation. */
   missing?: boolean;
+  /** The isolate had already died when this crossing's turn came: nothing ran; send it again. */
+  retry?: boolean;
   /** An unhandled promise rejection surfaced after the batch (results above are intact). */
   rejection?: string;
   /** Epoch ms (fractional) at which the crossing started. */

@@ -110,6 +110,11 @@ export class Scheduler {
 
   private finish(crossing: Crossing, outcome: RunOutcome): void {
     const { items, gen } = crossing;
+    if (outcome.retry) {
+      // Queued behind a crossing that killed the isolate: nothing ran; the rebuild re-sends it.
+      this.requeueFront(gen, crossing.ctx, items);
+      return;
+    }
     if (outcome.missing) {
       for (const p of items) deliver(p, { ok: false, error: new SandboxError('FH_SANDBOX_NOT_LOADED', `${p.item.file} is not loaded in sandbox generation ${gen.id}`, { file: p.item.file, handler: p.item.name }) });
       return;

@@ -183,7 +183,7 @@ export class WorkerGeneration {
   run(crossing: number, ctxKey: string, batch: string, count: number, timeoutMs: number, budgetMs: number, graceMs: number): Promise<RunOutcome> {
     return this.serial(async () => {
       const handle = this.contexts.get(this.spec.sharedContext ? '*' : ctxKey);
-      if (this.disposed) return { done: 0, errors: [], abort: { kind: 'crash', index: 0, statuses: [], message: 'the isolate is gone' } };
+      if (this.disposed) return { done: 0, errors: [], retry: true };
       if (handle === undefined) return { done: 0, errors: [], missing: true };
       this.progress.fill(0, 0, STATUS_OFFSET + count);
       this.progress[0] = -1;

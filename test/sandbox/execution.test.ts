@@ -138,4 +138,14 @@ describe('memory limits', () => {
     expect((await runIn(t, [event(counter!)]))[0]!.ok).toBe(true);
     expect(logged(t, counter!)).toEqual(['count 1', 'count 1']);
   });
+
+  it('re-sends crossings that were queued behind the one that killed the isolate, without blaming them', async () => {
+    const [hog, a, b] = await loadHandlers(t, [`var a = []; for (;;) a.push(new Array(100000).fill(1));`, `log('a ' + event.Meta.n);`, `log('b ' + event.Meta.n);`]);
+    const [hogResult, aResults, bResults] = await Promise.all([runIn(t, [event(hog!)]), runIn(t, [event(a!, { n: 1 }), event(a!, { n: 2 })]), runIn(t, [event(b!, { n: 1 })])]);
+    expect(!hogResult[0]!.ok && hogResult[0]!.error.code).toBe('FH_SANDBOX_MEMORY_LIMIT');
+    expect([...aResults, ...bResults].every((r) => r.ok)).toBe(true);
+    expect(logged(t, a!)).toEqual(['a 1', 'a 2']);
+    expect(logged(t, b!)).toEqual(['b 1']);
+    expect(t.sandbox.stats().quarantined).toEqual([]);
+  });
 });
