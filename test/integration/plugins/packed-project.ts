@@ -13,8 +13,15 @@ import { ROOT } from '../../helpers/cli.ts';
 export const EXAMPLES = join(ROOT, 'examples/plugins');
 export const PLUGIN_PACKAGES = ['firehook-plugin-archive', 'firehook-plugin-chat'] as const;
 
-/** Node 24 (the one running the tests) first on PATH, so npm and its scripts run on it too. */
-export const TOOL_ENV = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, npm_config_update_notifier: 'false' };
+/**
+ * Node 24 (the one running the tests) first on PATH, so npm and its scripts run on it too; none of
+ * the `npm_*` variables of an enclosing `npm test` (they would configure the inner npm).
+ */
+export const TOOL_ENV: NodeJS.ProcessEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_'))),
+  PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+  npm_config_update_notifier: 'false',
+};
 
 export interface RunResult {
   code: number | null;
@@ -48,6 +55,7 @@ export interface PackedProject {
   /** The project firehook and the plugins are installed in. */
   project: string;
   tarballs: Record<string, string>;
+  /** ms per step; `offline` 1 when the npm cache alone sufficed. */
   timings: Record<string, number>;
 }
 
@@ -82,6 +90,7 @@ export async function createPackedProject(): Promise<PackedProject> {
   await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'my-gateway', version: '1.0.0', private: true, type: 'module' }, null, 2));
   const installArgs = ['install', '--no-audit', '--no-fund', ...Object.values(tarballs)];
   let install = await run('npm', [...installArgs, '--offline'], project);
+  timings.offline = install.code === 0 ? 1 : 0;
   if (install.code !== 0) install = await run('npm', [...installArgs, '--prefer-offline'], project);
   if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr.slice(-2000)}`);
   timings.install = install.ms;
