@@ -140,7 +140,10 @@ function inspect(file, snapshot) {
     const name = names[i];
     const value = globalValue(name);
     if (snapshot !== null) {
-      if (ReflectApply(mapHas, snapshot, [name]) && ReflectApply(mapGet, snapshot, [name]) === value) continue;
+      if (ReflectApply(mapHas, snapshot, [name])) {
+        const before = ReflectApply(mapGet, snapshot, [name]);
+        if (before === value || (before !== before && value !== value)) continue;
+      }
       const owner = ReflectApply(mapGet, owners, [name]);
       if (owner !== undefined && owner !== file) collisions = collisions + ',[' + JSONStringify(name) + ',' + JSONStringify(owner) + ']';
       ReflectApply(mapSet, owners, [name, file]);

@@ -112,12 +112,10 @@ describe('contexts', () => {
       ]);
       expect(report.ok).toBe(true);
       const names = report.warnings.map((w) => [w.code, w.handler, w.file, /from one|shared-one/.test(w.message)]);
-      expect(names).toEqual(
-        expect.arrayContaining([
-          ['FH_SANDBOX_GLOBAL_COLLISION', 'common', two, true],
-          ['FH_SANDBOX_GLOBAL_COLLISION', 'sessionHandler', two, true],
-        ]),
-      );
+      expect(names).toEqual([
+        ['FH_SANDBOX_GLOBAL_COLLISION', 'common', two, true],
+        ['FH_SANDBOX_GLOBAL_COLLISION', 'sessionHandler', two, true],
+      ]);
       await shared.sandbox.run([event(one, {}, { name: 'sessionHandler' })]);
       expect(shared.logs.map((l) => l.message)).toEqual(['two sees from two']);
     } finally {
