@@ -232,6 +232,8 @@ class SandboxRuntime implements Sandbox {
     if (this.current === gen) this.current = undefined;
     this.scheduler.failQueued(gen, 'FH_SANDBOX_NOT_LOADED', `sandbox generation ${gen.id} was released`);
     await this.scheduler.drained(gen);
+    // Let a rebuild of this generation that is under way finish first, so the drop comes last.
+    await this.child.serial(async () => undefined);
     this.gens.delete(gen.id);
     this.child.worker?.send({ t: 'drop', gen: gen.id });
   }
