@@ -10,6 +10,7 @@ import { BUILTIN_EVENT_TYPES, isBuiltinEventType } from './event.ts';
 import type { Handler, HandlerContext, HandlerPlugin, PluginExport } from './plugin.ts';
 import type { RuntimeServices } from './runtime-services.ts';
 import { Routes } from './dispatch/routes.ts';
+import { pluginOrigin } from './plugin-loader.ts';
 
 export interface GenerationInput {
   number: number;
@@ -92,6 +93,11 @@ export async function buildGeneration(input: GenerationInput): Promise<{ generat
     else routes.addForApis(target.apis ?? '*', spec.event, slot);
   }
   routes.seal();
+  // A plugin that cannot set up in time would leave its handlers silently missing: no generation.
+  if (problems.some((p) => p.code === 'FH_PLUGIN_SETUP_TIMEOUT')) {
+    await Promise.all(slots.map(async (s) => s.handler.dispose?.()));
+    return { generation: undefined, problems };
+  }
   return {
     generation: { number: input.number, gateway, apis: input.apis, routes, slots, plugins: registry.plugins, handlerNames: registry.names() },
     problems,
@@ -158,7 +164,9 @@ async function buildHandler(
     fireSystem: (type, meta) => services.fireSystem(type, meta),
   };
   try {
-    const handler = await withTimeout(Promise.resolve(plugin.create(options as never, ctx)), gateway.dispatch.setup_timeout_ms, `${plugin.name} handler ${id}`);
+    const origin = pluginOrigin(plugin);
+    const what = `${plugin.name} handler ${id}${origin ? ` (plugin package "${origin}")` : ''}`;
+    const handler = await withTimeout(Promise.resolve(plugin.create(options as never, ctx)), gateway.dispatch.setup_timeout_ms, what);
     return { handler, plugin, id, logger };
   } catch (error) {
     problems.push(...problemsFrom(error, spec.file, spec.metaPointer));
@@ -176,7 +184,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 
 function problemsFrom(error: unknown, file: string, pointer: string): ConfigProblem[] {
   if (error instanceof ConfigError) return [...error.problems];
-  return [{ file, pointer, message: errorText(error), severity: 'error' }];
+  return [{ file, pointer, message: errorText(error), severity: 'error', ...(error instanceof FirehookError ? { code: error.code } : {}) }];
 }
 
 function errorText(error: unknown): string {

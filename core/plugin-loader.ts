@@ -6,6 +6,7 @@ import semver from 'semver';
 import { FirehookError } from './errors/firehook-error.ts';
 import { packageVersion } from './package-root.ts';
 import type { HandlerPlugin, PluginExport } from './plugin.ts';
+import { builtinPlugins } from './container.ts';
 import { checkContract } from './registry.ts';
 
 /** A plugin package as loaded: where from, and what it exports. */
@@ -14,6 +15,8 @@ export interface LoadedPlugin {
   path: string;
   version: string | undefined;
   exports: PluginExport[];
+  /** Handler names and aliases its plugins claim. */
+  names: string[];
 }
 
 /**
@@ -25,7 +28,32 @@ export interface LoadedPlugin {
 export async function loadPluginPackages(specs: readonly string[], baseDir: string): Promise<LoadedPlugin[]> {
   const loaded: LoadedPlugin[] = [];
   for (const spec of specs) loaded.push(await loadOne(spec, baseDir));
+  if (loaded.length > 0) {
+    const builtins = (await builtinPlugins()).map((e) => (typeof e === 'function' ? (e as () => HandlerPlugin)() : (e as HandlerPlugin)));
+    checkPluginNames(builtins.flatMap((p) => [p.name, ...(p.aliases ?? [])]), loaded);
+  }
   return loaded;
+}
+
+const ORIGINS = new WeakMap<object, string>();
+
+/** The plugin package a plugin object came from; `undefined` for built-ins and embedding code's plugins. */
+export function pluginOrigin(plugin: object): string | undefined {
+  return ORIGINS.get(plugin);
+}
+
+/** Mark every plugin a package export produces with the package's spec (factories: each instance). */
+function stamp(exported: PluginExport, spec: string): PluginExport {
+  if (typeof exported !== 'function') {
+    ORIGINS.set(exported, spec);
+    return exported;
+  }
+  const factory = exported as () => HandlerPlugin;
+  return (() => {
+    const plugin = factory();
+    ORIGINS.set(plugin, spec);
+    return plugin;
+  }) as PluginExport;
 }
 
 async function loadOne(spec: string, baseDir: string): Promise<LoadedPlugin> {
@@ -55,11 +83,34 @@ async function loadOne(spec: string, baseDir: string): Promise<LoadedPlugin> {
   if (candidates.length === 0) {
     throw new FirehookError('FH_PLUGIN_INVALID', `plugin package "${spec}" exports no plugin: export "plugin" (or "plugins", or a default export) made with definePlugin()`);
   }
+  const names: string[] = [];
   for (const candidate of candidates) {
     const plugin = typeof candidate === 'function' ? (candidate as () => HandlerPlugin)() : candidate;
     checkContract(plugin, `plugin package "${spec}":`);
+    names.push(plugin.name, ...(plugin.aliases ?? []));
   }
-  return { spec, path, version, exports: candidates };
+  return { spec, path, version, exports: candidates.map((c) => stamp(c, spec)), names };
+}
+
+/**
+ * Refuse two packages (or a package and a built-in) claiming one handler name, naming both; returns
+ * handler name -> package spec for the packages' names.
+ */
+export function checkPluginNames(builtinNames: readonly string[], packages: readonly LoadedPlugin[]): Map<string, string> {
+  const owner = new Map<string, string>(builtinNames.map((n) => [n, 'the built-in handlers']));
+  const origins = new Map<string, string>();
+  for (const pkg of packages) {
+    for (const name of pkg.names) {
+      const previous = owner.get(name);
+      if (previous !== undefined) {
+        const other = previous === 'the built-in handlers' ? previous : `plugin package "${previous}"`;
+        throw new FirehookError('FH_PLUGIN_DUPLICATE', `handler name "${name}" is claimed by both plugin package "${pkg.spec}" and ${other}`);
+      }
+      owner.set(name, pkg.spec);
+      origins.set(name, pkg.spec);
+    }
+  }
+  return origins;
 }
 
 /** Accept `plugin`, `plugins` (array) or a default export (also CommonJS `module.exports`). */

@@ -18,6 +18,8 @@ export interface ConfigProblem {
   pointer: string;
   message: string;
   severity: 'error' | 'warning';
+  /** The error code behind the problem, when it came from a coded error. */
+  code?: string;
 }
 
 /** Render a problem as `<file>#<json-pointer>: <message>`. */

@@ -63,7 +63,7 @@ describe('buildGeneration', () => {
     expect(generation!.slots).toHaveLength(2);
   });
 
-  it('fails a handler whose setup exceeds the timeout with FH_PLUGIN_SETUP_TIMEOUT', async () => {
+  it('builds no generation when a plugin setup exceeds the timeout (FH_PLUGIN_SETUP_TIMEOUT)', async () => {
     const slow = definePlugin({
       name: 'eh_slow', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' },
       create: () => new Promise(() => {}),
@@ -72,8 +72,9 @@ describe('buildGeneration', () => {
     const gateway = { ...config!, dispatch: { ...config!.dispatch, setup_timeout_ms: 50 } };
     const { logger } = captureLogger();
     const api = { apiId: 'a', orgId: '', name: 'a', format: 'classic' as const, file: 'a.json', raw: {}, handlers: [{ event: 'AuthFailure', handlerName: 'eh_slow', meta: {}, format: 'classic' as const, file: 'a.json', pointer: '/p', metaPointer: '/p/handler_meta' }] };
-    const { problems } = await buildGeneration({ number: 1, gateway, apis: [api], plugins: [slow as PluginExport], services: unitServices(logger) });
-    expect(problems[0]!.message).toMatch(/FH_PLUGIN_SETUP_TIMEOUT/);
+    const { problems, generation } = await buildGeneration({ number: 1, gateway, apis: [api], plugins: [slow as PluginExport], services: unitServices(logger) });
+    expect(problems[0]).toMatchObject({ code: 'FH_PLUGIN_SETUP_TIMEOUT', pointer: '/p/handler_meta' });
+    expect(generation).toBeUndefined();
   });
 
   it('refuses plugins that break the contract or claim the same name', async () => {

@@ -31,6 +31,9 @@ beforeAll(async () => {
   await write('node_modules/firehook-plugin-throws/package.json', { name: 'firehook-plugin-throws', version: '1.0.0', type: 'module', main: 'index.js' });
   await write('node_modules/firehook-plugin-throws/index.js', `throw new Error('boom at import');`);
   await write('local/plugin.mjs', `export const plugin = ${pluginSource('eh_local')};`);
+  await write('local/builtin-clash.mjs', `export const plugin = ${pluginSource('eh_log_handler')};`);
+  await write('node_modules/firehook-plugin-esm2/package.json', { name: 'firehook-plugin-esm2', version: '1.0.0', type: 'module', main: 'index.js' });
+  await write('node_modules/firehook-plugin-esm2/index.js', `export const plugin = ${pluginSource('eh_esm')};`);
 });
 afterAll(async () => {
   await rm(project, { recursive: true, force: true });
@@ -45,6 +48,14 @@ describe('loadPluginPackages', () => {
       ['@acme/firehook-plugin', '2.0.0', 1],
       ['./local/plugin.mjs', undefined, 1],
     ]);
+  });
+
+  it('refuses two packages, or a package and a built-in, claiming one handler name, naming both', async () => {
+    await expect(loadPluginPackages(['firehook-plugin-esm', './local/plugin.mjs', 'firehook-plugin-esm2'], project)).rejects.toMatchObject({
+      code: 'FH_PLUGIN_DUPLICATE',
+      message: 'handler name "eh_esm" is claimed by both plugin package "firehook-plugin-esm2" and plugin package "firehook-plugin-esm"',
+    });
+    await expect(loadPluginPackages(['./local/builtin-clash.mjs'], project)).rejects.toMatchObject({ code: 'FH_PLUGIN_DUPLICATE', message: expect.stringContaining('and the built-in handlers') });
   });
 
   it('names the package when it is missing', async () => {
