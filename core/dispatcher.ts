@@ -1,4 +1,4 @@
-import type { HandlerReport, ReportCallback } from './dispatch/handler-slot.ts';
+import type { HandlerReport, ReportCallback, SlotObserver } from './dispatch/handler-slot.ts';
 import type { EventMessage, EventMeta, EventType, MetaInput } from './event.ts';
 import type { Generation } from './generation.ts';
 import { formatGoTime } from './go-time.ts';
@@ -9,6 +9,13 @@ export interface EventTime {
   epochMs: number;
   nanosOfSecond?: number;
 }
+
+/**
+ * Called for every accepted fire after routing (metrics, the console's live stream). Runs on the
+ * caller's stack, so it must be cheap and must not throw; `matched` is 0 for unmatched events.
+ * System events have `apiId` `""`.
+ */
+export type FireObserver = (apiId: string, type: string, matched: number, meta: unknown) => void;
 
 export interface DispatchCounters {
   fired: number;
@@ -24,6 +31,8 @@ export interface DispatchCounters {
 export class Dispatcher {
   private generation: Generation | undefined;
   private closed = false;
+  private observer: FireObserver | undefined;
+  private slotObserver: SlotObserver | undefined;
   readonly counters: DispatchCounters = { fired: 0, matched: 0, unmatched: 0, rejected: 0 };
 
   constructor(private readonly logger: Logger) {}
@@ -31,8 +40,16 @@ export class Dispatcher {
   /** Swap in a new generation; the previous one keeps its queued events. */
   use(generation: Generation): Generation | undefined {
     const previous = this.generation;
+    if (this.slotObserver !== undefined) for (const slot of generation.slots) slot.observe(this.slotObserver);
     this.generation = generation;
     return previous;
+  }
+
+  /** Observe fires and handler outcomes (metrics, live stream); `undefined` stops observing. */
+  observe(fire: FireObserver | undefined, slots?: SlotObserver): void {
+    this.observer = fire;
+    this.slotObserver = slots;
+    if (slots !== undefined && this.generation !== undefined) for (const slot of this.generation.slots) slot.observe(slots);
   }
 
   current(): Generation | undefined {
@@ -60,11 +77,13 @@ export class Dispatcher {
       const slots = generation.routes.lookup(apiId, type);
       if (slots === undefined) {
         this.counters.unmatched++;
+        if (this.observer !== undefined) this.observer(apiId, type, 0, meta);
         return 0;
       }
       this.counters.matched++;
       const event = buildEvent(type, meta as EventMeta, apiId, generation.routes.orgOf(apiId), time);
       for (let i = 0; i < slots.length; i++) slots[i]!.enqueue(event, report);
+      if (this.observer !== undefined) this.observer(apiId, type, slots.length, meta);
       return slots.length;
     } catch (error) {
       this.logger.error({ err: error, event: type, api_id: apiId }, 'fire failed');
@@ -84,11 +103,13 @@ export class Dispatcher {
       const slots = generation.routes.lookupSystem(type);
       if (slots === undefined) {
         this.counters.unmatched++;
+        if (this.observer !== undefined) this.observer('', type, 0, meta);
         return 0;
       }
       this.counters.matched++;
       const event = buildEvent(type, meta as EventMeta, '', '', time);
       for (let i = 0; i < slots.length; i++) slots[i]!.enqueue(event, report);
+      if (this.observer !== undefined) this.observer('', type, slots.length, meta);
       return slots.length;
     } catch (error) {
       this.logger.error({ err: error, event: type }, 'fireSystem failed');

@@ -1,3 +1,8 @@
+import { bindGlobalWebhookRegistry, GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
+import { seedGlobalWebhooks } from './admin/global-webhook-seeds.ts';
+import { RedisWebhookBackend } from './admin/redis-webhook-backend.ts';
+import { resolveConfigPath } from './config/load-gateway-config.ts';
+import { MemoryWebhookBackend } from './admin/webhook-backend.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import { createDeliveryService, type ManagedDeliveryService } from './delivery/index.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
@@ -18,6 +23,7 @@ export interface ServiceOverrides {
   templates?: TemplateService;
   delivery?: DeliveryService;
   sessions?: FirehookSessionStore;
+  globalWebhooks?: GlobalWebhookRegistry;
 }
 
 /** The runtime-lifetime services, whoever built them, and how to close the ones the runtime owns. */
@@ -32,6 +38,8 @@ export interface OwnedServices {
   deliveryEngine: ManagedDeliveryService | undefined;
   /** The quota monitor (`check(session, key)` after each quota decrement). */
   monitor: QuotaMonitor;
+  /** Global webhooks (in the store; webhook handlers resolve `id` references through it). */
+  globalWebhooks: GlobalWebhookRegistry;
   /** Stop delivery and close what the runtime created (not what was passed in). */
   closeServices(deadlineMs: number): Promise<{ undelivered: number }>;
 }
@@ -53,7 +61,17 @@ export async function createDefaultServices(
       ? createDeliveryService({ store, logger: logger.child({ component: 'delivery' }), defaults: config.webhooks, ...(durable ? { redis: (store as RedisStore).client, durable: true } : {}) })
       : undefined;
   const http = createPluginHttpClient({ gateway: current });
+  const ownRegistry = overrides.globalWebhooks === undefined;
+  const globalWebhooks = overrides.globalWebhooks ?? createGlobalWebhookRegistry(config, store, logger);
+  bindGlobalWebhookRegistry(store, globalWebhooks);
+  await globalWebhooks.start();
+  const seeds = config.global_webhooks?.seed ?? [];
+  if (ownRegistry && seeds.length > 0) {
+    const seeded = await seedGlobalWebhooks(globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true);
+    if (seeded.created.length + seeded.updated.length > 0) logger.info({ created: seeded.created, updated: seeded.updated }, 'global webhooks seeded');
+  }
   return {
+    globalWebhooks,
     store,
     http,
     deliveryEngine,
@@ -66,6 +84,7 @@ export async function createDefaultServices(
         const { unfinished } = deliveryEngine ? await deliveryEngine.close(deadlineMs) : { unfinished: 0 };
         return { undelivered: unfinished };
       } finally {
+        if (ownRegistry) await globalWebhooks.close();
         await http.close();
         if (ownStore) await store.close();
       }
@@ -85,5 +104,20 @@ function createStore(config: GatewayConfig, logger: Logger): Store {
       lastLog = now;
       logger.error({ code: 'FH_STORE_UNAVAILABLE', err: { message: error.message } }, 'redis connection error; reconnecting');
     },
+  });
+}
+
+/**
+ * The registry lives beside the store: a Redis hash when the store is Redis, process memory
+ * otherwise. A memory store standing in for a configured Redis (as `firehook validate` does)
+ * cannot see the shared set, so the registry says it is incomplete.
+ */
+function createGlobalWebhookRegistry(config: GatewayConfig, store: Store, logger: Logger): GlobalWebhookRegistry {
+  const redis = store instanceof RedisStore;
+  return new GlobalWebhookRegistry({
+    backend: redis ? new RedisWebhookBackend(store.client, config.storage.key_prefix) : new MemoryWebhookBackend(store),
+    logger: logger.child({ component: 'global-webhooks' }),
+    pollIntervalMs: config.global_webhooks?.poll_interval_ms ?? 2_000,
+    complete: redis || config.storage.type !== 'redis',
   });
 }

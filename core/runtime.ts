@@ -1,4 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { EventStream } from './admin/event-stream.ts';
+import type { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
+import { seedGlobalWebhooks } from './admin/global-webhook-seeds.ts';
+import { testFireWebhook, type TestFireInput, type TestFireResult } from './admin/test-fire.ts';
+import { MetricsService, type SandboxStatsLike } from './metrics/metrics-service.ts';
+import { findSandboxStats, TrackedSharedObjects } from './metrics/tracked-shared-objects.ts';
 import type { ApiDefinition } from './config/api-definition.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import { listApiFiles, loadApiDefinitions } from './config/load-api-definitions.ts';
@@ -64,6 +70,9 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
   private generationCounter = 1;
   private errorRenderer: ErrorRenderer | undefined;
   private reloading: Promise<ReloadResult> | undefined;
+  private metricsService: MetricsService | undefined;
+  /** Fired events for the console's live stream (server-sent events); costs nothing while nobody listens. */
+  readonly eventStream = new EventStream();
 
   private constructor(
     private gateway: GatewayConfig,
@@ -84,7 +93,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     const packages = await loadPluginPackages(config.plugins, config.base_dir);
     const plugins = [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports), ...(options.plugins ?? [])];
     let runtime: Runtime | undefined;
-    const shared = new SharedObjects();
+    const shared = new TrackedSharedObjects();
     const owned = await createDefaultServices(config, logger, options, {
       fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
       fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
@@ -98,10 +107,13 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     };
     runtime = new Runtime(config, logger, services, plugins, options);
     try {
+      const seedErrors = owned.globalWebhooks.seedProblems.filter((p) => p.severity === 'error');
+      if (seedErrors.length > 0) throw new ConfigError(owned.globalWebhooks.seedProblems);
       const apis = await runtime.loadApis(config, true);
       const built = await buildGeneration({ number: 1, gateway: config, apis, plugins, services });
       runtime.report(built.problems);
       if (built.generation === undefined) throw new ConfigError(built.problems);
+      runtime.startObserving(config);
       runtime.dispatcher.use(built.generation);
       runtime.errorRenderer = await runtime.loadErrorRenderer(config);
       if (options.watch) await runtime.startWatching();
@@ -134,6 +146,49 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
   /** The delivery engine (delivery log, dead letters, stats); undefined when embedding code supplied its own. */
   get deliveries(): ManagedDeliveryService | undefined {
     return this.services.deliveryEngine;
+  }
+
+  /** The global webhook registry (shared through the store: every node on one Redis sees one set). */
+  get globalWebhooks(): GlobalWebhookRegistry {
+    return this.services.globalWebhooks;
+  }
+
+  /** Prometheus metrics; undefined when `metrics.enabled` is false. */
+  get metrics(): MetricsService | undefined {
+    return this.metricsService;
+  }
+
+  /** Send one sample event through a global webhook (as a reference would), and wait briefly for the first attempt. */
+  testFire(input: TestFireInput): Promise<TestFireResult> {
+    return testFireWebhook(input, { plugins: this.current.plugins, services: this.services, gateway: this.gateway, admin: this.services.deliveryEngine?.admin });
+  }
+
+  private startObserving(config: GatewayConfig): void {
+    const stream = this.eventStream;
+    if (config.metrics?.enabled !== false) {
+      this.metricsService = new MetricsService(
+        {
+          generation: () => (this.dispatcher.current() ? { number: this.current.number, handlers: this.current.slots.map((s) => s.stats()) } : undefined),
+          deliveries: () => this.services.deliveryEngine?.stats(),
+          sandbox: () => findSandboxStats<SandboxStatsLike>(this.services.shared as TrackedSharedObjects),
+          globalWebhooks: () => this.services.globalWebhooks.size(),
+        },
+        config.metrics,
+      );
+    }
+    const fired = this.metricsService?.fired;
+    this.dispatcher.observe(
+      fired
+        ? (apiId, type, matched, meta) => {
+            fired(apiId, type, matched);
+            if (stream.active) stream.publish(apiId, type, matched, meta);
+          }
+        : (apiId, type, matched, meta) => {
+            if (stream.active) stream.publish(apiId, type, matched, meta);
+          },
+      this.metricsService?.slots,
+    );
+    this.services.globalWebhooks.onChange((r) => stream.broadcast('webhook', { id: r.id, revision: r.revision, deleted: r.deleted === true }));
   }
 
   /** Key sessions (what JS handlers read through TykGetKeyData). */
@@ -217,6 +272,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     const fail = (problems: ConfigProblem[]): ReloadResult => {
       const result = { ok: false, generation: this.current.number, problems };
       this.logger.error({ code: 'FH_RELOAD_FAILED', problems: problems.map(formatProblem) }, `reload rejected; generation ${this.current.number} keeps running`);
+      this.metricsService?.reloaded(false);
       this.emit('reload-failed', result);
       return result;
     };
@@ -224,6 +280,11 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     const { config, problems } = await loadGatewayConfig(this.options.configFile, this.options.overrides);
     if (config === undefined) return fail(problems);
     this.warnRestartOnly(config);
+    const seeds = config.global_webhooks?.seed ?? [];
+    if (seeds.length > 0) {
+      const seeded = await seedGlobalWebhooks(this.services.globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true);
+      if (seeded.problems.some((p) => p.severity === 'error')) return fail(seeded.problems);
+    }
     let apis: ApiDefinition[];
     try {
       apis = await this.loadApis(config, false);
@@ -245,6 +306,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     if (previous) void disposeGeneration(previous, config.dispatch.drain_timeout_ms);
     const result = { ok: true, generation: number, problems: built.problems };
     this.logger.info({ generation: number, apis: apis.length, handlers: built.generation.slots.length }, 'configuration reloaded');
+    this.metricsService?.reloaded(true);
     this.emit('reload', result);
     return result;
   }
@@ -299,6 +361,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
 
   private async doClose(deadlineMs: number): Promise<CloseReport> {
     this.dispatcher.stop();
+    this.eventStream.close();
     await this.watcher?.close();
     await this.reloading;
     const started = Date.now();
@@ -310,6 +373,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
       undelivered = (await this.services.closeServices(remaining)).undelivered;
     } finally {
       await this.services.shared.disposeAll();
+      this.metricsService?.close();
     }
     if (unfinished > 0 || undelivered > 0) {
       this.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, undelivered }, 'closed with work unfinished');

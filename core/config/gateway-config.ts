@@ -99,7 +99,31 @@ export interface GatewayConfig {
   log_transports: LogTransportConfig[];
   webhooks: WebhookDefaultsConfig;
   dispatch: DispatchConfig;
+  /** Bearer token for the admin API, console and metrics; empty: served to loopback clients only. */
+  admin_secret?: string;
+  global_webhooks?: GlobalWebhooksConfig;
+  metrics?: MetricsOptionsConfig;
   [key: string]: unknown;
+}
+
+/** Firehook: the global webhook registry. */
+export interface GlobalWebhooksConfig {
+  /** Seed files or directories (JSON/YAML), relative to the config's directory. */
+  seed?: string[];
+  /** Replace stored definitions that differ from their seed (default false: create missing ones only). */
+  seed_overwrite?: boolean;
+  /** How often each node checks the registry's version counter (ms, default 2000; 0 = announcements only). */
+  poll_interval_ms?: number;
+}
+
+/** Firehook: Prometheus metrics at `GET /metrics`. */
+export interface MetricsOptionsConfig {
+  enabled?: boolean;
+  /** Serve /metrics without the admin gate. */
+  public?: boolean;
+  default_metrics?: boolean;
+  max_label_values?: number;
+  latency_buckets?: number[];
 }
 
 export interface LogTransportConfig {

@@ -111,6 +111,27 @@ export const gatewayConfigSchema: JsonSchema = {
         durable: { type: 'boolean' },
       },
     },
+    admin_secret: { type: 'string' },
+    global_webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        seed: { type: 'array', items: { type: 'string', minLength: 1 } },
+        seed_overwrite: { type: 'boolean' },
+        poll_interval_ms: { type: 'integer', minimum: 0 },
+      },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        public: { type: 'boolean' },
+        default_metrics: { type: 'boolean' },
+        max_label_values: { type: 'integer', minimum: 1 },
+        latency_buckets: { type: 'array', minItems: 1, items: { type: 'number', exclusiveMinimum: 0 } },
+      },
+    },
     dispatch: {
       type: 'object',
       additionalProperties: false,

@@ -15,6 +15,21 @@ export interface HandlerReport {
 
 export type ReportCallback = (report: HandlerReport) => void;
 
+/** Handler-level observations for metrics; called off the caller's stack (drops excepted), must not throw. */
+export interface SlotObserver {
+  /** One event finished at a handler: its status, error code when it threw, and how long it took. */
+  outcome(info: SlotInfo, status: HandlerReport['status'], code: string | undefined, seconds: number): void;
+  /** One event was dropped by the overflow policy. */
+  dropped(info: SlotInfo): void;
+}
+
+export interface SlotInfo {
+  handler: string;
+  plugin: string;
+  event: string;
+  apiId: string;
+}
+
 export interface SlotStats {
   handler: string;
   plugin: string;
@@ -50,10 +65,11 @@ export class HandlerSlot {
   private failed = 0;
   private dropped = 0;
   private lastDropLog = 0;
+  private observer: SlotObserver | undefined;
 
   constructor(
     readonly handler: Handler,
-    readonly info: { handler: string; plugin: string; event: string; apiId: string },
+    readonly info: SlotInfo,
     private readonly logger: Logger,
     private readonly limits: { queueSize: number; concurrency: number; overflow: OverflowPolicy },
   ) {
@@ -83,8 +99,14 @@ export class HandlerSlot {
     }
   }
 
+  /** Report outcomes and drops to `observer` (the dispatcher sets it when a generation goes live). */
+  observe(observer: SlotObserver | undefined): void {
+    this.observer = observer;
+  }
+
   private drop(job: Job): void {
     this.dropped++;
+    this.observer?.dropped(this.info);
     job.report?.({ handler: this.info.handler, plugin: this.info.plugin, status: 'dropped', code: 'FH_DISPATCH_DROPPED' });
     const now = Date.now();
     if (now - this.lastDropLog >= 1_000) {
@@ -107,6 +129,7 @@ export class HandlerSlot {
 
   private async run(job: Job): Promise<void> {
     let report: HandlerReport;
+    const started = this.observer === undefined ? 0 : performance.now();
     try {
       const outcome = await this.handler.handle(job.event);
       this.completed++;
@@ -120,6 +143,13 @@ export class HandlerSlot {
       report = { handler: this.info.handler, plugin: this.info.plugin, status: 'failed', detail: error.message, code: typeof code === 'string' ? code : error.code };
     }
     this.running--;
+    if (this.observer !== undefined) {
+      try {
+        this.observer.outcome(this.info, report.status, report.code, (performance.now() - started) / 1000);
+      } catch {
+        // metrics must not break the worker
+      }
+    }
     try {
       job.report?.(report);
     } catch {

@@ -3,6 +3,10 @@
  * A retired code is never reused. `test/core/errors/codes.test.ts` checks this against `docs/errors.md`.
  */
 export const ERROR_CODES = {
+  FH_ADMIN_BAD_REQUEST: 'An admin API request was malformed or failed validation; problems are listed as `<pointer>: message`.',
+  FH_ADMIN_FORBIDDEN: 'The admin API, console or metrics were asked for by a non-loopback client while no admin_secret is set, or across origins.',
+  FH_ADMIN_NOT_FOUND: 'No admin API route or resource matches the request.',
+  FH_ADMIN_UNAUTHORIZED: 'An admin API request lacked the bearer token configured as admin_secret.',
   FH_CONFIG_INVALID: 'A configuration document failed validation; each problem names file and JSON pointer.',
   FH_CONFIG_UNREADABLE: 'A configuration file could not be read or parsed (JSON or YAML syntax).',
   FH_DELIVERY_CLOSED: 'The delivery service is closed or closing and takes no more deliveries.',
@@ -17,6 +21,11 @@ export const ERROR_CODES = {
   FH_EGRESS_INVALID_ALLOW: 'An allow_networks entry is not a host name, IP address or CIDR.',
   FH_ERRORTPL_NOT_LOADED: 'renderSync was called before the error templates were loaded.',
   FH_ERRORTPL_RENDER_FAILED: 'An error template failed to load or render; the built-in error body was served instead.',
+  FH_GLOBAL_WEBHOOK_CONFLICT: 'A global webhook with that id already exists, or it changed since the revision the request named (If-Match).',
+  FH_GLOBAL_WEBHOOK_DELETED: 'Warning: a referenced global webhook was deleted; the API keeps its last definition as a local webhook.',
+  FH_GLOBAL_WEBHOOK_INVALID: 'A global webhook definition is invalid (or could not be applied to a handler that references it).',
+  FH_GLOBAL_WEBHOOK_NOT_FOUND: 'No global webhook has that id.',
+  FH_GLOBAL_WEBHOOK_UNKNOWN: 'An API definition references a global webhook id the registry does not know.',
   FH_HANDLER_DISABLED: 'A handler was not built because its configuration is invalid; the rest of its API still runs.',
   FH_HANDLER_FAILED: 'A handler threw or rejected while handling an event.',
   FH_HANDLER_UNSUPPORTED: 'The handler name is known from Tyk but not supported by Firehook (cp_dynamic_handler).',

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AdminHttp } from '../admin/admin-http.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
 import type { Runtime } from '../runtime.ts';
 import { IngestProblem, parseEvents } from './parse-events.ts';
@@ -14,10 +15,13 @@ export interface IngestServerOptions {
 
 /**
  * The sidecar's HTTP server: `POST /v1/events` (one event, a JSON array or NDJSON),
- * `GET /healthz`, `GET /readyz`.
+ * `GET /healthz`, `GET /readyz`; and the management side (core/admin/admin-http.ts): the admin API
+ * under `/v1/admin/`, `GET /metrics`, the web console at `/console` (`admin_secret` bearer, or
+ * loopback clients only without it).
  */
 export class IngestServer {
   private readonly server: Server;
+  private readonly admin: AdminHttp;
   private closed: Promise<void> | undefined;
 
   constructor(
@@ -28,6 +32,7 @@ export class IngestServer {
     if (!options.secret && !isLoopback(host)) {
       throw new FirehookError('FH_LISTEN_INSECURE', `refusing to listen on ${options.listen} without ingest_secret; set ingest_secret or listen on a loopback address`);
     }
+    this.admin = new AdminHttp(runtime);
     this.server = createServer((req, res) => void this.route(req, res));
     this.server.keepAliveTimeout = 65_000;
   }
@@ -48,6 +53,7 @@ export class IngestServer {
   /** Stop accepting connections and close idle ones; idempotent. */
   close(): Promise<void> {
     this.closed ??= new Promise((resolve) => {
+      this.admin.close();
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
     });
@@ -66,6 +72,7 @@ export class IngestServer {
         if (req.method !== 'POST') return this.fail(req, res, 405, 'FH_INGEST_BAD_REQUEST', 'method not allowed; use POST', { allow: 'POST' });
         return await this.ingest(req, res);
       }
+      if (AdminHttp.matches(path!)) return await this.admin.handle(req, res);
       const notFound = this.runtime.errors.renderSync({ code: 404, message: 'Not Found', unknownRoute: true, requestContentType: req.headers['content-type'], request: { method: req.method, path, origin: req.socket.remoteAddress } });
       return reply(res, notFound);
     } catch (error) {

@@ -2,7 +2,8 @@
  * Map a webhook handler's configuration onto {@link WebhookOptions}: Classic `handler_meta` (keys
  * match case-insensitively, unknown keys ignored) or a Tyk OAS `eventHandlers` entry (`url`,
  * `bodyTemplate`, `headers`, `cooldownPeriod`, `enabled`), plus Firehook's delivery options.
- * Everything is validated here so each problem points at the key the user wrote.
+ * Everything is validated here so each problem points at the key the user wrote. An `id` without
+ * a URL is a reference to a global webhook, resolved when the handler is created.
  */
 import { ConfigError, goRequestTarget, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/index.ts';
 import { oasHeadersSchema, webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
@@ -66,6 +67,8 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
     }
   }
 
+  const cooldownWritten = options.event_timeout !== undefined;
+  const reference = typeof options.id === 'string' && options.id !== '';
   if (options.method === undefined || options.method === '') options.method = 'GET';
   else if (typeof options.method === 'string') options.method = options.method.toUpperCase();
   options.template_path ??= '';
@@ -73,7 +76,7 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
   options.event_timeout ??= 0;
   options.disabled ??= false;
 
-  if (options.target_path === undefined) {
+  if (options.target_path === undefined && !reference) {
     problems.push({ file: source.file, pointer: source.pointer, message: `missing required key "${source.format === 'oas' ? 'url' : 'target_path'}"`, severity: 'error' });
   }
   const schemaProblems = validateOptions(webhookOptionsSchema, options, source.file, source.pointer, (path) => {
@@ -101,7 +104,16 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
     if (reason !== undefined) problems.push({ file: source.file, pointer: at(written.get('target_path') ?? 'target_path'), message: `${reason}${show(options.target_path)}`, severity: 'error' });
   }
   if (problems.length > 0) throw new ConfigError(dedupe(problems));
+  // A reference to a global webhook keeps a cooldown it sets itself; otherwise the global's applies.
+  if (cooldownWritten) COOLDOWN_WRITTEN.add(options);
   return options as unknown as WebhookOptions;
+}
+
+const COOLDOWN_WRITTEN = new WeakSet<object>();
+
+/** True when these normalised options had a cooldown written (`event_timeout` / `cooldownPeriod`). */
+export function cooldownWasWritten(options: WebhookOptions): boolean {
+  return COOLDOWN_WRITTEN.has(options);
 }
 
 function urlProblem(url: string): string | undefined {

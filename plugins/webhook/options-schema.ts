@@ -6,7 +6,8 @@ export const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as cons
 /** The webhook handler's options after `normalize` (Classic and OAS map onto these names). */
 export interface WebhookOptions {
   method: (typeof WEBHOOK_METHODS)[number];
-  target_path: string;
+  /** Absent only for a reference to a global webhook (`id` alone). */
+  target_path?: string;
   /** `""`: the gateway's `<template_path>/default_webhook.json`. */
   template_path: string;
   header_map: Record<string, string>;
@@ -35,7 +36,8 @@ const SECRET = '^whsec_[A-Za-z0-9+/]+={0,2}$';
 export const webhookOptionsSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['method', 'target_path', 'template_path', 'header_map', 'event_timeout', 'disabled'],
+  // target_path may be absent for a global webhook reference (`id` alone); normalize checks that.
+  required: ['method', 'template_path', 'header_map', 'event_timeout', 'disabled'],
   properties: {
     method: { type: 'string', enum: [...WEBHOOK_METHODS] },
     target_path: { type: 'string', minLength: 1, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+(?:[/?#]\\S*)?$', errorMessage: 'must be an absolute http:// or https:// URL' },

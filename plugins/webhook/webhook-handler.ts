@@ -17,6 +17,7 @@ import {
   type HandlerContext,
   type HandlerOutcome,
 } from '../../core/index.ts';
+import { followGlobalWebhook, resolveGlobalReference } from './global-reference.ts';
 import { webhookHeaders } from './headers.ts';
 import type { WebhookOptions } from './options-schema.ts';
 
@@ -52,41 +53,71 @@ async function loadTemplate(options: WebhookOptions, ctx: HandlerContext, tykCom
   }
 }
 
-/** Build a live handler from validated options. */
-export async function createWebhookHandler(options: WebhookOptions, ctx: HandlerContext): Promise<Handler> {
-  if (options.disabled) return { handle: () => ({ status: 'skipped', detail: 'disabled' }) };
+/** Everything a delivery needs that depends only on configuration, prepared once per definition. */
+interface Prepared {
+  url: string;
+  method: WebhookOptions['method'];
+  headers: Record<string, string>;
+  template: CompiledTemplate;
+  deliveryOptions: ReturnType<typeof resolveDeliveryOptions>;
+  cooldownMs: number;
+  cooldownSeconds: number;
+  checksumKey: ((body: string) => string) | undefined;
+}
+
+async function prepare(options: WebhookOptions & { target_path: string }, ctx: HandlerContext): Promise<Prepared> {
   const webhooks = ctx.gateway.webhooks ?? {};
   const tykCompatEscaping = options.tyk_compat_escaping ?? webhooks.tyk_compat_escaping ?? false;
   const template = await loadTemplate(options, ctx, tykCompatEscaping);
   const { method, target_path: url } = options;
-  const headers = webhookHeaders(options.header_map, template.format, ctx.gateway.ignore_canonical_mime_header_key === true);
-  const deliveryOptions = resolveDeliveryOptions(options, webhooks);
   const cooldownMs = options.event_timeout * 1000;
-  const checksumKey = cooldownMs > 0 ? createWebhookChecksum({ method, url }, { keyPrefix: COOLDOWN_KEY_PREFIX }) : undefined;
+  return {
+    url,
+    method,
+    headers: webhookHeaders(options.header_map, template.format, ctx.gateway.ignore_canonical_mime_header_key === true),
+    template,
+    deliveryOptions: resolveDeliveryOptions(options, webhooks),
+    cooldownMs,
+    cooldownSeconds: options.event_timeout,
+    checksumKey: cooldownMs > 0 ? createWebhookChecksum({ method, url }, { keyPrefix: COOLDOWN_KEY_PREFIX }) : undefined,
+  };
+}
+
+/** Build a live handler from validated options (resolving a global webhook reference first). */
+export async function createWebhookHandler(options: WebhookOptions, ctx: HandlerContext): Promise<Handler> {
+  if (options.disabled) return { handle: () => ({ status: 'skipped', detail: 'disabled' }) };
+  const binding = await resolveGlobalReference(options, ctx);
+  if (binding.kind === 'unresolved') return { handle: () => ({ status: 'skipped', detail: `global webhook "${options.id}" not resolved` }) };
+  const state = { current: await prepare(binding.options, ctx) };
   const handler = ctx.handlerId;
-  ctx.logger.debug({ url: url.replace(/\?.*$/, ''), method, template: template.path, cooldown_s: options.event_timeout }, 'webhook handler ready');
+  ctx.logger.debug({ url: state.current.url.replace(/\?.*$/, ''), method: state.current.method, template: state.current.template.path, cooldown_s: state.current.cooldownSeconds, global: binding.kind === 'live' ? options.id : undefined }, 'webhook handler ready');
+  const unwatch = binding.kind === 'live' ? followGlobalWebhook(options, binding.revision, ctx, async (next) => void (state.current = await prepare(next, ctx))) : undefined;
 
   return {
     async handle(event: EventMessage): Promise<HandlerOutcome> {
-      const body = template.render({ Type: event.Type, Meta: event.Meta, TimeStamp: event.TimeStamp, EventType: event.Type, EventMetaData: event.Meta });
+      const p = state.current;
+      const body = p.template.render({ Type: event.Type, Meta: event.Meta, TimeStamp: event.TimeStamp, EventType: event.Type, EventMetaData: event.Meta });
       const request: DeliveryRequest = {
-        url,
-        method,
-        headers: { ...headers },
-        body: method === 'GET' ? undefined : body,
-        options: deliveryOptions,
+        url: p.url,
+        method: p.method,
+        headers: { ...p.headers },
+        body: p.method === 'GET' ? undefined : body,
+        options: p.deliveryOptions,
         origin: { apiId: event.apiId, eventType: event.Type, handler, plugin: WEBHOOK_PLUGIN_NAME },
       };
-      if (checksumKey !== undefined) {
+      if (p.checksumKey !== undefined) {
         const expiryField = CERTIFICATE_EXPIRY_FIELD[event.Type];
         const meta = event.Meta;
         const key = expiryField === undefined
-          ? checksumKey(body)
+          ? p.checksumKey(body)
           : cooldownKey(certificateChecksum({ type: event.Type, certId: text(meta.CertID), certName: text(meta.CertName), expiry: text(meta[expiryField]), apiId: text(meta.APIID) }));
-        request.cooldown = { key, ttlMs: cooldownMs };
+        request.cooldown = { key, ttlMs: p.cooldownMs };
       }
       const result = await ctx.delivery.submit(request);
-      return result.status === 'queued' ? { status: 'queued', detail: `delivery ${result.id}` } : { status: 'suppressed', detail: `duplicate within event_timeout (${options.event_timeout}s)` };
+      return result.status === 'queued' ? { status: 'queued', detail: `delivery ${result.id}` } : { status: 'suppressed', detail: `duplicate within event_timeout (${p.cooldownSeconds}s)` };
+    },
+    dispose() {
+      unwatch?.();
     },
   };
 }
