@@ -12,9 +12,10 @@ import type { Logger } from '../logger.ts';
 import type { DeliveryRecord, Job } from './delivery-record.ts';
 import { encodeAttempt } from './delivery-log.ts';
 import type { AttemptRecord } from './delivery-service.ts';
-import { makeJob, type Outbox, type Settlement } from './outbox.ts';
-import { deliveryKeys, field, type DeliveryKeys } from './redis-admin.ts';
-import { ADD_AND_CLAIM, MOVE_DUE, READ_BATCH, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
+import type { Outbox, Settlement } from './outbox.ts';
+import { deliveryKeys, type DeliveryKeys } from './redis-admin.ts';
+import { RedisIntake } from './redis-intake.ts';
+import { ADD_AND_CLAIM, MOVE_DUE, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
 
 const SETTLE_GATHER_MS = 2;
 
@@ -35,7 +36,6 @@ export interface RedisOutboxOptions {
   deadLetterMax: number;
 }
 
-type StreamEntry = [id: string, fields: string[] | null];
 interface Pending<T> {
   item: T;
   resolve: () => void;
@@ -51,25 +51,36 @@ export class RedisOutbox implements Outbox {
   readonly mode = 'durable' as const;
   private readonly o: RedisOutboxOptions;
   private readonly keys: DeliveryKeys;
-  private reader: Redis | Cluster | undefined;
-  private deliver: ((job: Job) => void) | undefined;
+  private readonly intake: RedisIntake;
   private capacity: () => number = () => 0;
-  /** Stream ids handed to the deliverer and not yet settled or given back. */
-  private readonly held = new Set<string>();
   private adds: Pending<DeliveryRecord>[] = [];
   private settles: Pending<SettleItem>[] = [];
   private addFlushQueued = false;
   private settleFlushQueued = false;
   private readonly flushes = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private feeding = false;
-  private readLoop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private claimCursor = '0-0';
+  private lastWarn = 0;
 
   constructor(options: RedisOutboxOptions) {
     this.o = options;
     this.keys = deliveryKeys(options.keyPrefix);
+    this.intake = new RedisIntake({
+      redis: options.redis,
+      keys: this.keys,
+      group: options.group,
+      consumer: options.consumer,
+      logger: options.logger,
+      claimIdleMs: options.claimIdleMs,
+      readBlockMs: options.readBlockMs,
+      readBatch: options.readBatch,
+      warn: (error, message) => this.warnRedis(error, message),
+      ensureGroup: () => this.ensureGroup(),
+    });
+  }
+
+  /** Stream ids handed to the deliverer and not yet settled or given back. */
+  private get held(): Set<string> {
+    return this.intake.held;
   }
 
   add(record: DeliveryRecord): Promise<void> {
@@ -84,22 +95,16 @@ export class RedisOutbox implements Outbox {
   }
 
   async start(deliver: (job: Job) => void, capacity: () => number): Promise<void> {
-    this.deliver = deliver;
     this.capacity = capacity;
     await this.ensureGroup();
-    const reader: Redis | Cluster = (this.o.redis as Redis).duplicate();
-    this.reader = reader;
-    reader.on('error', (error: Error) => this.o.logger.debug({ err: error.message }, 'delivery reader connection error'));
-    await this.recoverOwn();
-    this.feeding = true;
-    this.readLoop = this.runReader();
+    await this.intake.start(deliver, capacity);
     const every = (ms: number, fn: () => Promise<unknown>): void => {
       let running = false;
       const timer = setInterval(() => {
-        if (running || !this.feeding) return;
+        if (running || !this.intake.running) return;
         running = true;
         fn()
-          .catch((error: unknown) => this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, 'delivery outbox maintenance failed'))
+          .catch((error: unknown) => this.warnRedis(error, 'delivery outbox maintenance failed'))
           .finally(() => (running = false));
       }, ms);
       timer.unref();
@@ -107,14 +112,12 @@ export class RedisOutbox implements Outbox {
     };
     every(this.o.moverIntervalMs, () => this.moveDue());
     every(1_000, () => runScript(this.o.redis, TRIM_ACKED, [this.keys.outbox], [this.o.group]));
-    every(this.o.claimIntervalMs, () => this.claimAbandoned());
-    every(Math.max(50, Math.floor(this.o.claimIdleMs / 3)), () => this.heartbeat());
+    every(this.o.claimIntervalMs, () => this.intake.claimAbandoned());
+    every(Math.max(50, Math.floor(this.o.claimIdleMs / 3)), () => this.intake.heartbeat());
   }
 
   wake(): void {
-    const wake = this.wakeUp;
-    this.wakeUp = undefined;
-    wake?.();
+    this.intake.wake();
   }
 
   settle(job: Job, settlement: Settlement, attempt: AttemptRecord | undefined): Promise<void> {
@@ -147,12 +150,9 @@ export class RedisOutbox implements Outbox {
   }
 
   async stopFeeding(): Promise<void> {
-    this.feeding = false;
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
-    this.wake();
-    this.reader?.disconnect();
-    await this.readLoop;
+    await this.intake.stop();
   }
 
   async stop(): Promise<number> {
@@ -162,8 +162,16 @@ export class RedisOutbox implements Outbox {
       if (this.settles.length > 0) this.track(this.flushSettles());
       await Promise.allSettled(this.flushes);
     }
-    await this.retireConsumer().catch(() => undefined);
+    await this.intake.retireConsumer().catch(() => undefined);
     return 0;
+  }
+
+  /** Redis trouble is logged at most every 10 s (the client reconnects on its own). */
+  private warnRedis(error: unknown, message: string): void {
+    const now = Date.now();
+    if (now - this.lastWarn < 10_000) return;
+    this.lastWarn = now;
+    this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, message);
   }
 
   private track(flush: Promise<void>): void {
@@ -186,7 +194,7 @@ export class RedisOutbox implements Outbox {
     if (batch.length === 0) return;
     // Persist the batch in one script call and, while this process has room, claim entries into its
     // own pending list in the same step: its own new deliveries then need no read back or parse.
-    const claim = this.feeding ? Math.max(0, Math.min(batch.length, this.capacity())) : 0;
+    const claim = this.intake.running ? Math.max(0, Math.min(batch.length, this.capacity())) : 0;
     let reply: [string, string, string, string];
     try {
       const records = batch.map((p) => JSON.stringify(p.item)).join('\n');
@@ -202,12 +210,10 @@ export class RedisOutbox implements Outbox {
       added.split(',').forEach((id, i) => index.set(id, batch[i]!.item));
       for (const id of mine.split(',')) {
         const record = index.get(id);
-        if (!record || this.held.has(id)) continue;
-        this.held.add(id);
-        this.deliver!(makeJob(record, id));
+        if (record) this.intake.takeOwn(id, record);
       }
     }
-    if (others !== '') this.takeJoined(others, data);
+    if (others !== '') this.intake.takeJoined(others, data);
   }
 
   private async flushSettles(): Promise<void> {
@@ -247,129 +253,12 @@ export class RedisOutbox implements Outbox {
     }
   }
 
-  /**
-   * Take back what this consumer name still holds from a previous run (same `consumerName`), before
-   * any new claim: afterwards only new entries (`>`) are read, so nothing is taken twice.
-   */
-  private async recoverOwn(): Promise<void> {
-    let after = '0';
-    for (;;) {
-      const reply = await this.o.redis.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', this.o.readBatch, 'STREAMS', this.keys.outbox, after);
-      const entries = streamEntries(reply);
-      if (entries.length === 0) return;
-      after = entries[entries.length - 1]![0];
-      await this.take(entries);
-    }
-  }
-
-  private async runReader(): Promise<void> {
-    // While a backlog lasts, read with a script (joined reply, cheap to decode); once reads come back
-    // short, block on XREADGROUP for new entries.
-    let backlog = true;
-    while (this.feeding) {
-      const free = this.capacity();
-      if (free <= 0) {
-        await new Promise<void>((resolve) => {
-          this.wakeUp = resolve;
-          setTimeout(resolve, 250).unref();
-        });
-        continue;
-      }
-      try {
-        const count = Math.min(free, this.o.readBatch);
-        if (backlog) {
-          const [ids, data] = (await runScript(this.reader!, READ_BATCH, [this.keys.outbox], [this.o.group, this.o.consumer, count])) as [string, string];
-          backlog = (ids === '' ? 0 : this.takeJoined(ids, data)) === count;
-        } else {
-          const entries = streamEntries(
-            await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', count, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.keys.outbox, '>'),
-          );
-          await this.take(entries);
-          backlog = entries.length === count;
-        }
-      } catch (error) {
-        if (!this.feeding) break;
-        if (/NOGROUP/.test(errorText(error))) await this.ensureGroup().catch(() => undefined);
-        else this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, 'delivery outbox read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 500).unref());
-      }
-    }
-  }
-
-  /** `take` for script replies: ids joined by ",", records by "\n". Returns how many entries there were. */
-  private takeJoined(ids: string, data: string): number {
-    const idList = ids.split(',');
-    const records = data.split('\n');
-    void this.take(idList.map((id, i): StreamEntry => [id, records[i] ? ['d', records[i]!] : null])).catch((error: unknown) =>
-      this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, 'could not drop unreadable outbox entries'),
-    );
-    return idList.length;
-  }
-
-  /** Hand entries to the deliverer; drop (acknowledge) deleted or unreadable ones. */
-  private async take(entries: StreamEntry[]): Promise<void> {
-    const junk: string[] = [];
-    for (const [id, fields] of entries) {
-      if (this.held.has(id)) continue;
-      let job: Job;
-      try {
-        const text = field(fields, 'd');
-        if (text === undefined) throw new Error('entry has no delivery');
-        job = makeJob(JSON.parse(text) as DeliveryRecord, id);
-      } catch (error) {
-        if (fields !== null) this.o.logger.error({ code: 'FH_DELIVERY_INVALID', entry: id, err: errorText(error) }, 'unreadable outbox entry dropped');
-        junk.push(id);
-        continue;
-      }
-      this.held.add(id);
-      this.deliver!(job);
-    }
-    if (junk.length > 0) {
-      await this.o.redis.multi().xack(this.keys.outbox, this.o.group, ...junk).xdel(this.keys.outbox, ...junk).exec();
-    }
-  }
-
   private async moveDue(): Promise<void> {
     for (let round = 0; round < 20; round++) {
       const moved = Number(await runScript(this.o.redis, MOVE_DUE, [this.keys.delayed, this.keys.outbox], [Date.now(), 500]));
       if (moved < 500) return;
     }
   }
-
-  private async claimAbandoned(): Promise<void> {
-    const free = this.capacity();
-    if (free <= 0) return;
-    const reply = (await this.o.redis.call('XAUTOCLAIM', this.keys.outbox, this.o.group, this.o.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', Math.min(free, 100))) as [
-      string,
-      StreamEntry[],
-      string[]?,
-    ];
-    this.claimCursor = reply[0];
-    if (reply[1].length > 0) {
-      this.o.logger.info({ count: reply[1].length }, 'took over deliveries abandoned by another worker');
-      await this.take(reply[1]);
-    }
-  }
-
-  private async heartbeat(): Promise<void> {
-    const ids = [...this.held];
-    for (let i = 0; i < ids.length; i += 500) {
-      await this.o.redis.call('XCLAIM', this.keys.outbox, this.o.group, this.o.consumer, 0, ...ids.slice(i, i + 500), 'JUSTID');
-    }
-  }
-
-  /** Remove this consumer from the group when it holds nothing. */
-  private async retireConsumer(): Promise<void> {
-    const pending = (await this.o.redis.call('XPENDING', this.keys.outbox, this.o.group, '-', '+', 1, this.o.consumer)) as unknown[];
-    if (pending.length === 0) await this.o.redis.call('XGROUP', 'DELCONSUMER', this.keys.outbox, this.o.group, this.o.consumer);
-  }
-}
-
-/** Entries of a one-stream XREAD(GROUP) reply: `[[key, entries]]`, or `[key, entries]` as ioredis' generic `call` unwraps it. */
-function streamEntries(reply: unknown): StreamEntry[] {
-  if (!Array.isArray(reply) || reply.length === 0) return [];
-  const single = (typeof reply[0] === 'string' ? reply : reply[0]) as [string, StreamEntry[]] | undefined;
-  return Array.isArray(single?.[1]) ? single[1] : [];
 }
 
 async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {

@@ -134,7 +134,7 @@ if not last then return 0 end
 local p = redis.call('XPENDING', KEYS[1], ARGV[1])
 local minid = last
 if tonumber(p[1]) > 0 then minid = p[2] end
-return redis.call('XTRIM', KEYS[1], 'MINID', minid)`;
+return redis.call('XTRIM', KEYS[1], 'MINID', '~', minid)`;
 
 const shas = new Map<string, string>();
 

@@ -35,7 +35,7 @@ export interface DeliveryTuning {
 
 export const DEFAULT_TUNING: DeliveryTuning = {
   maxConcurrencyPerTarget: 32,
-  maxInFlight: 1024,
+  maxInFlight: 4096,
   maxQueued: 100_000,
   maxLocalWaitMs: 2_000,
   maxQueuedPerTarget: 4_096,

@@ -86,7 +86,7 @@ async function serviceRun(url: string, durable: boolean): Promise<Run> {
     logger: pino({ level: 'silent' }),
     defaults: {},
     ...(redis ? { redis, durable: true, keyPrefix: prefix } : {}),
-    tuning: { maxConcurrencyPerTarget: CONCURRENCY, maxInFlight: CONCURRENCY * 8, logSize: 1000, readBatch: 512 },
+    tuning: { maxConcurrencyPerTarget: CONCURRENCY, readBatch: 512 },
   });
   await service.ready;
   const request = deliveryRequest(url);
