@@ -84,7 +84,7 @@ export async function buildGeneration(input: GenerationInput): Promise<{ generat
     if (built === undefined) continue;
     const slot = new HandlerSlot(built.handler, { handler: built.id, plugin: built.plugin.name, event: spec.event, apiId: target.api?.apiId ?? '' }, built.logger, {
       queueSize: gateway.dispatch.queue_size,
-      concurrency: gateway.dispatch.concurrency,
+      concurrency: built.handler.concurrency ?? gateway.dispatch.concurrency,
       overflow: gateway.dispatch.overflow,
     });
     slots.push(slot);

@@ -30,6 +30,11 @@ export interface HandlerOutcome {
 
 /** A live handler, built once per configuration generation. */
 export interface Handler {
+  /**
+   * Events this handler takes at once; default the gateway's `dispatch.concurrency`. Handlers
+   * that batch internally (the JS sandbox) ask for more so whole batches can form.
+   */
+  readonly concurrency?: number;
   /** Handle one event. Throwing or rejecting marks this event failed for this handler only. */
   handle(event: EventMessage): Promise<HandlerOutcome | void> | HandlerOutcome | void;
   /** Release resources; called once, after in-flight events finish. */

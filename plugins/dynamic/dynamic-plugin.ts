@@ -43,6 +43,9 @@ function outcome(result: RunResult): HandlerOutcome {
   throw new ScriptError(result.error);
 }
 
+/** Events one JS handler may have in flight (queued for or inside a sandbox batch). */
+const JS_HANDLER_CONCURRENCY = 512;
+
 /** The plugin factory: call once per configuration generation. */
 export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPaths(): string[] } {
   let shared: SharedSandbox | undefined;
@@ -155,6 +158,8 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
         const api = ctx.api;
         const scope: SandboxScope = api ? { kind: 'org', orgId: api.orgId } : { kind: 'gateway' };
         return {
+          // Events cross into the sandbox in batches: let enough be in flight for whole batches to form.
+          concurrency: JS_HANDLER_CONCURRENCY,
           handle(event) {
             return events.submit({
               file: path,
