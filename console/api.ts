@@ -2,13 +2,15 @@
 const TOKEN_KEY = 'firehook.adminToken';
 
 export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly problems: string[],
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly problems: string[];
+
+  constructor(status: number, code: string, message: string, problems: string[]) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.problems = problems;
   }
 }
 

@@ -11,7 +11,7 @@ export interface EventTime {
 }
 
 /**
- * Called for every accepted fire after routing (metrics, the console's live stream). Runs on the
+ * Called for accepted fires after routing (metrics, the console's live stream). Runs on the
  * caller's stack, so it must be cheap and must not throw; `matched` is 0 for unmatched events.
  * System events have `apiId` `""`.
  */
@@ -32,10 +32,17 @@ export class Dispatcher {
   private generation: Generation | undefined;
   private closed = false;
   private observer: FireObserver | undefined;
+  /** Unmatched events are observed only while someone needs them (the live stream): the no-handler path stays at a counter. */
+  private unmatchedObserver: FireObserver | undefined;
   private slotObserver: SlotObserver | undefined;
   readonly counters: DispatchCounters = { fired: 0, matched: 0, unmatched: 0, rejected: 0 };
 
   constructor(private readonly logger: Logger) {}
+
+  /** Observe unmatched fires too (or stop, with `undefined`); see {@link observe}. */
+  observeUnmatched(observer: FireObserver | undefined): void {
+    this.unmatchedObserver = observer;
+  }
 
   /** Swap in a new generation; the previous one keeps its queued events. */
   use(generation: Generation): Generation | undefined {
@@ -45,9 +52,13 @@ export class Dispatcher {
     return previous;
   }
 
-  /** Observe fires and handler outcomes (metrics, live stream); `undefined` stops observing. */
-  observe(fire: FireObserver | undefined, slots?: SlotObserver): void {
+  /**
+   * Observe matched fires (and unmatched ones with `unmatched`) and handler outcomes; `undefined`
+   * stops observing. Unmatched events are otherwise only counted (`counters.unmatched`).
+   */
+  observe(fire: FireObserver | undefined, slots?: SlotObserver, unmatched?: FireObserver): void {
     this.observer = fire;
+    this.unmatchedObserver = unmatched;
     this.slotObserver = slots;
     if (slots !== undefined && this.generation !== undefined) for (const slot of this.generation.slots) slot.observe(slots);
   }
@@ -77,7 +88,7 @@ export class Dispatcher {
       const slots = generation.routes.lookup(apiId, type);
       if (slots === undefined) {
         this.counters.unmatched++;
-        if (this.observer !== undefined) this.observer(apiId, type, 0, meta);
+        if (this.unmatchedObserver !== undefined) this.unmatchedObserver(apiId, type, 0, meta);
         return 0;
       }
       this.counters.matched++;
@@ -103,7 +114,7 @@ export class Dispatcher {
       const slots = generation.routes.lookupSystem(type);
       if (slots === undefined) {
         this.counters.unmatched++;
-        if (this.observer !== undefined) this.observer('', type, 0, meta);
+        if (this.unmatchedObserver !== undefined) this.unmatchedObserver('', type, 0, meta);
         return 0;
       }
       this.counters.matched++;

@@ -168,6 +168,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     if (config.metrics?.enabled !== false) {
       this.metricsService = new MetricsService(
         {
+          dispatch: () => this.dispatcher.counters,
           generation: () => (this.dispatcher.current() ? { number: this.current.number, handlers: this.current.slots.map((s) => s.stats()) } : undefined),
           deliveries: () => this.services.deliveryEngine?.stats(),
           sandbox: () => findSandboxStats<SandboxStatsLike>(this.services.shared as TrackedSharedObjects),
@@ -177,17 +178,20 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
       );
     }
     const fired = this.metricsService?.fired;
+    const publish = (apiId: string, type: string, matched: number, meta: unknown): void => {
+      if (stream.active) stream.publish(apiId, type, matched, meta);
+    };
     this.dispatcher.observe(
       fired
         ? (apiId, type, matched, meta) => {
-            fired(apiId, type, matched);
+            fired(apiId, type);
             if (stream.active) stream.publish(apiId, type, matched, meta);
           }
-        : (apiId, type, matched, meta) => {
-            if (stream.active) stream.publish(apiId, type, matched, meta);
-          },
+        : publish,
       this.metricsService?.slots,
     );
+    // unmatched events cost only a counter unless someone watches the live stream
+    stream.onActiveChange((active) => this.dispatcher.observeUnmatched(active ? publish : undefined));
     this.services.globalWebhooks.onChange((r) => stream.broadcast('webhook', { id: r.id, revision: r.revision, deleted: r.deleted === true }));
   }
 

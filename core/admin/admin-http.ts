@@ -34,13 +34,12 @@ export interface AdminHttpOptions {
 }
 
 export class AdminHttp {
+  private readonly runtime: Runtime;
   private readonly router: AdminRouter;
   private readonly consoleDir: string;
 
-  constructor(
-    private readonly runtime: Runtime,
-    options: AdminHttpOptions = {},
-  ) {
+  constructor(runtime: Runtime, options: AdminHttpOptions = {}) {
+    this.runtime = runtime;
     this.router = new AdminRouter(runtime, runtime.logger.child({ component: 'admin' }));
     this.consoleDir = options.consoleDir ?? join(packageRoot(), 'dist/console');
   }

@@ -32,11 +32,12 @@ const SEGMENT = '([^/]+)';
 
 export class AdminRouter {
   private readonly routes: Route[] = [];
+  private readonly runtime: Runtime;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly runtime: Runtime,
-    private readonly logger: Logger,
-  ) {
+  constructor(runtime: Runtime, logger: Logger) {
+    this.runtime = runtime;
+    this.logger = logger;
     const r = (method: string, path: string, handler: Handler): void => {
       this.routes.push({ method, path: `/v1/admin${path}`, pattern: new RegExp(`^/v1/admin${path.replace(/:[a-z]+/g, SEGMENT)}/?$`), handler });
     };

@@ -36,6 +36,12 @@ export class EventStream {
   private scheduled = false;
   private overflow = 0;
   private heartbeat: NodeJS.Timeout | undefined;
+  private activeListener: ((active: boolean) => void) | undefined;
+
+  /** Told when the first client arrives and the last one leaves. */
+  onActiveChange(listener: (active: boolean) => void): void {
+    this.activeListener = listener;
+  }
 
   /** True while at least one client listens (the dispatcher observer checks this first). */
   get active(): boolean {
@@ -72,10 +78,14 @@ export class EventStream {
     res.write(`retry: 2000\n: firehook event stream${filter.apiId ? ` api=${filter.apiId}` : ''}${filter.type ? ` type=${filter.type}` : ''}\n\n`);
     const client: Client = { res, filter, dropped: 0 };
     this.clients.add(client);
+    if (this.clients.size === 1) this.activeListener?.(true);
     req.socket.setKeepAlive(true);
     const remove = (): void => {
-      this.clients.delete(client);
-      if (this.clients.size === 0) this.stopHeartbeat();
+      if (!this.clients.delete(client)) return;
+      if (this.clients.size === 0) {
+        this.stopHeartbeat();
+        this.activeListener?.(false);
+      }
     };
     res.on('close', remove);
     req.on('close', remove);
@@ -89,7 +99,9 @@ export class EventStream {
   /** End every stream (server shutdown). */
   close(): void {
     for (const c of this.clients) c.res.end();
+    const had = this.clients.size > 0;
     this.clients.clear();
+    if (had) this.activeListener?.(false);
     this.stopHeartbeat();
     this.pending = [];
   }

@@ -42,7 +42,10 @@ export class GlobalWebhookRegistry {
   private syncing: Promise<void> | undefined;
   private closed = false;
 
-  constructor(private readonly options: GlobalWebhookRegistryOptions) {
+  private readonly options: GlobalWebhookRegistryOptions;
+
+  constructor(options: GlobalWebhookRegistryOptions) {
+    this.options = options;
     this.backend = options.backend;
     this.logger = options.logger;
     this.complete = options.complete ?? true;

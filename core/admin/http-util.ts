@@ -3,13 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorCode } from '../errors/codes.ts';
 
 export class AdminHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ErrorCode,
-    message: string,
-    readonly problems: string[] = [],
-  ) {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly problems: string[];
+
+  constructor(status: number, code: ErrorCode, message: string, problems: string[] = []) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.problems = problems;
   }
 }
 

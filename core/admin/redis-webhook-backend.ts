@@ -24,11 +24,10 @@ export class RedisWebhookBackend implements WebhookBackend {
   private readonly hash = `${TAG}:defs`;
   private readonly counter = `${TAG}:version`;
   private readonly channel: string;
+  private readonly redis: Redis | Cluster;
 
-  constructor(
-    private readonly redis: Redis | Cluster,
-    keyPrefix: string,
-  ) {
+  constructor(redis: Redis | Cluster, keyPrefix: string) {
+    this.redis = redis;
     this.channel = `${keyPrefix}${TAG}:changed`;
   }
 

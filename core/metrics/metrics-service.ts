@@ -40,6 +40,8 @@ export interface SandboxStatsLike {
 }
 
 export interface MetricsSources {
+  /** The dispatcher's counters (fired, matched, unmatched, rejected). */
+  dispatch(): { matched: number; unmatched: number; rejected: number } | undefined;
   /** The generation in force and its handler slots. */
   generation(): { number: number; handlers: SlotStats[] } | undefined;
   deliveries(): DeliveryStats | undefined;
@@ -50,8 +52,7 @@ export interface MetricsSources {
 const OTHER = '__other__';
 
 interface FireCount {
-  matched: number;
-  unmatched: number;
+  n: number;
 }
 
 /** Adds the growth of a running total to a prom counter at each scrape. */
@@ -81,32 +82,40 @@ export class MetricsService {
   private readonly attemptErrors: Counter;
   private readonly reloads: Counter;
   private readonly sandboxTimeouts: Counter;
-  private readonly children = new WeakMap<SlotInfo, Map<string, Counter<string>['labels'] extends (...a: never[]) => infer C ? C : never>>();
+  private readonly children = new WeakMap<SlotInfo, Map<string, { inc(): void }>>();
 
-  constructor(
-    private readonly sources: MetricsSources,
-    config: Partial<MetricsConfig> = {},
-  ) {
+  private readonly sources: MetricsSources;
+
+  constructor(sources: MetricsSources, config: Partial<MetricsConfig> = {}) {
+    this.sources = sources;
     this.config = { ...DEFAULT_METRICS_CONFIG, ...config };
     const registers = [this.registry];
     const buckets = this.config.latency_buckets;
     const fires = this.fires;
-    const eventsFired = new Counter({
+    new Counter({
       name: 'firehook_events_total',
-      help: 'Events fired, by API (empty for system events), type and whether any handler matched.',
-      labelNames: ['api_id', 'type', 'matched'],
+      help: 'Events fired that reached at least one handler, by API (empty for system events) and type.',
+      labelNames: ['api_id', 'type'],
       registers,
       collect() {
         this.reset();
-        for (const [apiId, byType] of fires) {
-          for (const [type, c] of byType) {
-            if (c.matched > 0) this.inc({ api_id: apiId, type, matched: 'true' }, c.matched);
-            if (c.unmatched > 0) this.inc({ api_id: apiId, type, matched: 'false' }, c.unmatched);
-          }
-        }
+        for (const [apiId, byType] of fires) for (const [type, c] of byType) this.inc({ api_id: apiId, type }, c.n);
       },
     });
-    void eventsFired;
+    const dispatchCounter = new Counter({
+      name: 'firehook_events_dispatch_total',
+      help: 'Every fire by result: matched (reached a handler), unmatched (no handler registered; not broken down, to keep that path cheap), rejected (runtime closing).',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const d = sources.dispatch();
+        if (!d) return;
+        trackDispatch({ result: 'matched' }, d.matched);
+        trackDispatch({ result: 'unmatched' }, d.unmatched);
+        trackDispatch({ result: 'rejected' }, d.rejected);
+      },
+    });
+    const trackDispatch = totalTracker(dispatchCounter);
     this.outcomes = new Counter({ name: 'firehook_handler_outcomes_total', help: 'Events finished by a handler, by outcome (ok, queued, suppressed, skipped, failed).', labelNames: ['plugin', 'api_id', 'event', 'status'], registers });
     this.handlerSeconds = new Histogram({ name: 'firehook_handler_duration_seconds', help: 'Time a handler took per event (for webhooks: render, claim, enqueue).', labelNames: ['plugin'], buckets, registers });
     this.suppressed = new Counter({ name: 'firehook_cooldown_suppressions_total', help: 'Webhook events absorbed by a cooldown claim (event_timeout / cooldownPeriod).', labelNames: ['api_id', 'handler'], registers });
@@ -124,17 +133,13 @@ export class MetricsService {
     this.stopProbe = probeDeliveryAttempts((o) => this.attempt(o));
   }
 
-  /** The dispatcher's fire observer: two map lookups and an increment. */
-  readonly fired = (apiId: string, type: string, matched: number): void => {
+  /** The dispatcher's observer for matched fires: two map lookups and an increment. */
+  readonly fired = (apiId: string, type: string): void => {
     let byType = this.fires.get(apiId);
     if (byType === undefined) byType = this.apiCounts(apiId);
-    let count = byType.get(type);
-    if (count === undefined) {
-      count = { matched: 0, unmatched: 0 };
-      byType.set(type, count);
-    }
-    if (matched > 0) count.matched++;
-    else count.unmatched++;
+    const count = byType.get(type);
+    if (count === undefined) byType.set(type, { n: 1 });
+    else count.n++;
   };
 
   /** Handler outcomes and drops, from the handler slots. */
