@@ -38,6 +38,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     const err = (data as { error?: { code?: string; message?: string; problems?: string[] } } | undefined)?.error;
     throw new ApiError(res.status, err?.code ?? 'HTTP', err?.message ?? res.statusText, err?.problems ?? []);
   }
+  if (method !== 'GET') window.dispatchEvent(new Event('firehook:changed'));
   return data as T;
 }
 

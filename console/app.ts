@@ -28,6 +28,7 @@ async function route(): Promise<void> {
   for (const a of document.querySelectorAll<HTMLAnchorElement>('#nav a')) a.classList.toggle('active', a.dataset.page === page);
   cleanup?.();
   cleanup = undefined;
+  document.getElementById('toast')!.hidden = true;
   const main = document.getElementById('main')!;
   try {
     cleanup = await view(main, new URLSearchParams(query));
@@ -63,5 +64,7 @@ async function refreshStatus(): Promise<void> {
 }
 
 window.addEventListener('hashchange', () => void route());
+window.setInterval(() => void refreshStatus(), 5000);
+window.addEventListener('firehook:changed', () => void refreshStatus());
 window.addEventListener('unhandledrejection', (e) => toast(e.reason instanceof Error ? e.reason.message : String(e.reason), true));
 void route();

@@ -34,6 +34,8 @@ export class GlobalWebhookRegistry {
   private readonly logger: Logger;
   private readonly cache = new Map<string, GlobalWebhookRecord>();
   private readonly watchers = new Map<string, Set<WebhookWatcher>>();
+  /** Watchers still applying the latest revision of an id. */
+  private readonly applying = new Map<string, Promise<void>>();
   private readonly changeListeners = new Set<(record: GlobalWebhookRecord) => void>();
   private seenVersion = -1;
   private timer: NodeJS.Timeout | undefined;
@@ -189,11 +191,12 @@ export class GlobalWebhookRegistry {
    * Take a record into the cache; tell watchers when it is newer than what they have seen.
    * Resolves when the watchers have applied it.
    */
-  private async apply(record: GlobalWebhookRecord): Promise<void> {
+  private apply(record: GlobalWebhookRecord): Promise<void> {
     const known = this.cache.get(record.id);
-    if (known && known.revision >= record.revision) return;
+    // already taken (e.g. through this node's own announcement): wait for the watchers still applying it
+    if (known && known.revision >= record.revision) return this.applying.get(record.id) ?? Promise.resolve();
     this.cache.set(record.id, record);
-    if (known === undefined && this.seenVersion < 0) return; // initial load: nothing to announce
+    if (known === undefined && this.seenVersion < 0) return Promise.resolve(); // initial load: nothing to announce
     const pending: Promise<void>[] = [];
     for (const watcher of this.watchers.get(record.id) ?? []) {
       try {
@@ -210,7 +213,12 @@ export class GlobalWebhookRegistry {
         // a listener must not stop the others
       }
     }
-    await Promise.allSettled(pending);
+    const done = Promise.allSettled(pending).then(() => undefined);
+    this.applying.set(record.id, done);
+    void done.then(() => {
+      if (this.applying.get(record.id) === done) this.applying.delete(record.id);
+    });
+    return done;
   }
 
   private async refreshOne(id: string): Promise<void> {
