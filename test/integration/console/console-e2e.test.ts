@@ -32,7 +32,7 @@ async function shot(name: string): Promise<void> {
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-  sink = await startSink((r) => (failing ? { status: 500, body: '{"error":"receiver down"}' } : { status: 200, body: 'received' }));
+  sink = await startSink(() => (failing ? { status: 500, body: '{"error":"receiver down"}' } : { status: 200, body: 'received' }));
   ws = await workspace({
     memory: true,
     gateway: { webhooks: { retry_schedule: [] }, admin_secret: '' },
@@ -91,7 +91,7 @@ describe('web console in Chromium', () => {
 
   it('lists an API that references the webhook once its definition is added (hot reload)', async () => {
     await ws.writeApi('orders.json', oasApi('orders', [{ enabled: true, trigger: 'RatelimitExceeded', type: 'webhook', id: 'ops-alerts', cooldownPeriod: '0s' }]));
-    await eventually(async () => (await (await fetch(`${server.url}/v1/admin/apis/orders`)).json()).handlers?.length === 1, 15_000, 'reload with the orders API');
+    await eventually(async () => ((await (await fetch(`${server.url}/v1/admin/apis/orders`)).json()) as { handlers?: unknown[] }).handlers?.length === 1, 15_000, 'reload with the orders API');
     await page.goto(`${server.url}/console/#/apis`);
     await page.waitForSelector('section[data-api="orders"] .badge.accent');
     expect(await page.textContent('section[data-api="orders"]')).toContain('global webhook r1');
