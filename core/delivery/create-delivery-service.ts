@@ -223,7 +223,7 @@ class DeliveryEngine implements ManagedDeliveryService {
       health = decision.health;
       this.counters.attempts++;
       this.log.add(decision.attempt);
-      this.gate.finished(job.target, health, decision.attempt.durationMs);
+      this.gate.finished(job.target, health);
       released = true;
       const kind = decision.settlement.kind;
       if (decision.deadReason === 'gone') this.gone[job.target] = Date.now();

@@ -38,6 +38,7 @@ export class RedisIntake {
   private readLoop: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private claimCursor = '0-0';
+  private reserved = 0;
 
   constructor(options: IntakeOptions) {
     this.o = options;
@@ -45,6 +46,22 @@ export class RedisIntake {
 
   get running(): boolean {
     return this.feeding;
+  }
+
+  /** Room for more entries now, minus what claims already under way may bring. */
+  available(): number {
+    return this.capacity() - this.reserved;
+  }
+
+  /** Reserve room for up to `wanted` entries a claim in flight may bring; returns what was granted. */
+  reserve(wanted: number): number {
+    const granted = Math.max(0, Math.min(wanted, this.available()));
+    this.reserved += granted;
+    return granted;
+  }
+
+  unreserve(granted: number): void {
+    this.reserved -= granted;
   }
 
   async start(deliver: (job: Job) => void, capacity: () => number): Promise<void> {
@@ -99,7 +116,7 @@ export class RedisIntake {
     // short, block on XREADGROUP for new entries.
     let backlog = true;
     while (this.feeding) {
-      const free = this.capacity();
+      const free = this.available();
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           this.wakeUp = resolve;
@@ -107,19 +124,21 @@ export class RedisIntake {
         });
         continue;
       }
+      const count = this.reserve(Math.min(free, this.o.readBatch));
       try {
-        const count = Math.min(free, this.o.readBatch);
         if (backlog) {
           const [ids, data] = (await runScript(this.reader!, READ_BATCH, [this.o.keys.outbox], [this.o.group, this.o.consumer, count])) as [string, string];
+          this.unreserve(count);
           backlog = (ids === '' ? 0 : this.takeJoined(ids, data)) === count;
         } else {
-          const entries = streamEntries(
-            await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', count, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.o.keys.outbox, '>'),
-          );
+          const reply = await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', count, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.o.keys.outbox, '>');
+          this.unreserve(count);
+          const entries = streamEntries(reply);
           await this.take(entries);
           backlog = entries.length === count;
         }
       } catch (error) {
+        this.unreserve(count);
         if (!this.feeding) break;
         if (/NOGROUP/.test(errorText(error))) await this.o.ensureGroup().catch(() => undefined);
         else this.o.warn(error, 'delivery outbox read failed; retrying');
@@ -162,7 +181,7 @@ export class RedisIntake {
   }
 
   async claimAbandoned(): Promise<void> {
-    const free = this.capacity();
+    const free = this.available();
     if (free <= 0) return;
     const reply = (await this.o.redis.call('XAUTOCLAIM', this.o.keys.outbox, this.o.group, this.o.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', Math.min(free, 100))) as [
       string,

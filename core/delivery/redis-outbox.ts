@@ -52,7 +52,6 @@ export class RedisOutbox implements Outbox {
   private readonly o: RedisOutboxOptions;
   private readonly keys: DeliveryKeys;
   private readonly intake: RedisIntake;
-  private capacity: () => number = () => 0;
   private adds: Pending<DeliveryRecord>[] = [];
   private settles: Pending<SettleItem>[] = [];
   private addFlushQueued = false;
@@ -95,7 +94,6 @@ export class RedisOutbox implements Outbox {
   }
 
   async start(deliver: (job: Job) => void, capacity: () => number): Promise<void> {
-    this.capacity = capacity;
     await this.ensureGroup();
     await this.intake.start(deliver, capacity);
     const every = (ms: number, fn: () => Promise<unknown>): void => {
@@ -194,7 +192,7 @@ export class RedisOutbox implements Outbox {
     if (batch.length === 0) return;
     // Persist the batch in one script call and, while this process has room, claim entries into its
     // own pending list in the same step: its own new deliveries then need no read back or parse.
-    const claim = this.intake.running ? Math.max(0, Math.min(batch.length, this.capacity())) : 0;
+    const claim = this.intake.running ? this.intake.reserve(batch.length) : 0;
     let reply: [string, string, string, string];
     try {
       const records = batch.map((p) => JSON.stringify(p.item)).join('\n');
@@ -202,6 +200,8 @@ export class RedisOutbox implements Outbox {
     } catch (error) {
       for (const p of batch) p.reject(persistError(error));
       return;
+    } finally {
+      this.intake.unreserve(claim);
     }
     for (const p of batch) p.resolve();
     const [added, mine, others, data] = reply;

@@ -45,8 +45,10 @@ interface TargetState {
   openUntil: number;
   reopenCount: number;
   timer: NodeJS.Timeout | undefined;
-  /** Moving average of attempt durations (ms), to estimate the local wait. */
-  avgMs: number;
+  /** Completions per second measured over windows of at least a second (0: not known yet). */
+  rate: number;
+  windowStart: number;
+  windowCount: number;
 }
 
 export class TargetGate {
@@ -94,9 +96,9 @@ export class TargetGate {
       return;
     }
     if (this.hooks.park) {
+      // Wait expected behind this target's local queue, from its measured completion rate.
       const waiting = st.queue.length - st.head;
-      const cap = st.breaker === 'half-open' ? 1 : this.options.maxConcurrencyPerTarget;
-      const expectedWaitMs = (waiting * st.avgMs) / cap;
+      const expectedWaitMs = st.rate > 0 ? (waiting / st.rate) * 1000 : 0;
       if ((expectedWaitMs > this.options.maxLocalWaitMs && waiting >= 16) || waiting >= this.options.maxQueuedPerTarget) {
         const delay = Math.min(Math.max(expectedWaitMs, 1_000), 60_000);
         if (this.hooks.park(job, now + delay + Math.floor(Math.random() * 1000))) return;
@@ -105,13 +107,20 @@ export class TargetGate {
     this.enqueue(st, job);
   }
 
-  /** An attempt for `target` finished after `durationMs`; `health` feeds the breaker. */
-  finished(target: string, health: Health, durationMs = 0): void {
+  /** An attempt for `target` finished; `health` feeds the breaker. */
+  finished(target: string, health: Health): void {
     const st = this.targets.get(target);
     if (!st) return;
     st.inFlight--;
     this.inFlightTotal--;
-    st.avgMs = st.avgMs === 0 ? durationMs : st.avgMs * 0.9 + durationMs * 0.1;
+    st.windowCount++;
+    const now = Date.now();
+    if (now - st.windowStart >= 1_000) {
+      const rate = (st.windowCount * 1000) / (now - st.windowStart);
+      st.rate = st.rate === 0 ? rate : (st.rate + rate) / 2;
+      st.windowStart = now;
+      st.windowCount = 0;
+    }
     if (health === 'ok') {
       st.failures = 0;
       st.reopenCount = 0;
@@ -145,7 +154,7 @@ export class TargetGate {
   private state(target: string): TargetState {
     let st = this.targets.get(target);
     if (!st) {
-      st = { queue: [], head: 0, inFlight: 0, breaker: 'closed', failures: 0, openUntil: 0, reopenCount: 0, timer: undefined, avgMs: 0 };
+      st = { queue: [], head: 0, inFlight: 0, breaker: 'closed', failures: 0, openUntil: 0, reopenCount: 0, timer: undefined, rate: 0, windowStart: Date.now(), windowCount: 0 };
       this.targets.set(target, st);
     }
     return st;
@@ -211,7 +220,7 @@ export class TargetGate {
       st.queue = st.queue.slice(st.head);
       st.head = 0;
     }
-    if (st.inFlight === 0 && st.queue.length === 0 && st.breaker === 'closed' && st.failures === 0 && st.avgMs < this.options.maxLocalWaitMs / 10) {
+    if (st.inFlight === 0 && st.queue.length === 0 && st.breaker === 'closed' && st.failures === 0) {
       if (st.timer) clearTimeout(st.timer);
       this.targets.delete(target);
     }

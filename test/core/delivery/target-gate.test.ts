@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TargetGate, type GateOptions } from '../../../core/delivery/target-gate.ts';
 import type { Job } from '../../../core/delivery/delivery-record.ts';
 import { DeliveryLog, decodeAttempt, encodeAttempt, truncateUtf8 } from '../../../core/delivery/delivery-log.ts';
@@ -50,13 +50,38 @@ describe('TargetGate', () => {
   });
 
   it('parks a job expected to wait long behind a slow target when parking exists', () => {
-    const parked: string[] = [];
-    const gate = new TargetGate({ ...OPTIONS, maxConcurrencyPerTarget: 1 }, { run: () => undefined, park: (j) => (parked.push(j.record.id), true) });
-    gate.offer(job('http://slow', 0));
-    gate.finished('http://slow', 'ok', 5_000);
-    for (let i = 1; i <= 40; i++) gate.offer(job('http://slow', i));
-    expect(parked.length).toBeGreaterThan(0);
-    expect(gate.queued).toBeLessThan(40);
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const parked: string[] = [];
+      const gate = new TargetGate({ ...OPTIONS, maxConcurrencyPerTarget: 1 }, { run: () => undefined, park: (j) => (parked.push(j.record.id), true) });
+      gate.offer(job('http://slow', 0));
+      gate.offer(job('http://slow', 1));
+      vi.setSystemTime(1_002_000);
+      gate.finished('http://slow', 'ok'); // one completion in two seconds: 0.5/s
+      for (let i = 2; i <= 40; i++) gate.offer(job('http://slow', i));
+      expect(parked.length).toBeGreaterThan(0);
+      expect(gate.queued).toBeLessThanOrEqual(16);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps a long queue locally when the target drains it fast', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    try {
+      const parked: string[] = [];
+      const gate = new TargetGate({ ...OPTIONS, maxConcurrencyPerTarget: 1, maxQueuedPerTarget: 100_000, maxLocalWaitMs: 10_000 }, { run: () => undefined, park: (j) => (parked.push(j.record.id), true) });
+      gate.offer(job('http://fast', 0));
+      for (let i = 1; i <= 2_000; i++) gate.offer(job('http://fast', i));
+      for (let step = 1; step <= 10; step++) {
+        vi.setSystemTime(1_000_000 + step * 100);
+        for (let i = 0; i < 100; i++) gate.finished('http://fast', 'ok'); // 1000/s
+      }
+      for (let i = 2_001; i <= 3_000; i++) gate.offer(job('http://fast', i));
+      expect(parked).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
