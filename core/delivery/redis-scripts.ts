@@ -7,11 +7,35 @@ import type { Cluster, Redis } from 'ioredis';
 
 /**
  * Append a batch of deliveries (ARGV[4]: JSON records joined by "\n", which JSON text never
- * contains raw) and, when ARGV[3] > 0, read up to that many entries into this consumer's pending
- * list in the same step. Returns joined strings `{added ids, claimed ids that were just added (the
- * caller has them), other claimed ids, their records ("\n")}`.
+ * contains raw) and, when ARGV[3] > 0, take up to that many entries into this consumer's pending
+ * list in the same step. When nothing unread precedes the batch, its own first entries are claimed
+ * directly (XCLAIM FORCE JUSTID, then the group's last-delivered id moves past them), which costs
+ * Redis far less than reading them back; otherwise XREADGROUP takes the oldest unread entries.
+ * Returns joined strings `{added ids, claimed ids that were just added (the caller has them), other
+ * claimed ids, their records ("\n")}`.
  */
-export const ADD_AND_CLAIM = `local ids = {}
+export const ADD_AND_CLAIM = `local function after(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
+local n = tonumber(ARGV[3])
+local backlog = true
+if n > 0 then
+  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  local delivered = nil
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local name, id = nil, nil
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] end
+      if g[i] == 'last-delivered-id' then id = g[i + 1] end
+    end
+    if name == ARGV[1] then delivered = id end
+  end
+  backlog = delivered == nil or (last ~= nil and after(last[1], delivered))
+end
+local ids = {}
 local s = ARGV[4]
 local start = 1
 while true do
@@ -22,8 +46,18 @@ while true do
   start = nl + 1
 end
 local mine, others, data = {}, {}, {}
-local n = tonumber(ARGV[3])
-if n > 0 then
+if n > 0 and not backlog then
+  local k = math.min(n, #ids)
+  local args = {KEYS[1], ARGV[1], ARGV[2], 0}
+  for i = 1, k do
+    mine[i] = ids[i]
+    args[#args + 1] = ids[i]
+  end
+  args[#args + 1] = 'FORCE'
+  args[#args + 1] = 'JUSTID'
+  redis.call('XCLAIM', unpack(args))
+  redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], ids[k])
+elseif n > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', n, 'STREAMS', KEYS[1], '>')
   if r then
     local own = {}

@@ -17,7 +17,7 @@ import { report, type BenchResult } from '../../bench-format.ts';
 
 const CONCURRENCY = 64;
 const N = Number(process.env.BENCH_DELIVERIES ?? 20_000);
-const ROUNDS = 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_BATCH = 256;
 const BODY = JSON.stringify({ event: 'QuotaExceeded', message: 'Key Quota Limit Exceeded', path: '/quota', origin: '10.0.0.1', key: '****abcd' });
 
