@@ -4,6 +4,7 @@ import type { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
 import { seedGlobalWebhooks } from './admin/global-webhook-seeds.ts';
 import { testFireWebhook, type TestFireInput, type TestFireResult } from './admin/test-fire.ts';
 import { MetricsService, type SandboxStatsLike } from './metrics/metrics-service.ts';
+import { observeDispatch } from './metrics/observe-dispatch.ts';
 import { findSandboxStats, TrackedSharedObjects } from './metrics/tracked-shared-objects.ts';
 import type { ApiDefinition } from './config/api-definition.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
@@ -177,21 +178,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
         config.metrics,
       );
     }
-    const fired = this.metricsService?.fired;
-    const publish = (apiId: string, type: string, matched: number, meta: unknown): void => {
-      if (stream.active) stream.publish(apiId, type, matched, meta);
-    };
-    this.dispatcher.observe(
-      fired
-        ? (apiId, type, matched, meta) => {
-            fired(apiId, type);
-            if (stream.active) stream.publish(apiId, type, matched, meta);
-          }
-        : publish,
-      this.metricsService?.slots,
-    );
-    // unmatched events cost only a counter unless someone watches the live stream
-    stream.onActiveChange((active) => this.dispatcher.observeUnmatched(active ? publish : undefined));
+    observeDispatch(this.dispatcher, stream, this.metricsService);
     this.services.globalWebhooks.onChange((r) => stream.broadcast('webhook', { id: r.id, revision: r.revision, deleted: r.deleted === true }));
   }
 

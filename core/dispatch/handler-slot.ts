@@ -145,7 +145,7 @@ export class HandlerSlot {
     this.running--;
     if (this.observer !== undefined) {
       try {
-        this.observer.outcome(this.info, report.status, report.code, (performance.now() - started) / 1000);
+        this.observer.outcome(this.info, report.status, report.code, started === 0 ? 0 : (performance.now() - started) / 1000);
       } catch {
         // metrics must not break the worker
       }
