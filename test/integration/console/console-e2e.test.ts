@@ -143,4 +143,26 @@ describe('web console in Chromium', () => {
     await page.goto(`${server.url}/console/#/dead-letters`);
     await page.waitForSelector('.empty:text("No dead letters.")');
   });
+
+  it('edits a webhook, test-fires it and deletes another from the webhooks page', async () => {
+    await page.goto(`${server.url}/console/#/webhooks`);
+    await page.click('#webhooks tr[data-id="ops-alerts"] button:text("Edit")');
+    await page.fill('#webhook-form textarea[name=headers]', 'X-Team: ops\nX-Env: staging');
+    await page.click('#webhook-form button[type=submit]');
+    await page.waitForSelector('#webhooks tr[data-id="ops-alerts"]:has-text("r2")');
+    await page.click('#webhooks tr[data-id="ops-alerts"] button:text("Test-fire")');
+    await page.selectOption('#test-fire select[name=type]', 'HostDown');
+    await page.click('#test-fire button:text("Send sample event")');
+    await page.waitForSelector('#test-fire .badge.ok');
+    expect(await page.textContent('#test-fire')).toContain('delivered 200');
+    const sample = sink.received.at(-1)!;
+    expect(sample.headers['x-env']).toBe('staging');
+    expect(JSON.parse(sample.body)).toMatchObject({ event: 'HostDown' });
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#webhooks tr[data-id="billing-audit"] button:text("Delete")');
+    await page.waitForSelector('#webhooks tr[data-id="billing-audit"]', { state: 'detached' });
+    expect((await fetch(`${server.url}/v1/admin/webhooks/billing-audit`)).status).toBe(200);
+    expect(((await (await fetch(`${server.url}/v1/admin/webhooks`)).json()) as { webhooks: { id: string }[] }).webhooks.map((w) => w.id)).toEqual(['ops-alerts', 'security-pager']);
+  });
 });
