@@ -46,3 +46,7 @@ export { readSeeds, seedGlobalWebhooks, type SeedResult } from './admin/global-w
 export { sampleMeta } from './admin/sample-events.ts';
 export { MetricsService, DEFAULT_METRICS_CONFIG, type MetricsConfig, type MetricsSources } from './metrics/metrics-service.ts';
 export { createDeliveryService, DEFAULT_RETRY_SCHEDULE, DEFAULT_RETRY_SCHEDULE_MS, RedisDeliveryAdmin, signWebhook, type DeliveryServiceOptions, type DeliveryTuning } from './delivery/index.ts';
+export { AdminHttp, type AdminHttpOptions } from './admin/admin-http.ts';
+export { checkAdminAccess, type GateResult } from './admin/admin-auth.ts';
+export { EventStream, safeMeta, type StreamFilter } from './admin/event-stream.ts';
+export type { TestFireInput, TestFireResult } from './admin/test-fire.ts';
