@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../../helpers/capture-logger.ts';
 import { ROOT, startServer, type CliProcess } from '../../helpers/cli.ts';
 import { startSink, type Sink } from '../delivery/helpers.ts';
-import { oasApi, workspace, type Workspace } from '../admin/helpers.ts';
+import { oasApi, startHarness, workspace, type Workspace } from '../admin/helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.FIREHOOK_SCREENSHOTS === '1';
@@ -164,5 +164,31 @@ describe('web console in Chromium', () => {
     await page.waitForSelector('#webhooks tr[data-id="billing-audit"]', { state: 'detached' });
     expect((await fetch(`${server.url}/v1/admin/webhooks/billing-audit`)).status).toBe(200);
     expect(((await (await fetch(`${server.url}/v1/admin/webhooks`)).json()) as { webhooks: { id: string }[] }).webhooks.map((w) => w.id)).toEqual(['ops-alerts', 'security-pager']);
+  });
+});
+
+describe('web console with admin_secret', () => {
+  it('asks for the token, then loads pages and the live stream with it as a bearer token', async () => {
+    const secured = await workspace({ memory: true, gateway: { admin_secret: 'e2e-secret' }, apis: { 'p.json': { api_id: 'pets', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: {} }] } } } } });
+    const h = await startHarness(secured.config);
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${h.url}/console/#/apis`);
+      await tab.waitForSelector('#token');
+      await tab.fill('#token', 'wrong');
+      await tab.click('form.login button[type=submit]');
+      await tab.waitForSelector('form.login .problems');
+      await tab.fill('#token', 'e2e-secret');
+      await tab.click('form.login button[type=submit]');
+      await tab.waitForSelector('section[data-api="pets"]');
+      await tab.goto(`${h.url}/console/#/events?type=AuthFailure`);
+      await tab.waitForSelector('#stream-state:text("live")');
+      h.runtime.fire('pets', 'AuthFailure', { Message: 'm', Key: 'bearer-key-4321' });
+      await tab.waitForSelector('#event-list li:has-text("****4321")');
+    } finally {
+      await tab.close();
+      await h.close();
+      await secured.cleanup();
+    }
   });
 });
