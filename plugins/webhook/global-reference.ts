@@ -62,7 +62,7 @@ export function followGlobalWebhook(reference: WebhookOptions, revision: number,
   let seen = revision;
   let stopped = false;
   let chain = Promise.resolve();
-  const unwatch = registry.watch(id, (record) => {
+  const follow = (record: GlobalWebhookRecord): Promise<void> | undefined => {
     if (stopped || record.revision <= seen) return;
     seen = record.revision;
     if (record.deleted) {
@@ -83,7 +83,11 @@ export function followGlobalWebhook(reference: WebhookOptions, revision: number,
       }
     });
     return chain;
-  });
+  };
+  const unwatch = registry.watch(id, follow);
+  // a revision that arrived while this handler was being built
+  const latest = registry.cached(id);
+  if (latest && latest.revision > seen) void follow(latest);
   return () => {
     stopped = true;
     unwatch();
