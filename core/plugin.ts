@@ -124,6 +124,8 @@ export interface HandlerPlugin<O = Record<string, unknown>> {
    * result is then normalised, validated and created like a configured handler.
    */
   discover?(ctx: DiscoverContext): Promise<DiscoveredHandler[]>;
+  /** Files this generation's handlers read (e.g. JS handler files), watched for hot reload. */
+  watchPaths?(): readonly string[];
   /** Release plugin-wide resources for this generation; idempotent. */
   dispose?(): Promise<void> | void;
 }

@@ -330,6 +330,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     if (this.options.configFile) paths.push(resolveConfigPath(c, this.options.configFile));
     if (c.tyk_js_path) paths.push(resolveConfigPath(c, c.tyk_js_path));
     for (const api of this.current.apis) paths.push(api.file);
+    for (const plugin of this.current.plugins) paths.push(...(plugin.watchPaths?.() ?? []));
     return [...new Set(paths)];
   }
 
