@@ -40,10 +40,8 @@ function logContext(attempt: AttemptRecord): Record<string, unknown> {
 export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<AttemptDecision> {
   const record = job.record;
   record.attempts++;
-  // `webhook-id` always goes out: with at-least-once delivery it is the receiver's idempotency key.
-  const headers = record.options.signing
-    ? { ...record.headers, ...signatureHeaders(record.id, record.body, record.options.signing) }
-    : { ...record.headers, 'webhook-id': record.id };
+  // The record's headers already carry `webhook-id`; signing adds a fresh timestamp and signature.
+  const headers = record.options.signing ? { ...record.headers, ...signatureHeaders(record.id, record.body, record.options.signing) } : record.headers;
   const at = Date.now();
   const response = await sendAttempt(
     o.dispatcherFor(job),

@@ -110,6 +110,8 @@ export function buildRecord(request: DeliveryRequest, id: string, nowMs: number)
   if (target.basicAuth !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
     headers.authorization = target.basicAuth;
   }
+  // Sent on every attempt: with at-least-once delivery it is the receiver's idempotency key.
+  headers['webhook-id'] = id;
   if (request.options.signing) {
     for (const secret of [request.options.signing.secret, ...(request.options.signing.previous_secrets ?? [])]) decodeSigningSecret(secret);
   }

@@ -16,6 +16,8 @@ export type Verdict =
   | { kind: 'retryable'; retryAfterMs: number | undefined; countsForBreaker: true }
   | { kind: 'final'; reason: DeadLetterReason };
 
+const DELIVERED: Verdict = Object.freeze({ kind: 'delivered' });
+
 /** Error codes that mean the request itself is wrong or refused, never worth retrying. */
 const FINAL_ERROR_CODES: Record<string, DeadLetterReason> = {
   FH_EGRESS_DENIED: 'denied',
@@ -27,7 +29,7 @@ const FINAL_ERROR_CODES: Record<string, DeadLetterReason> = {
 
 /** Judge an HTTP response. */
 export function judgeResponse(statusCode: number, retryAfter: string | string[] | undefined, nowMs = Date.now()): Verdict {
-  if (statusCode >= 200 && statusCode < 300) return { kind: 'delivered' };
+  if (statusCode >= 200 && statusCode < 300) return DELIVERED;
   if (statusCode === 429 || statusCode >= 500) {
     return { kind: 'retryable', retryAfterMs: parseRetryAfter(retryAfter, nowMs), countsForBreaker: true };
   }

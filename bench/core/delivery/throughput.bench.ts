@@ -3,6 +3,10 @@
  * raw undici requests at concurrency C vs the delivery service in memory mode (target >= 90% of
  * raw) vs durable mode over Redis streams (target >= 75% of memory mode). Also duplicate
  * absorption by the cooldown claim with the in-memory store (target >= 500k events/s).
+ * Steady state (at most 16 x C deliveries outstanding) is what the targets apply to; a burst of N
+ * queued at once is reported beside it. Each round runs raw, memory and durable back to back; the
+ * ratios are medians of per-round ratios (the machine is shared). Client CPU per delivery is also
+ * printed (steadier than wall time). Env: BENCH_DELIVERIES (N, 20000), BENCH_ROUNDS (5).
  * Run: node_modules/.bin/node --no-node-snapshot bench/core/delivery/throughput.bench.ts
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +23,7 @@ const CONCURRENCY = 64;
 const N = Number(process.env.BENCH_DELIVERIES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_BATCH = 256;
+const BACKLOG = CONCURRENCY * 16;
 const BODY = JSON.stringify({ event: 'QuotaExceeded', message: 'Key Quota Limit Exceeded', path: '/quota', origin: '10.0.0.1', key: '****abcd' });
 
 async function startSink(): Promise<{ url: string; stop(): void }> {
@@ -77,7 +82,14 @@ async function drain(service: ManagedDeliveryService, target: number): Promise<v
   }
 }
 
-async function serviceRun(url: string, durable: boolean): Promise<Run> {
+/**
+ * `steady`: the ingest side keeps at most BACKLOG deliveries outstanding (submitted, not yet
+ * delivered), as a sidecar at capacity does; this is the figure the targets apply to, like the raw
+ * baseline's fixed concurrency. `burst`: all N submitted at once in ingestion batches, so up to N
+ * wait in the service (mostly a garbage-collector load: queued deliveries outlive young-generation
+ * collections).
+ */
+async function serviceRun(url: string, durable: boolean, pattern: 'steady' | 'burst' = 'steady'): Promise<Run> {
   const prefix = `{fhbench-${randomUUID().slice(0, 8)}}:`;
   const redis = durable ? new Redis({ host: '127.0.0.1', port: 6379 }) : undefined;
   const store = new MemoryStore();
@@ -92,13 +104,18 @@ async function serviceRun(url: string, durable: boolean): Promise<Run> {
   const request = deliveryRequest(url);
   const cpu = process.cpuUsage();
   const started = performance.now();
-  const submits: Promise<unknown>[] = [];
+  let pending: Promise<unknown>[] = [];
   // Events arrive in ingestion batches (one HTTP request to the sidecar each), not one synchronous loop.
   for (let i = 0; i < N; i++) {
-    submits.push(service.submit(request));
-    if (i % INGEST_BATCH === INGEST_BATCH - 1) await new Promise((resolve) => setImmediate(resolve));
+    pending.push(service.submit(request));
+    if (i % INGEST_BATCH === INGEST_BATCH - 1) {
+      await Promise.all(pending);
+      pending = [];
+      await new Promise((resolve) => setImmediate(resolve));
+      while (pattern === 'steady' && i + 1 - service.stats().delivered > BACKLOG) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
-  await Promise.all(submits);
+  await Promise.all(pending);
   await drain(service, N);
   const result = measure(started, cpu);
   await service.close(5_000);
@@ -132,6 +149,12 @@ async function duplicateAbsorption(url: string): Promise<number> {
 }
 
 const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
+const medianOf = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const median = (runs: Run[]): Run => ({ rate: medianOf(runs.map((r) => r.rate)), cpuUs: medianOf(runs.map((r) => r.cpuUs)) });
 
 export async function run(): Promise<BenchResult[]> {
   const sink = await startSink();
@@ -147,33 +170,44 @@ export async function run(): Promise<BenchResult[]> {
       raw.push(await rawUndici(sink.url));
       memory.push(await serviceRun(sink.url, false));
       durable.push(await serviceRun(sink.url, true));
+      const show = (r: Run): string => `${Math.round(r.rate)}/s ${r.cpuUs.toFixed(1)}µs`;
+      const ratios = `memory/raw ${(memory[r]!.rate / raw[r]!.rate).toFixed(2)}, durable/memory ${(durable[r]!.rate / memory[r]!.rate).toFixed(2)}`;
+      process.stderr.write(`round ${r + 1}: raw ${show(raw[r]!)}, memory ${show(memory[r]!)}, durable ${show(durable[r]!)}; ${ratios}\n`);
     }
-    const rawRun = best(raw);
-    const memoryRun = best(memory);
-    const durableRun = best(durable);
+    const burstMemory = best([await serviceRun(sink.url, false, 'burst'), await serviceRun(sink.url, false, 'burst')]);
+    const burstDurable = best([await serviceRun(sink.url, true, 'burst'), await serviceRun(sink.url, true, 'burst')]);
+    // Rounds run the three back to back, so a round's ratios share the machine's conditions: report
+    // the median of the per-round ratios (and median rates), robust to other processes' load.
+    const rawRun = median(raw);
+    const memoryRun = median(memory);
+    const durableRun = median(durable);
     const rawRate = rawRun.rate;
     const memoryRate = memoryRun.rate;
     const durableRate = durableRun.rate;
+    const memoryRatio = medianOf(memory.map((m, i) => m.rate / raw[i]!.rate));
+    const durableRatio = medianOf(durable.map((d, i) => d.rate / memory[i]!.rate));
     const dupRate = await duplicateAbsorption(sink.url);
     return [
       {
-        name: `memory mode, ${N} deliveries at concurrency ${CONCURRENCY}`,
+        name: `memory mode, ${N} deliveries at concurrency ${CONCURRENCY} (steady, <= ${BACKLOG} outstanding)`,
         value: memoryRate,
         unit: 'deliveries/s',
         baseline: { name: 'raw undici requests, same sink and concurrency', value: rawRate },
-        ratio: memoryRate / rawRate,
-        target: '>= 0.90 of raw',
-        met: memoryRate / rawRate >= 0.9,
+        ratio: memoryRatio,
+        target: '>= 0.90 of raw (median of per-round ratios)',
+        met: memoryRatio >= 0.9,
       },
       {
-        name: `durable mode (Redis streams), ${N} deliveries at concurrency ${CONCURRENCY}`,
+        name: `durable mode (Redis streams), ${N} deliveries at concurrency ${CONCURRENCY} (steady, <= ${BACKLOG} outstanding)`,
         value: durableRate,
         unit: 'deliveries/s',
         baseline: { name: 'memory mode, same run', value: memoryRate },
-        ratio: durableRate / memoryRate,
-        target: '>= 0.75 of memory mode',
-        met: durableRate / memoryRate >= 0.75,
+        ratio: durableRatio,
+        target: '>= 0.75 of memory mode (median of per-round ratios)',
+        met: durableRatio >= 0.75,
       },
+      { name: `burst of ${N} (all queued at once), memory mode`, value: burstMemory.rate, unit: 'deliveries/s', baseline: { name: 'raw undici requests', value: rawRate }, ratio: burstMemory.rate / rawRate },
+      { name: `burst of ${N} (all queued at once), durable mode`, value: burstDurable.rate, unit: 'deliveries/s', baseline: { name: 'burst, memory mode', value: burstMemory.rate }, ratio: burstDurable.rate / burstMemory.rate },
       { name: 'duplicate absorption (cooldown claim, memory store)', value: dupRate, unit: 'events/s', target: '>= 500k events/s', met: dupRate >= 500_000 },
       { name: 'client CPU per delivery, memory mode', value: memoryRun.cpuUs, unit: 'µs', baseline: { name: 'raw undici request', value: rawRun.cpuUs }, ratio: memoryRun.cpuUs / rawRun.cpuUs },
       { name: 'client CPU per delivery, durable mode (excl. Redis server)', value: durableRun.cpuUs, unit: 'µs', baseline: { name: 'memory mode', value: memoryRun.cpuUs }, ratio: durableRun.cpuUs / memoryRun.cpuUs },
