@@ -20,6 +20,8 @@ export const ADD_AND_CLAIM = `local function after(a, b)
   am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
   return am > bm or (am == bm and as > bs)
 end
+-- The group is created here too, so a deleted stream or group heals itself (BUSYGROUP otherwise).
+redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 local n = tonumber(ARGV[3])
 local backlog = true
 if n > 0 then
