@@ -8,7 +8,6 @@ import { observeDispatch } from './metrics/observe-dispatch.ts';
 import { findSandboxStats, TrackedSharedObjects } from './metrics/tracked-shared-objects.ts';
 import type { ApiDefinition } from './config/api-definition.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
-import { listApiFiles, loadApiDefinitions } from './config/load-api-definitions.ts';
 import { loadGatewayConfig, resolveConfigPath, type GatewayOverrides } from './config/load-gateway-config.ts';
 import { builtinPlugins } from './container.ts';
 import type { HandlerReport, SlotStats } from './dispatch/handler-slot.ts';
@@ -26,6 +25,7 @@ import { createErrorRenderer, type ErrorRenderer } from './error-templates/error
 import type { QuotaMonitor } from './monitor/quota-monitor.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
+import { loadApiSet, reportProblems, restartOnlyChanges, watchPathsFor } from './runtime-loading.ts';
 import { ReloadWatcher } from './watch.ts';
 
 export interface RuntimeOptions extends ServiceOverrides {
@@ -110,9 +110,9 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     try {
       const seedErrors = owned.globalWebhooks.seedProblems.filter((p) => p.severity === 'error');
       if (seedErrors.length > 0) throw new ConfigError(owned.globalWebhooks.seedProblems);
-      const apis = await runtime.loadApis(config, true);
+      const apis = await loadApiSet(config);
       const built = await buildGeneration({ number: 1, gateway: config, apis, plugins, services });
-      runtime.report(built.problems);
+      reportProblems(logger, built.problems);
       if (built.generation === undefined) throw new ConfigError(built.problems);
       runtime.startObserving(config);
       runtime.dispatcher.use(built.generation);
@@ -270,7 +270,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     if (this.closing) return { ok: false, generation: this.current.number, problems: [] };
     const { config, problems } = await loadGatewayConfig(this.options.configFile, this.options.overrides);
     if (config === undefined) return fail(problems);
-    this.warnRestartOnly(config);
+    for (const key of restartOnlyChanges(this.gateway, config)) this.logger.warn({ key }, `gateway config key "${key}" changed; it takes effect on restart`);
     const seeds = config.global_webhooks?.seed ?? [];
     if (seeds.length > 0) {
       const seeded = await seedGlobalWebhooks(this.services.globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true);
@@ -278,7 +278,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     }
     let apis: ApiDefinition[];
     try {
-      apis = await this.loadApis(config, false);
+      apis = await loadApiSet(config);
     } catch (error) {
       return fail(error instanceof ConfigError ? [...error.problems] : [{ file: config.file, pointer: '', message: String(error), severity: 'error' }]);
     }
@@ -288,12 +288,12 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
       if (built.generation) void disposeGeneration(built.generation, 0);
       return fail(built.problems);
     }
-    this.report(built.problems);
+    reportProblems(this.logger, built.problems);
     const errorRenderer = await this.loadErrorRenderer(config);
     const previous = this.dispatcher.use(built.generation);
     this.gateway = config;
     this.errorRenderer = errorRenderer;
-    if (this.watcher) await this.watcher.setPaths(this.watchPaths());
+    if (this.watcher) await this.watcher.setPaths(watchPathsFor(this.gateway, this.options.configFile, this.current));
     if (previous) void disposeGeneration(previous, config.dispatch.drain_timeout_ms);
     const result = { ok: true, generation: number, problems: built.problems };
     this.logger.info({ generation: number, apis: apis.length, handlers: built.generation.slots.length }, 'configuration reloaded');
@@ -302,44 +302,12 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     return result;
   }
 
-  private async loadApis(config: GatewayConfig, _initial: boolean): Promise<ApiDefinition[]> {
-    const files = await listApiFiles(resolveConfigPath(config, config.app_path));
-    const { apis, problems } = await loadApiDefinitions(files);
-    if (problems.some((p) => p.severity === 'error')) throw new ConfigError(problems);
-    return apis;
-  }
-
-  private report(problems: readonly ConfigProblem[]): void {
-    for (const p of problems) {
-      if (p.severity === 'warning') this.logger.warn({ file: p.file, pointer: p.pointer }, formatProblem(p));
-      else this.logger.error({ code: 'FH_HANDLER_DISABLED', file: p.file, pointer: p.pointer }, formatProblem(p));
-    }
-  }
-
-  private warnRestartOnly(next: GatewayConfig): void {
-    for (const key of ['storage', 'listen', 'log_level', 'log_transports', 'plugins', 'ingest_secret'] as const) {
-      if (JSON.stringify(next[key]) !== JSON.stringify(this.gateway[key])) {
-        this.logger.warn({ key }, `gateway config key "${key}" changed; it takes effect on restart`);
-      }
-    }
-  }
-
-  private watchPaths(): string[] {
-    const c = this.gateway;
-    const paths = [resolveConfigPath(c, c.app_path), resolveConfigPath(c, c.template_path), resolveConfigPath(c, c.event_handlers_path)];
-    if (this.options.configFile) paths.push(resolveConfigPath(c, this.options.configFile));
-    if (c.tyk_js_path) paths.push(resolveConfigPath(c, c.tyk_js_path));
-    for (const api of this.current.apis) paths.push(api.file);
-    for (const plugin of this.current.plugins) paths.push(...(plugin.watchPaths?.() ?? []));
-    return [...new Set(paths)];
-  }
-
   private async startWatching(): Promise<void> {
     this.watcher = new ReloadWatcher(async () => void (await this.reload()), {
       debounceMs: this.options.watchDebounceMs,
       onError: (error) => this.logger.error({ err: error }, 'watcher error'),
     });
-    await this.watcher.setPaths(this.watchPaths());
+    await this.watcher.setPaths(watchPathsFor(this.gateway, this.options.configFile, this.current));
   }
 
   /**
