@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { createDeliveryService, RedisDeliveryAdmin, type ManagedDeliveryService } from '../../../core/delivery/index.ts';
 import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
 import { RedisStore } from '../../../core/store/redis-store.ts';
-import { cleanupRedis, options, redisClient, request, silentLogger, startSink, uniquePrefix, waitUntil, type Reply, type Received, type Sink } from './helpers.ts';
+import { cleanupRedis, freePort, options, redisClient, request, silentLogger, startSink, uniquePrefix, waitUntil, type Reply, type Received, type Sink } from './helpers.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -47,6 +48,21 @@ function durable(e: { redis: Redis; prefix: string; store: RedisStore }, tuning:
 }
 
 describe('DeliveryService (durable mode)', () => {
+  it('rejects submit with FH_DELIVERY_PERSIST_FAILED and keeps no claim when Redis is unreachable', async () => {
+    const port = await freePort();
+    const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    const store = new MemoryStore();
+    const svc = createDeliveryService({ store, logger: silentLogger(), defaults: {}, redis, durable: true, keyPrefix: uniquePrefix(), tuning: FAST });
+    cleanups.push(async () => {
+      await svc.close(200);
+      await store.close();
+      redis.disconnect();
+    });
+    await expect(svc.submit(request('http://127.0.0.1:9/hook', { cooldown: { key: 'webhook.cache.down', ttlMs: 60_000 } }))).rejects.toMatchObject({ code: 'FH_DELIVERY_PERSIST_FAILED' });
+    expect(await store.get('webhook.cache.down')).toBeNull();
+  });
+
   it('persists the delivery in the stream before submit resolves and acknowledges it once delivered', async () => {
     const e = env();
     let release = false;
