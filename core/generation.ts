@@ -10,6 +10,7 @@ import { BUILTIN_EVENT_TYPES, isBuiltinEventType } from './event.ts';
 import type { Handler, HandlerContext, HandlerPlugin, PluginExport } from './plugin.ts';
 import type { RuntimeServices } from './runtime-services.ts';
 import { Routes } from './dispatch/routes.ts';
+import { createHandlerContext } from './handler-context.ts';
 import { pluginOrigin } from './plugin-loader.ts';
 
 export interface GenerationInput {
@@ -145,24 +146,8 @@ async function buildHandler(
   if (options.disabled === true) return undefined;
   const id = typeof options.id === 'string' && options.id !== '' ? options.id : defaultId;
   const logger = services.logger.child({ plugin: plugin.name, api_id: target.api?.apiId ?? '', handler: id });
-  const ctx: HandlerContext = {
-    logger,
-    store: services.store,
-    sessions: services.sessions,
-    gateway,
-    api: target.api ? { apiId: target.api.apiId, orgId: target.api.orgId, name: target.api.name } : undefined,
-    source,
-    event: spec.event,
-    handlerId: id,
-    templates: services.templates,
-    delivery: services.delivery,
-    http: services.http,
-    shared: services.shared,
-    resolvePath: (p) => resolveConfigPath(gateway, p),
-    warn: (pointer, message) => problems.push({ file: spec.file, pointer: spec.metaPointer + pointer, message, severity: 'warning' }),
-    fire: (apiId, type, meta) => services.fire(apiId, type, meta),
-    fireSystem: (type, meta) => services.fireSystem(type, meta),
-  };
+  const api = target.api ? { apiId: target.api.apiId, orgId: target.api.orgId, name: target.api.name } : undefined;
+  const ctx = createHandlerContext({ services, gateway, api, source, event: spec.event, handlerId: id, logger, problems });
   try {
     const origin = pluginOrigin(plugin);
     const what = `${plugin.name} handler ${id}${origin ? ` (plugin package "${origin}")` : ''}`;

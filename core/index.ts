@@ -38,7 +38,7 @@ export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChe
 export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/index.ts';
 export type { ManagedDeliveryService } from './delivery/index.ts';
 export { validateAgainst as validateOptions, showValue } from './config/validate.ts';
-export { GlobalWebhookRegistry, globalWebhookRegistryFor, bindGlobalWebhookRegistry, type GlobalWebhookRegistryOptions, type WebhookWatcher } from './admin/global-webhook-registry.ts';
+export { GlobalWebhookRegistry, type GlobalWebhookRegistryOptions, type WebhookWatcher } from './admin/global-webhook-registry.ts';
 export { globalWebhookAsOasHandler, globalWebhookSchema, parseGlobalWebhook, maskSecrets, type GlobalWebhookInput, type GlobalWebhookRecord } from './admin/global-webhook.ts';
 export { MemoryWebhookBackend, type WebhookBackend } from './admin/webhook-backend.ts';
 export { RedisWebhookBackend } from './admin/redis-webhook-backend.ts';

@@ -8,6 +8,7 @@ import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventMessage, EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
 import type { PluginHttpClient } from './plugin-http-client.ts';
+import type { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';
@@ -87,6 +88,8 @@ export interface HandlerContext {
    */
   readonly http: PluginHttpClient;
   readonly shared: SharedScope;
+  /** Webhook definitions shared by id across APIs (Tyk Dashboard's global webhooks); absent when the host keeps none. */
+  readonly globalWebhooks?: GlobalWebhookRegistry;
   /** Resolve a configured path: absolute stays, relative resolves against the config's base dir. */
   resolvePath(path: string): string;
   /** Report a non-fatal problem at load (e.g. a fallback); printed as `<file>#<pointer>: warning: ...`. */

@@ -1,4 +1,4 @@
-import { bindGlobalWebhookRegistry, GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
+import { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
 import { seedGlobalWebhooks } from './admin/global-webhook-seeds.ts';
 import { RedisWebhookBackend } from './admin/redis-webhook-backend.ts';
 import { resolveConfigPath } from './config/load-gateway-config.ts';
@@ -63,7 +63,6 @@ export async function createDefaultServices(
   const http = createPluginHttpClient({ gateway: current });
   const ownRegistry = overrides.globalWebhooks === undefined;
   const globalWebhooks = overrides.globalWebhooks ?? createGlobalWebhookRegistry(config, store, logger);
-  bindGlobalWebhookRegistry(store, globalWebhooks);
   await globalWebhooks.start();
   const seeds = config.global_webhooks?.seed ?? [];
   if (ownRegistry && seeds.length > 0) {

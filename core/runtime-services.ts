@@ -1,3 +1,4 @@
+import type { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
@@ -17,6 +18,7 @@ export interface RuntimeServices {
   /** `ctx.http`: one client per runtime, following the gateway's `webhooks` egress policy. */
   http: PluginHttpClient;
   shared: SharedScope;
+  globalWebhooks?: GlobalWebhookRegistry;
   fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>): void;
   fireSystem<T extends EventType>(type: T, meta: MetaInput<T>): void;
 }

@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { FirehookError, type ConfigProblem } from '../errors/firehook-error.ts';
 import type { Logger } from '../logger.ts';
-import type { Store } from '../store/store.ts';
 import { definitionOf, type GlobalWebhookInput, type GlobalWebhookRecord } from './global-webhook.ts';
 import type { WebhookBackend } from './webhook-backend.ts';
 
@@ -259,14 +258,3 @@ export class GlobalWebhookRegistry {
   }
 }
 
-/** The registry serving a store, for plugins (they reach the store through their context). */
-const registries = new WeakMap<Store, GlobalWebhookRegistry>();
-
-export function bindGlobalWebhookRegistry(store: Store, registry: GlobalWebhookRegistry): void {
-  registries.set(store, registry);
-}
-
-/** The global webhook registry of the runtime that owns `store`; undefined when there is none. */
-export function globalWebhookRegistryFor(store: Store): GlobalWebhookRegistry | undefined {
-  return registries.get(store);
-}

@@ -3,12 +3,12 @@
  * resolution, template, headers, signing and delivery as a real reference, without a cooldown),
  * send one sample event, and wait briefly for the first attempt to be recorded.
  */
-import { resolveConfigPath } from '../config/load-gateway-config.ts';
+import { createHandlerContext } from '../handler-context.ts';
 import type { GatewayConfig } from '../config/gateway-config.ts';
 import type { AttemptRecord, DeliveryAdmin } from '../delivery/delivery-service.ts';
 import { buildEvent } from '../dispatcher.ts';
 import { FirehookError, formatProblem, type ConfigProblem } from '../errors/firehook-error.ts';
-import type { HandlerContext, HandlerOutcome, HandlerPlugin } from '../plugin.ts';
+import type { HandlerOutcome, HandlerPlugin } from '../plugin.ts';
 import type { RuntimeServices } from '../runtime-services.ts';
 import { sampleMeta } from './sample-events.ts';
 
@@ -50,24 +50,9 @@ export async function testFireWebhook(input: TestFireInput, deps: TestFireDeps):
   const source = { file: '<admin test-fire>', pointer: '', format: 'gateway' as const };
   const meta = { id: input.webhookId, event_timeout: 0 };
   const options = plugin.normalize ? plugin.normalize(meta, source, gateway) : meta;
-  const ctx: HandlerContext = {
-    logger: services.logger.child({ plugin: WEBHOOK_PLUGIN, api_id: apiId, handler: handlerId }),
-    store: services.store,
-    sessions: services.sessions,
-    gateway,
-    api: apiId ? { apiId, orgId: '', name: apiId } : undefined,
-    source,
-    event: input.type,
-    handlerId,
-    templates: services.templates,
-    delivery: services.delivery,
-    http: services.http,
-    shared: services.shared,
-    resolvePath: (p) => resolveConfigPath(gateway, p),
-    warn: (pointer, message) => problems.push({ file: source.file, pointer, message, severity: 'warning' }),
-    fire: (a, t, m) => services.fire(a, t, m),
-    fireSystem: (t, m) => services.fireSystem(t, m),
-  };
+  const logger = services.logger.child({ plugin: WEBHOOK_PLUGIN, api_id: apiId, handler: handlerId });
+  const api = apiId ? { apiId, orgId: '', name: apiId } : undefined;
+  const ctx = createHandlerContext({ services, gateway, api, source, event: input.type, handlerId, logger, problems });
   const handler = await plugin.create(options as never, ctx);
   const eventMeta = input.meta ?? sampleMeta(input.type, apiId);
   try {

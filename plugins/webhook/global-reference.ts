@@ -6,7 +6,7 @@
  * registry does not know is a plain local webhook when the handler has its own URL, and an error
  * (at the id) otherwise.
  */
-import { ConfigError, globalWebhookAsOasHandler, globalWebhookRegistryFor, type GlobalWebhookRecord, type HandlerContext } from '../../core/index.ts';
+import { ConfigError, globalWebhookAsOasHandler, type GlobalWebhookRecord, type HandlerContext } from '../../core/index.ts';
 import { cooldownWasWritten, normalizeWebhookOptions } from './normalize-options.ts';
 import type { WebhookOptions } from './options-schema.ts';
 
@@ -32,7 +32,7 @@ function merge(reference: WebhookOptions, record: GlobalWebhookRecord): Resolved
 
 export async function resolveGlobalReference(options: WebhookOptions, ctx: HandlerContext): Promise<Binding> {
   const id = options.id;
-  const registry = id ? globalWebhookRegistryFor(ctx.store) : undefined;
+  const registry = id ? ctx.globalWebhooks : undefined;
   if (id && registry) {
     const record = await registry.lookup(id);
     if (record?.deleted) {
@@ -57,7 +57,7 @@ export async function resolveGlobalReference(options: WebhookOptions, ctx: Handl
  */
 export function followGlobalWebhook(reference: WebhookOptions, revision: number, ctx: HandlerContext, apply: (options: ResolvedOptions) => Promise<void>): () => void {
   const id = reference.id!;
-  const registry = globalWebhookRegistryFor(ctx.store);
+  const registry = ctx.globalWebhooks;
   if (!registry) return () => undefined;
   let seen = revision;
   let stopped = false;
