@@ -195,8 +195,9 @@ export class RedisOutbox implements Outbox {
     const claim = this.intake.running ? this.intake.reserve(batch.length) : 0;
     let reply: [string, string, string, string];
     try {
-      const records = batch.map((p) => JSON.stringify(p.item)).join('\n');
-      reply = (await runScript(this.o.redis, ADD_AND_CLAIM, [this.keys.outbox], [this.o.group, this.o.consumer, claim, records])) as typeof reply;
+      const args: (string | number)[] = [this.o.group, this.o.consumer, claim];
+      for (const p of batch) args.push(JSON.stringify(p.item));
+      reply = (await runScript(this.o.redis, ADD_AND_CLAIM, [this.keys.outbox], args)) as typeof reply;
     } catch (error) {
       for (const p of batch) p.reject(persistError(error));
       return;
@@ -221,23 +222,23 @@ export class RedisOutbox implements Outbox {
     const batch = this.settles;
     this.settles = [];
     if (batch.length === 0) return;
-    // One script call for the whole batch; values travel as joined strings (JSON has no raw newline or tab).
-    const logLines: string[] = [];
-    const delayed: string[] = [];
-    const dead: string[] = [];
+    // One script call for the whole batch: counts first, then the values of each kind.
     const refs: string[] = [];
+    const logLines: string[] = [];
+    const delayed: (string | number)[] = [];
+    const dead: string[] = [];
     for (const { item } of batch) {
       const { job, settlement, attempt } = item;
       if (attempt) logLines.push(encodeAttempt(attempt, this.o.logBodyBytes));
       if (settlement.kind === 'retry' || settlement.kind === 'defer') {
-        delayed.push(`${settlement.dueAt}\t${JSON.stringify(job.record)}`);
+        delayed.push(settlement.dueAt, JSON.stringify(job.record));
       } else if (settlement.kind === 'dead') {
-        dead.push(`${job.record.id}\t${JSON.stringify(job.record)}\t${JSON.stringify(settlement.letter)}`);
+        dead.push(job.record.id, JSON.stringify(job.record), JSON.stringify(settlement.letter));
       }
       if (job.ref !== undefined) refs.push(job.ref);
     }
     const keys = [this.keys.outbox, this.keys.delayed, this.keys.log, this.keys.dead];
-    const args = [this.o.group, this.o.logSize, this.o.deadLetterMax, refs.join(','), logLines.join('\n'), delayed.join('\n'), dead.join('\n')];
+    const args = [this.o.group, this.o.logSize, this.o.deadLetterMax, refs.length, logLines.length, delayed.length / 2, dead.length / 3, ...refs, ...logLines, ...delayed, ...dead];
     try {
       await runScript(this.o.redis, SETTLE, keys, args);
       for (const p of batch) {

@@ -6,8 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 
 /**
- * Append a batch of deliveries (ARGV[4]: JSON records joined by "\n", which JSON text never
- * contains raw) and, when ARGV[3] > 0, take up to that many entries into this consumer's pending
+ * Append a batch of deliveries (ARGV[4..]: one JSON record each) and, when ARGV[3] > 0, take up to that many entries into this consumer's pending
  * list in the same step. When nothing unread precedes the batch, its own first entries are claimed
  * directly (XCLAIM FORCE JUSTID, then the group's last-delivered id moves past them), which costs
  * Redis far less than reading them back; otherwise XREADGROUP takes the oldest unread entries.
@@ -38,14 +37,8 @@ if n > 0 then
   backlog = delivered == nil or (last ~= nil and after(last[1], delivered))
 end
 local ids = {}
-local s = ARGV[4]
-local start = 1
-while true do
-  local nl = string.find(s, '\\n', start, true)
-  local rec = nl and string.sub(s, start, nl - 1) or string.sub(s, start)
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', rec)
-  if not nl then break end
-  start = nl + 1
+for i = 4, #ARGV do
+  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i])
 end
 local mine, others, data = {}, {}, {}
 if n > 0 and not backlog then
@@ -82,48 +75,36 @@ elseif n > 0 then
 end
 return {table.concat(ids, ','), table.concat(mine, ','), table.concat(others, ','), table.concat(data, '\\n')}`;
 
-const SPLIT = `local function split(s, sep)
-  local out = {}
-  if s == '' then return out end
-  local start = 1
-  while true do
-    local i = string.find(s, sep, start, true)
-    if not i then
-      out[#out + 1] = string.sub(s, start)
-      return out
-    end
-    out[#out + 1] = string.sub(s, start, i - 1)
-    start = i + 1
-  end
-end
-local function each(list, size, fn)
-  for i = 1, #list, size do fn(unpack(list, i, math.min(i + size - 1, #list))) end
-end
-`;
 
 /**
- * Record a batch of settled attempts in one step (the client passes joined strings, much cheaper
- * for it than one argument per value). KEYS: outbox, delayed, log, dead. ARGV: group, log size,
- * dead-letter cap, entry ids to acknowledge (","), log lines ("\n"), delayed records
- * ("<due>\t<json>" lines), dead letters ("<id>\t<record>\t<letter>" lines).
+ * Record a batch of settled attempts in one step. KEYS: outbox, delayed, log, dead. ARGV: group,
+ * log size, dead-letter cap, then four counts (entry ids to acknowledge, log lines, delayed
+ * records, dead letters) and the values in that order: ids; lines; (due, record) pairs;
+ * (id, record, letter) triples.
  */
-export const SETTLE = `${SPLIT}
-local lines = split(ARGV[5], '\\n')
-if #lines > 0 then
-  each(lines, 1000, function(...) redis.call('LPUSH', KEYS[3], ...) end)
+export const SETTLE = `local nack, nlog, ndelay, ndead = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local i = 8
+local function chunks(first, count, fn)
+  local last = first + count - 1
+  for from = first, last, 1000 do fn(unpack(ARGV, from, math.min(from + 999, last))) end
+end
+local acks = i
+i = i + nack
+if nlog > 0 then
+  chunks(i, nlog, function(...) redis.call('LPUSH', KEYS[3], ...) end)
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
 end
-for _, item in ipairs(split(ARGV[6], '\\n')) do
-  local tab = string.find(item, '\\t', 1, true)
-  redis.call('ZADD', KEYS[2], string.sub(item, 1, tab - 1), string.sub(item, tab + 1))
+i = i + nlog
+for _ = 1, ndelay do
+  redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
 end
-for _, item in ipairs(split(ARGV[7], '\\n')) do
-  local f = split(item, '\\t')
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'id', f[1], 'd', f[2], 'l', f[3])
+for _ = 1, ndead do
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[i], 'd', ARGV[i + 1], 'l', ARGV[i + 2])
+  i = i + 3
 end
-local refs = split(ARGV[4], ',')
-if #refs > 0 then each(refs, 1000, function(...) redis.call('XACK', KEYS[1], ARGV[1], ...) end) end
-return #refs`;
+if nack > 0 then chunks(acks, nack, function(...) redis.call('XACK', KEYS[1], ARGV[1], ...) end) end
+return nack`;
 
 /**
  * Non-blocking read of up to ARGV[3] new entries for consumer ARGV[2] of group ARGV[1], returned as
