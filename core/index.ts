@@ -37,7 +37,7 @@ export { createTemplateService, templateFormatFor, TemplateError, type TemplateS
 export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm, type CertificateChecksumInput, type WebhookChecksumInput } from './delivery/checksum.ts';
 export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/index.ts';
 export type { ManagedDeliveryService } from './delivery/index.ts';
-export { validateAgainst as validateOptions, showValue } from './config/validate.ts';
+export { validateAgainst as validateOptions, showValue, dedupeProblems } from './config/validate.ts';
 export { GlobalWebhookRegistry, type GlobalWebhookRegistryOptions, type WebhookWatcher } from './admin/global-webhook-registry.ts';
 export { globalWebhookAsOasHandler, globalWebhookSchema, parseGlobalWebhook, maskSecrets, type GlobalWebhookInput, type GlobalWebhookRecord } from './admin/global-webhook.ts';
 export { MemoryWebhookBackend, type WebhookBackend } from './admin/webhook-backend.ts';

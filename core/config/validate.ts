@@ -30,7 +30,7 @@ export function validateAgainst(schema: JsonSchema, value: unknown, file: string
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const typed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  return dedupe(errors.filter((e) => e.keyword !== 'propertyNames' && (e.keyword === 'type' || !typed.has(e.instancePath))).map((e) => toProblem(e, value, file, basePointer, mapPath)));
+  return dedupeProblems(errors.filter((e) => e.keyword !== 'propertyNames' && (e.keyword === 'type' || !typed.has(e.instancePath))).map((e) => toProblem(e, value, file, basePointer, mapPath)));
 }
 
 function toProblem(error: ErrorObject, root: unknown, file: string, basePointer: string, mapPath: (path: string[]) => string): ConfigProblem {
@@ -68,7 +68,8 @@ function toProblem(error: ErrorObject, root: unknown, file: string, basePointer:
   return { file, pointer: basePointer + mapPath(path), message: shown ? `${message} (got ${shown})` : message, severity: 'error' };
 }
 
-function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+/** Drop repeated problems (same pointer and message), keeping the first. */
+export function dedupeProblems(problems: ConfigProblem[]): ConfigProblem[] {
   const seen = new Set<string>();
   return problems.filter((p) => {
     const key = `${p.pointer}\u0000${p.message}`;

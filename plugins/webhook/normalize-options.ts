@@ -5,7 +5,7 @@
  * Everything is validated here so each problem points at the key the user wrote. An `id` without
  * a URL is a reference to a global webhook, resolved when the handler is created.
  */
-import { ConfigError, goRequestTarget, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/index.ts';
+import { ConfigError, dedupeProblems, goRequestTarget, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/index.ts';
 import { oasHeadersSchema, webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
 
 const CLASSIC_KEYS = ['method', 'target_path', 'template_path', 'header_map', 'event_timeout', 'name', 'id', 'disabled'];
@@ -103,7 +103,7 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
     const reason = urlProblem(options.target_path);
     if (reason !== undefined) problems.push({ file: source.file, pointer: at(written.get('target_path') ?? 'target_path'), message: `${reason}${show(options.target_path)}`, severity: 'error' });
   }
-  if (problems.length > 0) throw new ConfigError(dedupe(problems));
+  if (problems.length > 0) throw new ConfigError(dedupeProblems(problems));
   // A reference to a global webhook keeps a cooldown it sets itself; otherwise the global's applies.
   if (cooldownWritten) COOLDOWN_WRITTEN.add(options);
   return options as unknown as WebhookOptions;
@@ -132,14 +132,4 @@ function urlProblem(url: string): string | undefined {
     return `is not a URL Go can request: ${message.slice(message.lastIndexOf(': ') + 2)}`;
   }
   return undefined;
-}
-
-function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.pointer}\u0000${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

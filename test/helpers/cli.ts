@@ -17,11 +17,22 @@ export interface CliProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Start the real CLI (built `dist/`) as a child process. */
-export function startCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliProcess {
-  const child = spawn(NODE, ['--no-node-snapshot', BIN, ...args], {
+export interface CliOptions {
+  cwd?: string;
+  /** Added to this process's environment; `replaceEnv` uses exactly this environment instead. */
+  env?: Record<string, string | undefined>;
+  replaceEnv?: boolean;
+  /** The firehook bin script; default this checkout's `bin/firehook.js` (built `dist/`). */
+  bin?: string;
+  /** Default deadline of `waitForLine`. */
+  lineDeadlineMs?: number;
+}
+
+/** Start the real CLI as a child process. */
+export function startCli(args: string[], options: CliOptions = {}): CliProcess {
+  const child = spawn(NODE, ['--no-node-snapshot', options.bin ?? BIN, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, ...options.env },
+    env: options.replaceEnv ? options.env : { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
@@ -47,7 +58,7 @@ export function startCli(args: string[], options: { cwd?: string; env?: Record<s
     lines,
     stderr: () => err,
     exited,
-    waitForLine: (match, deadlineMs = 10_000) => eventually(() => lines.find(match), deadlineMs, `log line (stderr: ${err.slice(-500)})`),
+    waitForLine: (match, deadlineMs = options.lineDeadlineMs ?? 10_000) => eventually(() => lines.find(match), deadlineMs, `log line (stderr: ${err.slice(-500)})`),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -2,51 +2,14 @@
  * `firehook` run from a project's own installation (`node_modules/firehook/bin/firehook.js`), the
  * way an operator starts it after `npm install firehook`; stdout JSON log lines are collected.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { eventually } from '../../helpers/capture-logger.ts';
+import { startCli, type CliProcess } from '../../helpers/cli.ts';
 import { TOOL_ENV } from './packed-project.ts';
 
-export interface ProjectCli {
-  child: ChildProcess;
-  lines: Record<string, unknown>[];
-  stderr(): string;
-  /** Resolves with the exit code. */
-  exited: Promise<number | null>;
-  waitForLine(match: (line: Record<string, unknown>) => boolean, deadlineMs?: number): Promise<Record<string, unknown>>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type ProjectCli = CliProcess;
 
+/** The project's installed firehook, run in the project with the tool environment. */
 export function startProjectCli(project: string, args: string[]): ProjectCli {
-  const child = spawn(process.execPath, ['--no-node-snapshot', 'node_modules/firehook/bin/firehook.js', ...args], { cwd: project, env: TOOL_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Record<string, unknown>[] = [];
-  let buffered = '';
-  let err = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let i: number;
-    while ((i = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, i);
-      buffered = buffered.slice(i + 1);
-      try {
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        lines.push({ raw: line });
-      }
-    }
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    lines,
-    stderr: () => err,
-    exited,
-    waitForLine: (match, deadlineMs = 15_000) => eventually(() => lines.find(match), deadlineMs, `log line (stderr: ${err.slice(-500)})`),
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return startCli(args, { cwd: project, env: TOOL_ENV, replaceEnv: true, bin: 'node_modules/firehook/bin/firehook.js', lineDeadlineMs: 15_000 });
 }
 
 /** Start `firehook serve` and wait until it listens; or resolve with the exit code if it refuses to start. */
