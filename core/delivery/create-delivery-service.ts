@@ -183,7 +183,9 @@ class DeliveryEngine implements ManagedDeliveryService {
 
   private async shutdown(deadlineMs: number): Promise<{ unfinished: number }> {
     const deadline = Date.now() + deadlineMs;
+    const stopping = this.outbox.stopFeeding();
     await this.ready.catch(() => undefined);
+    await stopping;
     await this.outbox.stopFeeding();
     const waiting = this.gate.drainQueued();
     let unfinished = 0;

@@ -67,9 +67,11 @@ export class RedisIntake {
   async start(deliver: (job: Job) => void, capacity: () => number): Promise<void> {
     this.deliver = deliver;
     this.capacity = capacity;
-    const reader: Redis | Cluster = (this.o.redis as Redis).duplicate();
-    this.reader = reader;
-    reader.on('error', (error: Error) => this.o.logger.debug({ err: error.message }, 'delivery reader connection error'));
+    if (!this.reader) {
+      const reader: Redis | Cluster = (this.o.redis as Redis).duplicate();
+      this.reader = reader;
+      reader.on('error', (error: Error) => this.o.logger.debug({ err: error.message }, 'delivery reader connection error'));
+    }
     await this.recoverOwn();
     this.feeding = true;
     this.readLoop = this.runReader();

@@ -59,6 +59,8 @@ export class RedisOutbox implements Outbox {
   private readonly flushes = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private lastWarn = 0;
+  private stopped = false;
+  private retryWake: (() => void) | undefined;
 
   constructor(options: RedisOutboxOptions) {
     this.o = options;
@@ -93,9 +95,26 @@ export class RedisOutbox implements Outbox {
     });
   }
 
+  /**
+   * Create the group and start reading. While Redis is unreachable this keeps retrying (submits fail
+   * with FH_DELIVERY_PERSIST_FAILED meanwhile) until it succeeds or the outbox is stopped.
+   */
   async start(deliver: (job: Job) => void, capacity: () => number): Promise<void> {
-    await this.ensureGroup();
-    await this.intake.start(deliver, capacity);
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopped) return;
+      try {
+        await this.ensureGroup();
+        if (this.stopped) return;
+        await this.intake.start(deliver, capacity);
+        break;
+      } catch (error) {
+        this.warnRedis(error, 'delivery outbox cannot start (Redis unreachable?); retrying');
+        await new Promise<void>((resolve) => {
+          this.retryWake = resolve;
+          setTimeout(resolve, Math.min(250 * 2 ** attempt, 5_000)).unref();
+        });
+      }
+    }
     const every = (ms: number, fn: () => Promise<unknown>): void => {
       let running = false;
       const timer = setInterval(() => {
@@ -148,6 +167,8 @@ export class RedisOutbox implements Outbox {
   }
 
   async stopFeeding(): Promise<void> {
+    this.stopped = true;
+    this.retryWake?.();
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
     await this.intake.stop();

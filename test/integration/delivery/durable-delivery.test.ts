@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
@@ -48,19 +49,27 @@ function durable(e: { redis: Redis; prefix: string; store: RedisStore }, tuning:
 }
 
 describe('DeliveryService (durable mode)', () => {
-  it('rejects submit with FH_DELIVERY_PERSIST_FAILED and keeps no claim when Redis is unreachable', async () => {
+  it('refuses submits while Redis is unreachable, then starts and delivers once Redis comes up', async () => {
     const port = await freePort();
-    const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = new Redis({ host: '127.0.0.1', port, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
     redis.on('error', () => undefined);
     const store = new MemoryStore();
+    const s = await sink();
     const svc = createDeliveryService({ store, logger: silentLogger(), defaults: {}, redis, durable: true, keyPrefix: uniquePrefix(), tuning: FAST });
+    let server: ChildProcess | undefined;
     cleanups.push(async () => {
-      await svc.close(200);
+      await svc.close(500);
       await store.close();
       redis.disconnect();
+      server?.kill('SIGKILL');
     });
-    await expect(svc.submit(request('http://127.0.0.1:9/hook', { cooldown: { key: 'webhook.cache.down', ttlMs: 60_000 } }))).rejects.toMatchObject({ code: 'FH_DELIVERY_PERSIST_FAILED' });
+    await expect(svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.down', ttlMs: 60_000 } }))).rejects.toMatchObject({ code: 'FH_DELIVERY_PERSIST_FAILED' });
     expect(await store.get('webhook.cache.down')).toBeNull();
+    // A private, throw-away Redis on that port (nothing on disk).
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await svc.ready;
+    await svc.submit(request(`${s.url}/hook`));
+    await waitUntil(() => svc.stats().delivered === 1, 5_000, 'delivered after Redis came up');
   });
 
   it('persists the delivery in the stream before submit resolves and acknowledges it once delivered', async () => {
