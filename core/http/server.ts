@@ -113,6 +113,14 @@ export class IngestServer {
       const reports = await Promise.all(events.map((e) => this.runtime.fireAndWait(e.apiId, e.type, e.meta, e.time)));
       unmatched = reports.filter((r) => r.length === 0).length;
       const failed = reports.flat().filter((r) => r.status === 'failed' || r.status === 'dropped');
+      // 202 promises the deliveries are in Redis: a delivery that could not be persisted, or an
+      // event dropped by a full queue, makes the sender retry instead (at least once, not at most).
+      const unsafe = failed.find((r) => r.status === 'dropped' || r.code === 'FH_DELIVERY_PERSIST_FAILED' || r.code === 'FH_STORE_UNAVAILABLE');
+      if (unsafe) {
+        const code = unsafe.status === 'dropped' ? 'FH_DISPATCH_DROPPED' : 'FH_STORE_UNAVAILABLE';
+        this.runtime.logger.warn({ code, failed: failed.length }, 'ingested events not persisted; answering 503 so the sender retries');
+        return this.fail(req, res, 503, code, 'events could not be persisted; retry later', { 'retry-after': '1' });
+      }
       if (failed.length > 0) this.runtime.logger.warn({ failed: failed.length }, 'some handlers failed on ingested events');
     } else {
       for (const e of events) {
