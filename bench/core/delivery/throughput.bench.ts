@@ -6,7 +6,8 @@
  * Steady state (at most 16 x C deliveries outstanding) is what the targets apply to; a burst of N
  * queued at once is reported beside it. Each round runs raw, memory and durable back to back; the
  * ratios are medians of per-round ratios (the machine is shared). Client CPU per delivery is also
- * printed (steadier than wall time). Env: BENCH_DELIVERIES (N, 20000), BENCH_ROUNDS (5).
+ * printed (steadier than wall time). Env: BENCH_DELIVERIES (N, 20000), BENCH_ROUNDS (5),
+ * BENCH_BACKLOG (steady-state outstanding limit, 16 x C).
  * Run: node_modules/.bin/node --no-node-snapshot bench/core/delivery/throughput.bench.ts
  */
 import { spawn } from 'node:child_process';
@@ -23,7 +24,7 @@ const CONCURRENCY = 64;
 const N = Number(process.env.BENCH_DELIVERIES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_BATCH = 256;
-const BACKLOG = CONCURRENCY * 16;
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? CONCURRENCY * 16);
 const BODY = JSON.stringify({ event: 'QuotaExceeded', message: 'Key Quota Limit Exceeded', path: '/quota', origin: '10.0.0.1', key: '****abcd' });
 
 async function startSink(): Promise<{ url: string; stop(): void }> {
