@@ -174,6 +174,16 @@ describe('DeliveryService (memory mode)', () => {
     await expect(svc.submit(request(`${s.url}/hook`))).rejects.toMatchObject({ code: 'FH_DELIVERY_CLOSED' });
   });
 
+  it('refuses with FH_DELIVERY_QUEUE_FULL and releases the claim when the memory queue is full', async () => {
+    const s = await sink(() => ({ status: 200, delayMs: 500 }));
+    const store = new MemoryStore();
+    const svc = service({ maxQueued: 2, maxConcurrencyPerTarget: 1 }, silentLogger(), store);
+    await svc.submit(request(`${s.url}/hook`));
+    await svc.submit(request(`${s.url}/hook`));
+    await expect(svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.full', ttlMs: 60_000 } }))).rejects.toMatchObject({ code: 'FH_DELIVERY_QUEUE_FULL' });
+    expect(await store.get('webhook.cache.full')).toBeNull();
+  });
+
   it('throws FH_DELIVERY_INVALID when the request is malformed', async () => {
     const svc = service();
     await expect(svc.submit(request('ftp://example.com/x'))).rejects.toMatchObject({ code: 'FH_DELIVERY_INVALID' });
