@@ -52,6 +52,7 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
   const now = Date.now();
   const verdict: Verdict = response.error ? judgeError(response.error.code) : judgeResponse(response.statusCode!, response.headers?.['retry-after'], now);
 
+  // One object shape for every attempt (fields absent are undefined, which JSON and logs omit).
   const attempt: AttemptRecord = {
     deliveryId: record.id,
     attempt: record.attempts,
@@ -64,10 +65,11 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
     handler: record.origin.handler,
     plugin: record.origin.plugin,
     outcome: 'delivered',
+    responseCode: response.statusCode,
+    error: response.error ? `${response.error.code}: ${response.error.message}` : undefined,
+    responseBody: response.body ? truncateUtf8(response.body, o.responseBodyLimit) : undefined,
+    nextAttemptAt: undefined,
   };
-  if (response.statusCode !== undefined) attempt.responseCode = response.statusCode;
-  if (response.error) attempt.error = `${response.error.code}: ${response.error.message}`;
-  if (response.body) attempt.responseBody = truncateUtf8(response.body, o.responseBodyLimit);
 
   if (verdict.kind === 'delivered') {
     if (o.logger.isLevelEnabled('debug')) o.logger.debug({ ...logContext(attempt), status: response.statusCode, ms: attempt.durationMs }, 'webhook delivered');

@@ -83,8 +83,7 @@ export class TargetGate {
   /** Admit a job: run it now, queue it, or park it. */
   offer(job: Job): void {
     const st = this.state(job.target);
-    const now = Date.now();
-    if (st.breaker === 'open' && now >= st.openUntil) this.setBreaker(job.target, st, 'half-open');
+    if (st.breaker === 'open' && Date.now() >= st.openUntil) this.setBreaker(job.target, st, 'half-open');
     if (st.breaker === 'open') {
       if (!this.hooks.park?.(job, st.openUntil + Math.floor(Math.random() * 1000))) this.enqueue(st, job);
       this.armTimer(job.target, st);
@@ -101,7 +100,7 @@ export class TargetGate {
       const expectedWaitMs = st.rate > 0 ? (waiting / st.rate) * 1000 : 0;
       if ((expectedWaitMs > this.options.maxLocalWaitMs && waiting >= 16) || waiting >= this.options.maxQueuedPerTarget) {
         const delay = Math.min(Math.max(expectedWaitMs, 1_000), 60_000);
-        if (this.hooks.park(job, now + delay + Math.floor(Math.random() * 1000))) return;
+        if (this.hooks.park(job, Date.now() + delay + Math.floor(Math.random() * 1000))) return;
       }
     }
     this.enqueue(st, job);
@@ -113,14 +112,7 @@ export class TargetGate {
     if (!st) return;
     st.inFlight--;
     this.inFlightTotal--;
-    st.windowCount++;
-    const now = Date.now();
-    if (now - st.windowStart >= 1_000) {
-      const rate = (st.windowCount * 1000) / (now - st.windowStart);
-      st.rate = st.rate === 0 ? rate : (st.rate + rate) / 2;
-      st.windowStart = now;
-      st.windowCount = 0;
-    }
+    if (this.hooks.park) this.measure(st); // the rate only serves parking
     if (health === 'ok') {
       st.failures = 0;
       st.reopenCount = 0;
@@ -135,6 +127,17 @@ export class TargetGate {
       }
     }
     this.pump(target, st);
+  }
+
+  /** Count a completion; every second or more, fold the window's rate into the target's rate. */
+  private measure(st: TargetState): void {
+    st.windowCount++;
+    const now = Date.now();
+    if (now - st.windowStart < 1_000) return;
+    const rate = (st.windowCount * 1000) / (now - st.windowStart);
+    st.rate = st.rate === 0 ? rate : (st.rate + rate) / 2;
+    st.windowStart = now;
+    st.windowCount = 0;
   }
 
   /** Remove and return every queued (not started) job, e.g. to hand them back on close. */
