@@ -17,7 +17,10 @@ export interface StorageConfig {
   use_ssl: boolean;
   /** Firehook: a redis:// URL overriding host/port/username/password/database. */
   url?: string;
-  /** Firehook: prefix for every key Firehook writes (Tyk's cooldown keys are written without it). */
+  /**
+   * Firehook: prefix for every key Firehook writes, cooldown keys included; leave it empty for
+   * Firehook and Tyk gateways sharing one Redis to suppress each other's duplicate webhooks.
+   */
   key_prefix: string;
 }
 
