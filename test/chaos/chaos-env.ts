@@ -19,10 +19,20 @@ export interface ChaosEnv {
   cleanup(): Promise<void>;
 }
 
-export async function chaosEnv(options: { persistentRedis: boolean; receiverDelayMs?: number; gateway?: Record<string, unknown> }): Promise<ChaosEnv> {
+export interface ChaosEnvOptions {
+  persistentRedis: boolean;
+  receiverDelayMs?: number;
+  gateway?: Record<string, unknown>;
+  /** JS handler files bound to the same event (see createWorkspace). */
+  jsHandlers?: Record<string, string>;
+  /** Run the runtime with hot reload (file watching). */
+  watch?: boolean;
+}
+
+export async function chaosEnv(options: ChaosEnvOptions): Promise<ChaosEnv> {
   const redis = await startRedis({ persistent: options.persistentRedis });
   const receiver = await startReceiver(options.receiverDelayMs ? { delayMs: options.receiverDelayMs } : {});
-  const ws = await createWorkspace({ redisUrl: redis.url, targets: [receiver.url], ...(options.gateway ? { gateway: options.gateway } : {}) });
+  const ws = await createWorkspace({ redisUrl: redis.url, targets: [receiver.url], ...(options.gateway ? { gateway: options.gateway } : {}), ...(options.jsHandlers ? { jsHandlers: options.jsHandlers } : {}) });
   const started: CliProcess[] = [];
   return {
     redis,
@@ -32,7 +42,7 @@ export async function chaosEnv(options: { persistentRedis: boolean; receiverDela
       return started.at(-1);
     },
     async startRuntime() {
-      const cli = await startFirehook(ws);
+      const cli = await startFirehook(ws, { watch: options.watch === true });
       started.push(cli);
       return cli;
     },

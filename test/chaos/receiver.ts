@@ -17,6 +17,8 @@ export interface Receiver {
   readonly mode: ReceiverMode;
   /** Event id -> 2xx answers given for it. */
   readonly delivered: Map<string, number>;
+  /** Values of the X-Chaos-Revision header seen (the API definition revision that sent it). */
+  readonly revisions: Set<string>;
   /** Requests that reached the handler (any outcome). */
   readonly arrivals: number;
   /** Requests answered with a non-2xx or held without answer. */
@@ -33,12 +35,15 @@ export async function startReceiver(options: { delayMs?: number } = {}): Promise
   let arrivals = 0;
   let failedAnswers = 0;
   const delivered = new Map<string, number>();
+  const revisions = new Set<string>();
   const held = new Set<ServerResponse>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       arrivals++;
+      const revision = req.headers['x-chaos-revision'];
+      if (typeof revision === 'string') revisions.add(revision);
       if (mode === 'hang') {
         failedAnswers++;
         held.add(res);
@@ -100,6 +105,7 @@ export async function startReceiver(options: { delayMs?: number } = {}): Promise
       return mode;
     },
     delivered,
+    revisions,
     get arrivals() {
       return arrivals;
     },
