@@ -65,6 +65,8 @@ export class HandlerSlot {
   private failed = 0;
   private dropped = 0;
   private lastDropLog = 0;
+  /** Per error code: when it was last logged, and how many since then were not. */
+  private readonly errorLog = new Map<string, { at: number; suppressed: number }>();
   private observer: SlotObserver | undefined;
 
   constructor(
@@ -138,9 +140,10 @@ export class HandlerSlot {
     } catch (cause) {
       this.failed++;
       const error = new HandlerError({ plugin: this.info.plugin, handler: this.info.handler, eventType: job.event.Type, apiId: job.event.apiId }, cause);
-      const code = (cause as { code?: unknown } | null)?.code;
-      this.logger.error({ code: typeof code === 'string' ? code : error.code, err: cause, event: job.event.Type }, error.message);
-      report = { handler: this.info.handler, plugin: this.info.plugin, status: 'failed', detail: error.message, code: typeof code === 'string' ? code : error.code };
+      const raw = (cause as { code?: unknown } | null)?.code;
+      const code = typeof raw === 'string' ? raw : error.code;
+      this.logError(code, cause, job.event.Type, error.message);
+      report = { handler: this.info.handler, plugin: this.info.plugin, status: 'failed', detail: error.message, code };
     }
     this.running--;
     if (this.observer !== undefined) {
@@ -157,6 +160,19 @@ export class HandlerSlot {
     }
     if (this.size > 0) this.pump();
     else if (this.running === 0) this.notifyIdle();
+  }
+
+  /** Log a handler failure; the same code again within a second is counted, not logged, so a flood stays readable. */
+  private logError(code: string, cause: unknown, event: string, message: string): void {
+    const now = Date.now();
+    const last = this.errorLog.get(code);
+    if (last !== undefined && now - last.at < 1_000) {
+      last.suppressed++;
+      return;
+    }
+    const suppressed = last?.suppressed ?? 0;
+    this.errorLog.set(code, { at: now, suppressed: 0 });
+    this.logger.error({ code, err: cause, event, ...(suppressed > 0 ? { suppressed_since_last: suppressed } : {}) }, message);
   }
 
   private notifyIdle(): void {

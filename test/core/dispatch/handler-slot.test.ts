@@ -65,6 +65,17 @@ describe('HandlerSlot', () => {
   });
 });
 
+describe('HandlerSlot error logging', () => {
+  it('logs a flood of one error code once a second and counts the rest', async () => {
+    const { logger, lines } = captureLogger();
+    const slot = new HandlerSlot({ handle: () => { throw Object.assign(new Error('full'), { code: 'FH_DELIVERY_QUEUE_FULL' }); } }, { handler: 'h', plugin: 'p', event: 'X', apiId: '' }, logger, { queueSize: 1000, concurrency: 8, overflow: 'drop-oldest' });
+    for (let i = 0; i < 500; i++) slot.enqueue(buildEvent('X', {}, '', ''));
+    await slot.idle();
+    expect(slot.stats().failed).toBe(500);
+    expect(lines.filter((l) => l.code === 'FH_DELIVERY_QUEUE_FULL')).toHaveLength(1);
+  });
+});
+
 describe('buildEvent', () => {
   it('starts Meta with Message and OriginatingRequest and formats TimeStamp like Go', () => {
     const e = buildEvent('AuthFailure', { Path: '/p', Key: 'k' }, 'api', 'org', { epochMs: Date.UTC(2015, 0, 15, 17, 21, 15, 111), nanosOfSecond: 111157073 });
