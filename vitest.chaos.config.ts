@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SummaryReporter } from './test/summary-reporter.ts';
 
 /**
  * `npm run test:chaos`: the chaos and soak suites (test/chaos/*.chaos.ts). They are kept out of
@@ -9,6 +10,7 @@ export default defineConfig({
   test: {
     include: ['test/chaos/**/*.chaos.ts'],
     pool: 'forks',
+    reporters: ['default', new SummaryReporter()],
     fileParallelism: true,
     maxWorkers: 4,
     execArgv: ['--no-node-snapshot'],
