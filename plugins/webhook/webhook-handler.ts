@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import {
+  checkTargetUrl,
   certificateChecksum,
   ConfigError,
   COOLDOWN_KEY_PREFIX,
@@ -83,12 +84,24 @@ async function prepare(options: WebhookOptions & { target_path: string }, ctx: H
   };
 }
 
+/**
+ * With `deny_private_networks` off (Tyk's behaviour, the default), say so when the target is a
+ * loopback, private or otherwise reserved address, so `firehook validate` shows it.
+ */
+function warnPrivateTarget(p: Prepared, ctx: HandlerContext): void {
+  if (p.deliveryOptions.denyPrivateNetworks) return;
+  const kind = checkTargetUrl(p.url, { denyPrivateNetworks: false, allowNetworks: p.deliveryOptions.allowNetworks });
+  if (kind === undefined) return;
+  ctx.warn(ctx.source.format === 'oas' ? '/url' : '/target_path', `the target is a ${kind} address; set deny_private_networks: true to refuse private targets (off by default, as in Tyk)`);
+}
+
 /** Build a live handler from validated options (resolving a global webhook reference first). */
 export async function createWebhookHandler(options: WebhookOptions, ctx: HandlerContext): Promise<Handler> {
   if (options.disabled) return { handle: () => ({ status: 'skipped', detail: 'disabled' }) };
   const binding = await resolveGlobalReference(options, ctx);
   if (binding.kind === 'unresolved') return { handle: () => ({ status: 'skipped', detail: `global webhook "${options.id}" not resolved` }) };
   const state = { current: await prepare(binding.options, ctx) };
+  warnPrivateTarget(state.current, ctx);
   const handler = ctx.handlerId;
   ctx.logger.debug({ url: state.current.url.replace(/\?.*$/, ''), method: state.current.method, template: state.current.template.path, cooldown_s: state.current.cooldownSeconds, global: binding.kind === 'live' ? options.id : undefined }, 'webhook handler ready');
   const unwatch = binding.kind === 'live' ? followGlobalWebhook(options, binding.revision, ctx, async (next) => void (state.current = await prepare(next, ctx))) : undefined;

@@ -37,6 +37,19 @@ describe('firehook validate', () => {
     expect(lines).toHaveLength(9);
   });
 
+  it('warns, without failing, about webhook targets on private addresses while deny_private_networks is off', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fh-validate-'));
+    dirs.push(dir);
+    const hook = (target: string, extra: object = {}) => ({ handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: target, ...extra } });
+    await writeFile(join(dir, 'api.json'), JSON.stringify({ api_id: 'p', event_handlers: { events: { AuthFailure: [hook('http://127.0.0.1:9/h'), hook('http://10.1.2.3/h'), hook('https://hooks.example.com/h'), hook('http://127.0.0.1:9/h', { deny_private_networks: true })] } } }));
+    const { code, stdout } = await runCli(['validate', join(dir, 'api.json')]);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toEqual([
+      `${join(dir, 'api.json')}#/event_handlers/events/AuthFailure/0/handler_meta/target_path: warning: the target is a loopback address; set deny_private_networks: true to refuse private targets (off by default, as in Tyk)`,
+      `${join(dir, 'api.json')}#/event_handlers/events/AuthFailure/1/handler_meta/target_path: warning: the target is a private address; set deny_private_networks: true to refuse private targets (off by default, as in Tyk)`,
+    ]);
+  });
+
   it('validates the gateway config given with --config', async () => {
     const { code, stdout } = await runCli(['validate', '--config', join(broken, 'gateway-bad.json')]);
     expect(code).toBe(1);
