@@ -4,39 +4,16 @@
  */
 import 'reflect-metadata';
 import { EventEmitter } from 'node:events';
-import { loadGatewayConfig } from '../../dist/core/config/load-gateway-config.js';
-import { Dispatcher } from '../../dist/core/dispatcher.js';
-import { buildGeneration } from '../../dist/core/generation.js';
-import { createLogger } from '../../dist/core/logger.js';
-import { SharedObjects } from '../../dist/core/runtime-services.js';
-import { MemoryStore } from '../../dist/core/store/memory-store.js';
-import { definePlugin, PLUGIN_CONTRACT_VERSION } from '../../dist/core/plugin.js';
 import { report, timeLoop, type BenchResult } from '../bench-format.ts';
+import { drainAll, noopDispatcher } from '../noop-dispatcher.ts';
 
 const BATCH = 5_000;
 const ROUNDS = 7;
 
 async function dispatcherWith(handlers: number) {
-  const noop = definePlugin({ name: 'eh_noop', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' }, create: () => ({ handle() {} }) });
-  const { config } = await loadGatewayConfig(undefined);
-  const gateway = { ...config!, dispatch: { ...config!.dispatch, queue_size: BATCH * 2 } };
-  const logger = createLogger({ level: 'silent' });
-  const api = {
-    apiId: 'bench', orgId: 'o', name: 'bench', format: 'classic' as const, file: 'bench.json', raw: {},
-    handlers: Array.from({ length: handlers }, (_, i) => ({ event: 'AuthFailure', handlerName: 'eh_noop', meta: {}, format: 'classic' as const, file: 'bench.json', pointer: `/h/${i}`, metaPointer: `/h/${i}/handler_meta` })),
-  };
-  const unused = {} as never;
-  const { generation } = await buildGeneration({
-    number: 1, gateway, apis: [api], plugins: [noop as never],
-    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, http: unused, shared: new SharedObjects(), fire() {}, fireSystem() {} },
-  });
-  const dispatcher = new Dispatcher(logger);
-  dispatcher.use(generation!);
-  return { dispatcher, generation: generation! };
-}
-
-async function drainAll(generation: { slots: readonly { idle(): Promise<void> }[] }): Promise<void> {
-  await Promise.all(generation.slots.map((s) => s.idle()));
+  const { dispatcher, generation } = await noopDispatcher(handlers, BATCH * 2);
+  dispatcher.use(generation);
+  return { dispatcher, generation };
 }
 
 export async function run(): Promise<BenchResult[]> {

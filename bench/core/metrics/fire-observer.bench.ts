@@ -6,38 +6,19 @@
  */
 import 'reflect-metadata';
 import { EventEmitter } from 'node:events';
-import { loadGatewayConfig } from '../../../dist/core/config/load-gateway-config.js';
-import { Dispatcher } from '../../../dist/core/dispatcher.js';
-import { buildGeneration } from '../../../dist/core/generation.js';
-import { createLogger } from '../../../dist/core/logger.js';
 import { MetricsService } from '../../../dist/core/metrics/metrics-service.js';
-import { SharedObjects } from '../../../dist/core/runtime-services.js';
-import { MemoryStore } from '../../../dist/core/store/memory-store.js';
-import { definePlugin, PLUGIN_CONTRACT_VERSION } from '../../../dist/core/plugin.js';
 import { report, timeLoop, type BenchResult } from '../../bench-format.ts';
+import { drainAll, noopDispatcher } from '../../noop-dispatcher.ts';
 
 const BATCH = 5_000;
 const ROUNDS = 7;
 
 async function dispatcherWith(handlers: number, observed: boolean) {
-  const noop = definePlugin({ name: 'eh_noop', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' }, create: () => ({ handle() {} }) });
-  const { config } = await loadGatewayConfig(undefined);
-  const gateway = { ...config!, dispatch: { ...config!.dispatch, queue_size: BATCH * 2 } };
-  const logger = createLogger({ level: 'silent' });
-  const api = {
-    apiId: 'bench', orgId: 'o', name: 'bench', format: 'classic' as const, file: 'bench.json', raw: {},
-    handlers: Array.from({ length: handlers }, (_, i) => ({ event: 'AuthFailure', handlerName: 'eh_noop', meta: {}, format: 'classic' as const, file: 'bench.json', pointer: `/h/${i}`, metaPointer: `/h/${i}/handler_meta` })),
-  };
-  const unused = {} as never;
-  const { generation } = await buildGeneration({
-    number: 1, gateway, apis: [api], plugins: [noop as never],
-    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, http: unused, shared: new SharedObjects(), fire() {}, fireSystem() {} },
-  });
-  const dispatcher = new Dispatcher(logger);
+  const { dispatcher, generation } = await noopDispatcher(handlers, BATCH * 2);
   const metrics = observed ? new MetricsService({ dispatch: () => undefined, generation: () => undefined, deliveries: () => undefined, sandbox: () => undefined, globalWebhooks: () => undefined }, { default_metrics: false }) : undefined;
   if (metrics) dispatcher.observe(metrics.fired, metrics.slots);
-  dispatcher.use(generation!);
-  return { dispatcher, generation: generation!, metrics };
+  dispatcher.use(generation);
+  return { dispatcher, generation, metrics };
 }
 
 export async function run(): Promise<BenchResult[]> {
@@ -59,9 +40,9 @@ export async function run(): Promise<BenchResult[]> {
     let onNs = Number.POSITIVE_INFINITY;
     for (let r = 0; r < ROUNDS * 3; r++) {
       offNs = Math.min(offNs, timeLoop(BATCH, 1, () => a.dispatcher.fire('bench', 'AuthFailure', meta)));
-      await Promise.all(a.generation.slots.map((s) => s.idle()));
+      await drainAll(a.generation);
       onNs = Math.min(onNs, timeLoop(BATCH, 1, () => b.dispatcher.fire('bench', 'AuthFailure', meta)));
-      await Promise.all(b.generation.slots.map((s) => s.idle()));
+      await drainAll(b.generation);
     }
     results.push({
       name: `fire() with ${n} matched handler${n === 1 ? '' : 's'}, metrics on`,
