@@ -5,6 +5,19 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 
+/** Lua: `lastDelivered(stream, group)`, the group's last-delivered id, or nil when there is no such group. */
+const LAST_DELIVERED = `local function lastDelivered(stream, group)
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    local name, id = nil, nil
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] end
+      if g[i] == 'last-delivered-id' then id = g[i + 1] end
+    end
+    if name == group then return id end
+  end
+  return nil
+end`;
+
 /**
  * Append a batch of deliveries (ARGV[4..]: one JSON record each) and, when ARGV[3] > 0, take up to that many entries into this consumer's pending
  * list in the same step. When nothing unread precedes the batch, its own first entries are claimed
@@ -13,7 +26,8 @@ import type { Cluster, Redis } from 'ioredis';
  * Returns joined strings `{added ids, claimed ids that were just added (the caller has them), other
  * claimed ids, their records ("\n")}`.
  */
-export const ADD_AND_CLAIM = `local function after(a, b)
+export const ADD_AND_CLAIM = `${LAST_DELIVERED}
+local function after(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
   local bm, bs = string.match(b, '^(%d+)-(%d+)$')
   am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
@@ -25,15 +39,7 @@ local n = tonumber(ARGV[3])
 local backlog = true
 if n > 0 then
   local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-  local delivered = nil
-  for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-    local name, id = nil, nil
-    for i = 1, #g, 2 do
-      if g[i] == 'name' then name = g[i + 1] end
-      if g[i] == 'last-delivered-id' then id = g[i + 1] end
-    end
-    if name == ARGV[1] then delivered = id end
-  end
+  local delivered = lastDelivered(KEYS[1], ARGV[1])
   backlog = delivered == nil or (last ~= nil and after(last[1], delivered))
 end
 local ids = {}
@@ -138,15 +144,8 @@ return #due`;
  * than the group's last-delivered id when nothing is pending (entries after it are not read yet).
  * Cheaper than one XDEL per delivery.
  */
-export const TRIM_ACKED = `local last = nil
-for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-  local name, id = nil, nil
-  for i = 1, #g, 2 do
-    if g[i] == 'name' then name = g[i + 1] end
-    if g[i] == 'last-delivered-id' then id = g[i + 1] end
-  end
-  if name == ARGV[1] then last = id end
-end
+export const TRIM_ACKED = `${LAST_DELIVERED}
+local last = lastDelivered(KEYS[1], ARGV[1])
 if not last then return 0 end
 local p = redis.call('XPENDING', KEYS[1], ARGV[1])
 local minid = last
