@@ -1,6 +1,12 @@
 /**
  * One HTTP attempt through an undici dispatcher: the configured timeout, no redirects followed, the
  * response body read up to a bound (the rest discarded with the connection).
+ *
+ * Uses undici's dispatch handler API rather than `request()`: an attempt only needs the status,
+ * the headers and the start of the body, so it collects chunks as they arrive instead of building
+ * a readable stream, an async resource and a body-reading promise per response (about a tenth of
+ * a delivery's CPU at full rate). The handler API is undici's low-level contract; undici is pinned,
+ * and the tests in test/core/delivery/http-attempt.test.ts pin down every path it takes here.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -25,63 +31,115 @@ export interface AttemptResponse {
 
 /**
  * Below this a native timer bounds the whole attempt precisely; above it the dispatcher's
- * headers/body timeouts (set to the same value, undici's coarse timers: up to ~1 s late) do,
- * saving a timer and an abort signal per request on the hot path.
+ * headers/body timeouts (set to the same value, undici's coarse timers: up to ~1 s late) and a
+ * check of the deadline on each body chunk do, saving a timer per request on the hot path.
  */
 const PRECISE_TIMEOUT_BELOW_MS = 5_000;
 
 /** Send one attempt. Never throws: failures come back in `error`. */
-export async function sendAttempt(dispatcher: Dispatcher, request: AttemptRequest, timeoutMs: number, bodyLimit: number): Promise<AttemptResponse> {
-  const started = performance.now();
-  let abort: AbortController | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  if (timeoutMs < PRECISE_TIMEOUT_BELOW_MS) {
-    const controller = new AbortController();
-    abort = controller;
-    timer = setTimeout(() => controller.abort(Object.assign(new Error(`attempt timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
-  }
-  try {
-    const options: Dispatcher.RequestOptions = {
-      origin: request.origin,
-      path: request.path,
-      method: request.method as Dispatcher.HttpMethod,
-      headers: request.headers,
-      body: request.body ?? null,
-    };
-    if (abort) options.signal = abort.signal;
-    const response = await dispatcher.request(options);
-    const body = await readBounded(response, bodyLimit, started + timeoutMs);
-    return { statusCode: response.statusCode, headers: response.headers, body, durationMs: performance.now() - started };
-  } catch (error) {
-    const e = error as { code?: string; message?: string; name?: string };
-    return {
-      error: { code: e.code ?? e.name ?? 'ERR_UNKNOWN', message: String(e.message ?? error) },
-      durationMs: performance.now() - started,
-    };
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
-
-/** Read at most `limit` bytes; the rest is dropped with the socket. A body cut short keeps what arrived. */
-function readBounded(response: Dispatcher.ResponseData, limit: number, deadline: number): Promise<string> {
-  const length = Number(response.headers['content-length']);
-  if (length === 0) return response.body.dump().then(() => '', () => '');
-  if (length > 0 && length <= limit) return response.body.text().catch(() => '');
-  return readSlowly(response.body, limit, deadline);
-}
-
-async function readSlowly(body: Dispatcher.ResponseData['body'], limit: number, deadline: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      if (size < limit) chunks.push(size + chunk.length > limit ? chunk.subarray(0, limit - size) : chunk);
-      size += chunk.length;
-      if (size > limit || performance.now() > deadline) break;
+export function sendAttempt(dispatcher: Dispatcher, request: AttemptRequest, timeoutMs: number, bodyLimit: number): Promise<AttemptResponse> {
+  return new Promise((resolve) => {
+    const attempt = new Attempt(resolve, bodyLimit, timeoutMs);
+    try {
+      dispatcher.dispatch(
+        { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body ?? null },
+        attempt,
+      );
+    } catch (error) {
+      attempt.onResponseError(null, error as Error);
     }
-  } catch {
-    // A body cut short still leaves the status code as the verdict.
+  });
+}
+
+type Controller = Dispatcher.DispatchController;
+
+/** The dispatch handler of one attempt; settles its promise exactly once. */
+class Attempt implements Dispatcher.DispatchHandler {
+  private readonly resolve: (response: AttemptResponse) => void;
+  private readonly bodyLimit: number;
+  private readonly started = performance.now();
+  private readonly deadline: number;
+  private controller: Controller | null = null;
+  private timer: NodeJS.Timeout | undefined;
+  private settled = false;
+  private statusCode = 0;
+  private headers: IncomingHttpHeaders | undefined;
+  private chunks: Buffer[] | undefined;
+  private first: Buffer | undefined;
+  private size = 0;
+
+  constructor(resolve: (response: AttemptResponse) => void, bodyLimit: number, timeoutMs: number) {
+    this.resolve = resolve;
+    this.bodyLimit = bodyLimit;
+    this.deadline = this.started + timeoutMs;
+    if (timeoutMs < PRECISE_TIMEOUT_BELOW_MS) {
+      this.timer = setTimeout(() => this.timeout(timeoutMs), timeoutMs);
+    }
   }
-  return chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+
+  onRequestStart(controller: Controller): void {
+    // Timed out while waiting for a connection: the request leaves as soon as it starts.
+    if (this.settled) controller.abort(new Error('attempt abandoned'));
+    else this.controller = controller;
+  }
+
+  onResponseStart(_controller: Controller, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return; // 1xx informational: the real response follows
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.settled) return;
+    if (this.size < this.bodyLimit) {
+      const kept = this.size + chunk.length > this.bodyLimit ? chunk.subarray(0, this.bodyLimit - this.size) : chunk;
+      if (this.first === undefined) this.first = kept;
+      else (this.chunks ??= [this.first]).push(kept);
+    }
+    this.size += chunk.length;
+    // Past the bound or the deadline: keep what arrived, drop the rest with the connection.
+    if (this.size > this.bodyLimit || performance.now() > this.deadline) {
+      this.succeed();
+      controller.abort(new Error('response body not read further'));
+    }
+  }
+
+  onResponseEnd(): void {
+    this.succeed();
+  }
+
+  onResponseError(_controller: Controller | null, error: Error): void {
+    // A body cut short still leaves the status code as the verdict.
+    if (this.statusCode !== 0) {
+      this.succeed();
+      return;
+    }
+    const e = error as { code?: string; message?: string; name?: string };
+    this.settle({ error: { code: e.code ?? e.name ?? 'ERR_UNKNOWN', message: String(e.message ?? error) }, durationMs: performance.now() - this.started });
+  }
+
+  private timeout(timeoutMs: number): void {
+    this.timer = undefined;
+    if (this.settled) return;
+    const error = Object.assign(new Error(`attempt timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+    if (this.statusCode !== 0) this.succeed();
+    else this.settle({ error: { code: 'ETIMEDOUT', message: error.message }, durationMs: performance.now() - this.started });
+    this.controller?.abort(error);
+  }
+
+  private succeed(): void {
+    if (this.settled) return;
+    let body = '';
+    if (this.chunks) body = Buffer.concat(this.chunks).toString('utf8');
+    else if (this.first) body = this.first.toString('utf8');
+    this.settle({ statusCode: this.statusCode, headers: this.headers, body, durationMs: performance.now() - this.started });
+  }
+
+  private settle(response: AttemptResponse): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.resolve(response);
+  }
 }
