@@ -32,7 +32,10 @@ export interface Job {
   path: string;
   /** The URL as logs show it (no credentials, no query). */
   logUrl: string;
+  /** Durable mode: the stream entry holding the record. */
   ref?: string;
+  /** Durable mode: how many deliveries that entry holds (it is acknowledged once all are settled). */
+  entrySize?: number;
 }
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

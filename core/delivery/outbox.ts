@@ -35,9 +35,12 @@ export interface Outbox {
 }
 
 /** A job for a record: its URL parsed once into target, path and log form. Throws on a bad URL. */
-export function makeJob(record: DeliveryRecord, ref?: string): Job {
+export function makeJob(record: DeliveryRecord, ref?: string, entrySize = 1): Job {
   const target = parseTarget(record.url);
   const job: Job = { record, target: target.origin, path: target.path, logUrl: target.logUrl };
-  if (ref !== undefined) job.ref = ref;
+  if (ref !== undefined) {
+    job.ref = ref;
+    job.entrySize = entrySize;
+  }
   return job;
 }

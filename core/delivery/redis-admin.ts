@@ -16,10 +16,12 @@ export interface DeliveryKeys {
   delayed: string;
   dead: string;
   log: string;
+  /** Hash: stream entry id -> ids of its deliveries already settled (entries settled piecemeal). */
+  done: string;
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
-  return { outbox: `${prefix}outbox`, delayed: `${prefix}delayed`, dead: `${prefix}dead`, log: `${prefix}log` };
+  return { outbox: `${prefix}outbox`, delayed: `${prefix}delayed`, dead: `${prefix}dead`, log: `${prefix}log`, done: `${prefix}done` };
 }
 
 type StreamEntry = [id: string, fields: string[] | null];

@@ -2,16 +2,32 @@
  * The reading side of the durable outbox: takes entries into this consumer's pending list and hands
  * them to the deliverer. Recovers its own pending entries at start, reads new ones (a script while
  * there is a backlog, a blocking XREADGROUP otherwise), takes over entries abandoned by dead workers
- * (XAUTOCLAIM) and keeps its own fresh (heartbeat XCLAIM) so nobody steals them.
+ * (XAUTOCLAIM) and keeps its own fresh (heartbeat XCLAIM) so nobody steals them. An entry may hold
+ * several deliveries; one taken over after a crash hands out only those not yet settled.
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { DeliveryRecord, Job } from './delivery-record.ts';
 import { makeJob } from './outbox.ts';
 import { field, type DeliveryKeys } from './redis-admin.ts';
-import { READ_BATCH, runScript } from './redis-scripts.ts';
+import { ENTRY_RECORDS_MAX, READ_BATCH, runScript } from './redis-scripts.ts';
 
 export type StreamEntry = [id: string, fields: string[] | null];
+
+/** An entry's deliveries: `pending` are those to hand out (all of them unless some were settled before). */
+interface TakenEntry {
+  id: string;
+  records: DeliveryRecord[];
+  pending: DeliveryRecord[];
+}
+
+/** The records of an entry's payload: one record's JSON, or a JSON array of records. */
+export function parsePayload(text: string): DeliveryRecord[] {
+  const value = JSON.parse(text) as DeliveryRecord | DeliveryRecord[];
+  const records = Array.isArray(value) ? value : [value];
+  if (records.length === 0 || records.some((r) => typeof r !== 'object' || r === null || typeof r.id !== 'string')) throw new Error('entry holds no delivery');
+  return records;
+}
 
 export interface IntakeOptions {
   redis: Redis | Cluster;
@@ -28,8 +44,8 @@ export interface IntakeOptions {
 }
 
 export class RedisIntake {
-  /** Stream ids handed to the deliverer and not yet settled or given back. */
-  readonly held = new Set<string>();
+  /** Stream entries with deliveries handed to the deliverer and not yet settled or given back: id -> how many. */
+  readonly held = new Map<string, number>();
   private readonly o: IntakeOptions;
   private reader: Redis | Cluster | undefined;
   private deliver: ((job: Job) => void) | undefined;
@@ -91,11 +107,22 @@ export class RedisIntake {
     wake?.();
   }
 
-  /** Deliver a record this process just added and claimed itself (no read back needed). */
-  takeOwn(id: string, record: DeliveryRecord): void {
+  /** Deliver the records of an entry this process just added and claimed itself (no read back needed). */
+  takeOwn(id: string, records: DeliveryRecord[]): void {
     if (this.held.has(id)) return;
-    this.held.add(id);
-    this.deliver!(makeJob(record, id));
+    this.handOut({ id, records, pending: records });
+  }
+
+  /** One delivery of entry `ref` was settled (or given back). */
+  release(ref: string): void {
+    const left = (this.held.get(ref) ?? 1) - 1;
+    if (left > 0) this.held.set(ref, left);
+    else this.held.delete(ref);
+  }
+
+  private handOut(entry: TakenEntry): void {
+    this.held.set(entry.id, entry.pending.length);
+    for (const record of entry.pending) this.deliver!(makeJob(record, entry.id, entry.records.length));
   }
 
   /**
@@ -109,7 +136,7 @@ export class RedisIntake {
       const entries = streamEntries(reply);
       if (entries.length === 0) return;
       after = entries[entries.length - 1]![0];
-      await this.take(entries);
+      await this.take(entries, true);
     }
   }
 
@@ -131,13 +158,14 @@ export class RedisIntake {
         if (backlog) {
           const [ids, data] = (await runScript(this.reader!, READ_BATCH, [this.o.keys.outbox], [this.o.group, this.o.consumer, count])) as [string, string];
           this.unreserve(count);
-          backlog = (ids === '' ? 0 : this.takeJoined(ids, data)) === count;
+          backlog = (ids === '' ? 0 : this.takeJoined(ids, data)) >= count;
         } else {
-          const reply = await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', count, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.o.keys.outbox, '>');
+          const entriesWanted = Math.ceil(count / ENTRY_RECORDS_MAX);
+          const reply = await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', entriesWanted, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.o.keys.outbox, '>');
           this.unreserve(count);
           const entries = streamEntries(reply);
-          await this.take(entries);
-          backlog = entries.length === count;
+          await this.take(entries, false);
+          backlog = entries.length === entriesWanted;
         }
       } catch (error) {
         this.unreserve(count);
@@ -149,43 +177,81 @@ export class RedisIntake {
     }
   }
 
-  /** `take` for script replies: ids joined by ",", records by "\n". Returns how many entries there were. */
+  /**
+   * `take` for script replies of never-read entries: ids joined by ",", payloads by "\n". Hands
+   * them out at once; returns how many deliveries they held.
+   */
   takeJoined(ids: string, data: string): number {
-    const idList = ids.split(',');
-    const records = data.split('\n');
-    void this.take(idList.map((id, i): StreamEntry => [id, records[i] ? ['d', records[i]!] : null])).catch((error: unknown) =>
-      this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, 'could not drop unreadable outbox entries'),
-    );
-    return idList.length;
+    const payloads = data.split('\n');
+    const { taken, junk } = this.parse(ids.split(',').map((id, i): StreamEntry => [id, payloads[i] ? ['d', payloads[i]!] : null]));
+    let deliveries = 0;
+    for (const entry of taken) {
+      deliveries += entry.records.length;
+      if (!this.held.has(entry.id)) this.handOut(entry);
+    }
+    if (junk.length > 0) this.dropJunk(junk);
+    return deliveries;
   }
 
-  /** Hand entries to the deliverer; drop (acknowledge) deleted or unreadable ones. */
-  private async take(entries: StreamEntry[]): Promise<void> {
+  /**
+   * Hand entries to the deliverer; drop (acknowledge) deleted or unreadable ones. `recovered`:
+   * entries read before (own pending ones at start, taken over from a dead worker), whose
+   * deliveries may be partly settled already; only the rest are handed out.
+   */
+  private async take(entries: StreamEntry[], recovered: boolean): Promise<void> {
+    const { taken, junk } = this.parse(entries);
+    const several = recovered ? taken.filter((e) => e.records.length > 1) : [];
+    if (several.length > 0) {
+      const settled = await this.o.redis.hmget(this.o.keys.done, ...several.map((e) => e.id));
+      several.forEach((entry, i) => {
+        const done = settled[i];
+        if (done) {
+          const ids = new Set(done.split(','));
+          entry.pending = entry.records.filter((r) => !ids.has(r.id));
+        }
+      });
+    }
+    for (const entry of taken) {
+      if (entry.pending.length === 0) junk.push(entry.id);
+      else if (!this.held.has(entry.id)) this.handOut(entry);
+    }
+    if (junk.length > 0) this.dropJunk(junk);
+  }
+
+  private parse(entries: StreamEntry[]): { taken: TakenEntry[]; junk: string[] } {
+    const taken: TakenEntry[] = [];
     const junk: string[] = [];
     for (const [id, fields] of entries) {
       if (this.held.has(id)) continue;
-      let job: Job;
       try {
-        const text = field(fields, 'd');
+        const text = field(fields, 'b') ?? field(fields, 'd');
         if (text === undefined) throw new Error('entry has no delivery');
-        job = makeJob(JSON.parse(text) as DeliveryRecord, id);
+        const records = parsePayload(text);
+        taken.push({ id, records, pending: records });
       } catch (error) {
         if (fields !== null) this.o.logger.error({ code: 'FH_DELIVERY_INVALID', entry: id, err: errorText(error) }, 'unreadable outbox entry dropped');
         junk.push(id);
-        continue;
       }
-      this.held.add(id);
-      this.deliver!(job);
     }
-    if (junk.length > 0) {
-      await this.o.redis.multi().xack(this.o.keys.outbox, this.o.group, ...junk).xdel(this.o.keys.outbox, ...junk).exec();
-    }
+    return { taken, junk };
+  }
+
+  /** Acknowledge and delete entries with nothing (left) to deliver. */
+  private dropJunk(ids: string[]): void {
+    this.o.redis
+      .multi()
+      .xack(this.o.keys.outbox, this.o.group, ...ids)
+      .xdel(this.o.keys.outbox, ...ids)
+      .hdel(this.o.keys.done, ...ids)
+      .exec()
+      .catch((error: unknown) => this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, 'could not drop unreadable outbox entries'));
   }
 
   async claimAbandoned(): Promise<void> {
     const free = this.available();
     if (free <= 0) return;
-    const reply = (await this.o.redis.call('XAUTOCLAIM', this.o.keys.outbox, this.o.group, this.o.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', Math.min(free, 100))) as [
+    const count = Math.min(Math.ceil(free / ENTRY_RECORDS_MAX), 100);
+    const reply = (await this.o.redis.call('XAUTOCLAIM', this.o.keys.outbox, this.o.group, this.o.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', count)) as [
       string,
       StreamEntry[],
       string[]?,
@@ -193,12 +259,12 @@ export class RedisIntake {
     this.claimCursor = reply[0];
     if (reply[1].length > 0) {
       this.o.logger.info({ count: reply[1].length }, 'took over deliveries abandoned by another worker');
-      await this.take(reply[1]);
+      await this.take(reply[1], true);
     }
   }
 
   async heartbeat(): Promise<void> {
-    const ids = [...this.held];
+    const ids = [...this.held.keys()];
     for (let i = 0; i < ids.length; i += 500) {
       await this.o.redis.call('XCLAIM', this.o.keys.outbox, this.o.group, this.o.consumer, 0, ...ids.slice(i, i + 500), 'JUSTID');
     }

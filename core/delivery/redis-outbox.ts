@@ -1,7 +1,8 @@
 /**
- * The durable outbox. Every delivery is XADDed to a stream (batched, pipelined) before it is
- * attempted; workers read it through a consumer group and acknowledge an entry only in the same
- * transaction that records the attempt. Retries and parked deliveries wait in a sorted set of due
+ * The durable outbox. Every delivery is XADDed to a stream (batched, up to ENTRY_RECORDS_MAX per
+ * entry) before it is attempted; workers read it through a consumer group and acknowledge an entry
+ * only in the same script that records the attempt of its last delivery (earlier ones are noted in
+ * a hash, so a crash re-sends only what was not settled). Retries and parked deliveries wait in a sorted set of due
  * times and are moved back to the stream when due; exhausted ones go to a dead-letter stream.
  * Entries held by a dead process are taken over with XAUTOCLAIM; live ones are kept fresh with a
  * heartbeat XCLAIM so nobody steals them.
@@ -15,7 +16,7 @@ import type { AttemptRecord } from './delivery-service.ts';
 import type { Outbox, Settlement } from './outbox.ts';
 import { deliveryKeys, type DeliveryKeys } from './redis-admin.ts';
 import { RedisIntake } from './redis-intake.ts';
-import { ADD_AND_CLAIM, MOVE_DUE, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
+import { ADD_AND_CLAIM, ENTRY_RECORDS_MAX, MOVE_DUE, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
 
 const SETTLE_GATHER_MS = 2;
 
@@ -43,7 +44,8 @@ interface Pending<T> {
 }
 interface SettleItem {
   job: Job;
-  settlement: Settlement;
+  /** `undefined`: given back (re-appended as a new entry, never attempted here). */
+  settlement: Settlement | undefined;
   attempt: AttemptRecord | undefined;
 }
 
@@ -77,11 +79,6 @@ export class RedisOutbox implements Outbox {
       warn: (error, message) => this.warnRedis(error, message),
       ensureGroup: () => this.ensureGroup(),
     });
-  }
-
-  /** Stream ids handed to the deliverer and not yet settled or given back. */
-  private get held(): Set<string> {
-    return this.intake.held;
   }
 
   add(record: DeliveryRecord): Promise<void> {
@@ -152,14 +149,8 @@ export class RedisOutbox implements Outbox {
   async giveBack(jobs: Job[]): Promise<void> {
     const owned = jobs.filter((job) => job.ref !== undefined);
     if (owned.length === 0) return;
-    const multi = this.o.redis.multi();
-    for (const job of owned) {
-      multi.xadd(this.keys.outbox, '*', 'd', JSON.stringify(job.record));
-      multi.xack(this.keys.outbox, this.o.group, job.ref!);
-      multi.xdel(this.keys.outbox, job.ref!);
-    }
-    await execOrThrow(multi);
-    for (const job of owned) this.held.delete(job.ref!);
+    // Re-appended as new entries and settled in their old ones, in one script.
+    await this.runSettle(owned.map((job) => ({ job, settlement: undefined, attempt: undefined })));
   }
 
   scheduledCount(): number {
@@ -211,13 +202,16 @@ export class RedisOutbox implements Outbox {
     const batch = this.adds;
     this.adds = [];
     if (batch.length === 0) return;
-    // Persist the batch in one script call and, while this process has room, claim entries into its
-    // own pending list in the same step: its own new deliveries then need no read back or parse.
+    // Persist the batch in one script call, several deliveries per entry, and, while this process
+    // has room, claim entries into its own pending list in the same step: its own new deliveries
+    // then need no read back or parse.
     const claim = this.intake.running ? this.intake.reserve(batch.length) : 0;
+    const entries: DeliveryRecord[][] = [];
+    for (let i = 0; i < batch.length; i += ENTRY_RECORDS_MAX) entries.push(batch.slice(i, i + ENTRY_RECORDS_MAX).map((p) => p.item));
     let reply: [string, string, string, string];
     try {
       const args: (string | number)[] = [this.o.group, this.o.consumer, claim];
-      for (const p of batch) args.push(JSON.stringify(p.item));
+      for (const records of entries) args.push(records.length, JSON.stringify(records.length === 1 ? records[0] : records));
       reply = (await runScript(this.o.redis, ADD_AND_CLAIM, [this.keys.outbox], args)) as typeof reply;
     } catch (error) {
       for (const p of batch) p.reject(persistError(error));
@@ -228,11 +222,11 @@ export class RedisOutbox implements Outbox {
     for (const p of batch) p.resolve();
     const [added, mine, others, data] = reply;
     if (mine !== '') {
-      const index = new Map<string, DeliveryRecord>();
-      added.split(',').forEach((id, i) => index.set(id, batch[i]!.item));
+      const index = new Map<string, DeliveryRecord[]>();
+      added.split(',').forEach((id, i) => index.set(id, entries[i]!));
       for (const id of mine.split(',')) {
-        const record = index.get(id);
-        if (record) this.intake.takeOwn(id, record);
+        const records = index.get(id);
+        if (records) this.intake.takeOwn(id, records);
       }
     }
     if (others !== '') this.intake.takeJoined(others, data);
@@ -243,35 +237,49 @@ export class RedisOutbox implements Outbox {
     const batch = this.settles;
     this.settles = [];
     if (batch.length === 0) return;
-    // One script call for the whole batch: counts first, then the values of each kind.
-    const refs: string[] = [];
+    try {
+      await this.runSettle(batch.map((p) => p.item));
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      // Unacknowledged entries stay pending; once their heartbeat stops they are claimed again.
+      for (const p of batch) p.reject(persistError(error));
+    }
+  }
+
+  /**
+   * One script call for settled (or given back) deliveries: per entry the ids settled now (the
+   * entry is acknowledged once all of its deliveries are), then log lines, retries, dead letters
+   * and records to re-append. Releases the jobs' hold on their entries either way.
+   */
+  private async runSettle(items: SettleItem[]): Promise<void> {
+    const byEntry = new Map<string, { size: number; ids: string[] }>();
     const logLines: string[] = [];
     const delayed: (string | number)[] = [];
     const dead: string[] = [];
-    for (const { item } of batch) {
-      const { job, settlement, attempt } = item;
+    const readd: string[] = [];
+    for (const { job, settlement, attempt } of items) {
       if (attempt) logLines.push(encodeAttempt(attempt, this.o.logBodyBytes));
-      if (settlement.kind === 'retry' || settlement.kind === 'defer') {
+      if (settlement === undefined) {
+        readd.push(JSON.stringify(job.record));
+      } else if (settlement.kind === 'retry' || settlement.kind === 'defer') {
         delayed.push(settlement.dueAt, JSON.stringify(job.record));
       } else if (settlement.kind === 'dead') {
         dead.push(job.record.id, JSON.stringify(job.record), JSON.stringify(settlement.letter));
       }
-      if (job.ref !== undefined) refs.push(job.ref);
+      if (job.ref !== undefined) {
+        let entry = byEntry.get(job.ref);
+        if (!entry) byEntry.set(job.ref, (entry = { size: job.entrySize ?? 1, ids: [] }));
+        entry.ids.push(job.record.id);
+      }
     }
-    const keys = [this.keys.outbox, this.keys.delayed, this.keys.log, this.keys.dead];
-    const args = [this.o.group, this.o.logSize, this.o.deadLetterMax, refs.length, logLines.length, delayed.length / 2, dead.length / 3, ...refs, ...logLines, ...delayed, ...dead];
+    const groups: (string | number)[] = [];
+    for (const [ref, { size, ids }] of byEntry) groups.push(ref, size, ids.length, ...ids);
+    const keys = [this.keys.outbox, this.keys.delayed, this.keys.log, this.keys.dead, this.keys.done];
+    const args = [this.o.group, this.o.logSize, this.o.deadLetterMax, byEntry.size, logLines.length, delayed.length / 2, dead.length / 3, readd.length, ...groups, ...logLines, ...delayed, ...dead, ...readd];
     try {
       await runScript(this.o.redis, SETTLE, keys, args);
-      for (const p of batch) {
-        if (p.item.job.ref !== undefined) this.held.delete(p.item.job.ref);
-        p.resolve();
-      }
-    } catch (error) {
-      // Unacknowledged entries stay pending; once their heartbeat stops they are claimed again.
-      for (const p of batch) {
-        if (p.item.job.ref !== undefined) this.held.delete(p.item.job.ref);
-        p.reject(persistError(error));
-      }
+    } finally {
+      for (const { job } of items) if (job.ref !== undefined) this.intake.release(job.ref);
     }
   }
 
@@ -281,13 +289,6 @@ export class RedisOutbox implements Outbox {
       if (moved < 500) return;
     }
   }
-}
-
-async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
-  const results = await multi.exec();
-  if (!results) throw new Error('transaction aborted');
-  const failed = results.find(([error]) => error);
-  if (failed) throw failed[0];
 }
 
 function persistError(cause: unknown): FirehookError {

@@ -19,14 +19,56 @@ const LAST_DELIVERED = `local function lastDelivered(stream, group)
 end`;
 
 /**
- * Append a batch of deliveries (ARGV[4..]: one JSON record each) and, when ARGV[3] > 0, take up to that many entries into this consumer's pending
- * list in the same step. When nothing unread precedes the batch, its own first entries are claimed
- * directly (XCLAIM FORCE JUSTID, then the group's last-delivered id moves past them), which costs
- * Redis far less than reading them back; otherwise XREADGROUP takes the oldest unread entries.
- * Returns joined strings `{added ids, claimed ids that were just added (the caller has them), other
- * claimed ids, their records ("\n")}`.
+ * Stream entries hold one delivery (field `d`: its record) or several written together (fields
+ * `n`: how many, `b`: a JSON array of records). Many per entry is what makes durable mode cheap:
+ * Redis keeps one pending-list node and takes one acknowledgement per entry, not per delivery.
+ */
+export const ENTRY_RECORDS_MAX = 32;
+
+/**
+ * Lua: `readNew(stream, group, consumer, budget)` reads new entries for a consumer until about
+ * `budget` deliveries (each entry counts its `n`, so at most ENTRY_RECORDS_MAX - 1 over), returning
+ * two lists: entry ids and their payloads (`d` or `b`; '' for an entry deleted meanwhile).
+ */
+const READ_NEW = `local function payload(fields)
+  local d, n = '', 1
+  if fields then
+    for i = 1, #fields, 2 do
+      local f = fields[i]
+      if f == 'd' or f == 'b' then d = fields[i + 1] elseif f == 'n' then n = tonumber(fields[i + 1]) or 1 end
+    end
+  end
+  return d, n
+end
+local function readNew(stream, group, consumer, budget)
+  local ids, data = {}, {}
+  while budget > 0 do
+    local want = math.ceil(budget / ${ENTRY_RECORDS_MAX})
+    local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', want, 'STREAMS', stream, '>')
+    if not r then break end
+    local entries = r[1][2]
+    for _, e in ipairs(entries) do
+      local d, n = payload(e[2])
+      ids[#ids + 1] = e[1]
+      data[#data + 1] = d
+      budget = budget - n
+    end
+    if #entries < want then break end
+  end
+  return ids, data
+end`;
+
+/**
+ * Append entries (ARGV[4..]: pairs of record count and payload: one record's JSON when the count
+ * is 1, else a JSON array of records) and, when ARGV[3] > 0, take about that many deliveries into
+ * this consumer's pending list in the same step. When nothing unread precedes the batch, its own
+ * first entries are claimed directly (XCLAIM FORCE JUSTID, then the group's last-delivered id moves
+ * past them), which costs Redis far less than reading them back; otherwise the oldest unread
+ * entries are read. Returns joined strings `{added ids, claimed ids that were just added (the
+ * caller has them), other claimed ids, their payloads ("\n")}`.
  */
 export const ADD_AND_CLAIM = `${LAST_DELIVERED}
+${READ_NEW}
 local function after(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
   local bm, bs = string.match(b, '^(%d+)-(%d+)$')
@@ -42,40 +84,40 @@ if n > 0 then
   local delivered = lastDelivered(KEYS[1], ARGV[1])
   backlog = delivered == nil or (last ~= nil and after(last[1], delivered))
 end
-local ids = {}
-for i = 4, #ARGV do
-  ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i])
+local ids, counts = {}, {}
+for i = 4, #ARGV, 2 do
+  local count = tonumber(ARGV[i])
+  counts[#counts + 1] = count
+  if count == 1 then
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 1])
+  else
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'n', count, 'b', ARGV[i + 1])
+  end
 end
 local mine, others, data = {}, {}, {}
 if n > 0 and not backlog then
-  local k = math.min(n, #ids)
   local args = {KEYS[1], ARGV[1], ARGV[2], 0}
-  for i = 1, k do
+  local taken = 0
+  for i = 1, #ids do
+    if taken >= n then break end
     mine[i] = ids[i]
     args[#args + 1] = ids[i]
+    taken = taken + counts[i]
   end
   args[#args + 1] = 'FORCE'
   args[#args + 1] = 'JUSTID'
   redis.call('XCLAIM', unpack(args))
-  redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], ids[k])
+  redis.call('XGROUP', 'SETID', KEYS[1], ARGV[1], mine[#mine])
 elseif n > 0 then
-  local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', n, 'STREAMS', KEYS[1], '>')
-  if r then
-    local own = {}
-    for _, id in ipairs(ids) do own[id] = true end
-    for _, e in ipairs(r[1][2]) do
-      if own[e[1]] then
-        mine[#mine + 1] = e[1]
-      else
-        local d = ''
-        if e[2] then
-          for i = 1, #e[2], 2 do
-            if e[2][i] == 'd' then d = e[2][i + 1] end
-          end
-        end
-        others[#others + 1] = e[1]
-        data[#data + 1] = d
-      end
+  local own = {}
+  for _, id in ipairs(ids) do own[id] = true end
+  local readIds, readData = readNew(KEYS[1], ARGV[1], ARGV[2], n)
+  for i, id in ipairs(readIds) do
+    if own[id] then
+      mine[#mine + 1] = id
+    else
+      others[#others + 1] = id
+      data[#data + 1] = readData[i]
     end
   end
 end
@@ -83,21 +125,48 @@ return {table.concat(ids, ','), table.concat(mine, ','), table.concat(others, ',
 
 
 /**
- * Record a batch of settled attempts in one step. KEYS: outbox, delayed, log, dead. ARGV: group,
- * log size, dead-letter cap, then four counts (entry ids to acknowledge, log lines, delayed
- * records, dead letters) and the values in that order: ids; lines; (due, record) pairs;
- * (id, record, letter) triples.
+ * Record a batch of settled deliveries in one step. KEYS: outbox, delayed, log, dead, done (hash:
+ * entry id -> ids of its deliveries already settled, for entries settled piecemeal). ARGV: group,
+ * log size, dead-letter cap, then five counts (entries, log lines, delayed records, dead letters,
+ * records to re-append) and the values in that order: per entry (id, deliveries in it, k, k
+ * delivery ids); lines; (due, record) pairs; (id, record, letter) triples; records. An entry is
+ * acknowledged once all its deliveries are settled, so a crash part-way re-sends only the rest.
  */
-export const SETTLE = `local nack, nlog, ndelay, ndead = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local i = 8
-local function chunks(first, count, fn)
-  local last = first + count - 1
-  for from = first, last, 1000 do fn(unpack(ARGV, from, math.min(from + 999, last))) end
+export const SETTLE = `local nentries, nlog, ndelay, ndead, nreadd = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local i = 9
+-- unpack in slices: Lua's stack takes a few thousand values at most.
+local function chunks(list, first, last, fn)
+  for from = first, last, 1000 do fn(unpack(list, from, math.min(from + 999, last))) end
 end
-local acks = i
-i = i + nack
+local acks = {}
+for _ = 1, nentries do
+  local ref, total, k = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  if k >= total then
+    acks[#acks + 1] = ref
+    if total > 1 then redis.call('HDEL', KEYS[5], ref) end
+  else
+    -- Ids settled so far, each once (a delivery settled twice by two holders counts once).
+    local seen, settled = {}, {}
+    local all = table.concat(ARGV, ',', i + 3, i + 2 + k)
+    local prev = redis.call('HGET', KEYS[5], ref)
+    if prev then all = prev .. ',' .. all end
+    for id in string.gmatch(all, '[^,]+') do
+      if not seen[id] then
+        seen[id] = true
+        settled[#settled + 1] = id
+      end
+    end
+    if #settled >= total then
+      acks[#acks + 1] = ref
+      redis.call('HDEL', KEYS[5], ref)
+    else
+      redis.call('HSET', KEYS[5], ref, table.concat(settled, ','))
+    end
+  end
+  i = i + 3 + k
+end
 if nlog > 0 then
-  chunks(i, nlog, function(...) redis.call('LPUSH', KEYS[3], ...) end)
+  chunks(ARGV, i, i + nlog - 1, function(...) redis.call('LPUSH', KEYS[3], ...) end)
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
 end
 i = i + nlog
@@ -109,26 +178,19 @@ for _ = 1, ndead do
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[i], 'd', ARGV[i + 1], 'l', ARGV[i + 2])
   i = i + 3
 end
-if nack > 0 then chunks(acks, nack, function(...) redis.call('XACK', KEYS[1], ARGV[1], ...) end) end
-return nack`;
+for _ = 1, nreadd do
+  redis.call('XADD', KEYS[1], '*', 'd', ARGV[i])
+  i = i + 1
+end
+if #acks > 0 then chunks(acks, 1, #acks, function(...) redis.call('XACK', KEYS[1], ARGV[1], ...) end) end
+return #acks`;
 
 /**
- * Non-blocking read of up to ARGV[3] new entries for consumer ARGV[2] of group ARGV[1], returned as
- * two joined strings `{ids (","), records ("\n")}`: far cheaper to decode than nested replies.
+ * Non-blocking read of about ARGV[3] new deliveries for consumer ARGV[2] of group ARGV[1], returned
+ * as two joined strings `{entry ids (","), payloads ("\n")}`: far cheaper to decode than nested replies.
  */
-export const READ_BATCH = `local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-if not r then return {'', ''} end
-local ids, data = {}, {}
-for _, e in ipairs(r[1][2]) do
-  ids[#ids + 1] = e[1]
-  local d = ''
-  if e[2] then
-    for i = 1, #e[2], 2 do
-      if e[2][i] == 'd' then d = e[2][i + 1] end
-    end
-  end
-  data[#data + 1] = d
-end
+export const READ_BATCH = `${READ_NEW}
+local ids, data = readNew(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]))
 return {table.concat(ids, ','), table.concat(data, '\\n')}`;
 
 /** Move due members of the delayed set (KEYS[1]) back to the stream (KEYS[2]); ARGV: now, limit. */

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { createDeliveryService, RedisDeliveryAdmin, type ManagedDeliveryService } from '../../../core/delivery/index.ts';
 import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
+import { buildRecord } from '../../../core/delivery/delivery-record.ts';
 import { RedisStore } from '../../../core/store/redis-store.ts';
 import { cleanupRedis, freePort, options, redisClient, request, silentLogger, startSink, uniquePrefix, waitUntil, type Reply, type Received, type Sink } from './helpers.ts';
 
@@ -160,6 +161,43 @@ describe('DeliveryService (durable mode)', () => {
     const second = durable(e, { maxConcurrencyPerTarget: 4 }, 'second');
     await waitUntil(() => new Set(s.received.map((x) => x.body)).size === 20, 10_000, 'all 20 delivered');
     expect(second.stats().delivered).toBeGreaterThan(0);
+  });
+
+  it('stores a burst several deliveries per stream entry and acknowledges an entry once its last delivery is settled', async () => {
+    const e = env();
+    // The first five deliveries of the burst are answered late; the rest at once.
+    const s = await sink((req) => (Number(JSON.parse(req.body).n) < 5 ? { status: 200, delayMs: 1_500 } : { status: 200 }));
+    const svc = durable(e, { maxConcurrencyPerTarget: 64 });
+    await svc.ready;
+    await Promise.all(Array.from({ length: 64 }, (_, i) => svc.submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }))));
+    expect(await e.redis.xlen(`${e.prefix}outbox`)).toBe(2);
+    await waitUntil(() => svc.stats().delivered === 59, 5_000, 'the quick 59 delivered');
+    // The second entry is acknowledged; the first waits for its five, its 27 settled ones noted.
+    const pending = async (): Promise<number> => ((await e.redis.xpending(`${e.prefix}outbox`, 'firehook')) as [number, ...unknown[]])[0];
+    expect(await pending()).toBe(1);
+    const noted = Object.values(await e.redis.hgetall(`${e.prefix}done`));
+    expect(noted).toHaveLength(1);
+    expect(noted[0]!.split(',')).toHaveLength(27);
+    await waitUntil(() => svc.stats().delivered === 64, 5_000, 'all 64 delivered');
+    await waitUntil(async () => (await pending()) === 0, 5_000, 'first entry acknowledged');
+    expect(await e.redis.hlen(`${e.prefix}done`)).toBe(0);
+    expect(s.received).toHaveLength(64);
+  });
+
+  it('takes over an entry of a dead worker and sends only its deliveries not yet settled', async () => {
+    const e = env();
+    const s = await sink();
+    const outbox = `${e.prefix}outbox`;
+    const records = [1, 2, 3].map((n) => buildRecord(request(`${s.url}/hook`, { body: `{"n":${n}}` }), `msg_takeover_${n}`, Date.now()));
+    await e.redis.xgroup('CREATE', outbox, 'firehook', '0', 'MKSTREAM');
+    const entry = await e.redis.xadd(outbox, '*', 'n', '3', 'b', JSON.stringify(records));
+    await e.redis.xreadgroup('GROUP', 'firehook', 'crashed-worker', 'COUNT', 10, 'STREAMS', outbox, '>');
+    await e.redis.hset(`${e.prefix}done`, entry!, 'msg_takeover_1,msg_takeover_2');
+    const svc = durable(e, { claimIdleMs: 100, claimIntervalMs: 50 }, 'survivor');
+    await waitUntil(() => svc.stats().delivered === 1, 5_000, 'the unsettled delivery sent');
+    await waitUntil(async () => ((await e.redis.xpending(outbox, 'firehook')) as [number])[0] === 0, 5_000, 'entry acknowledged');
+    expect(s.received.map((r) => r.body)).toEqual(['{"n":3}']);
+    expect(await e.redis.hlen(`${e.prefix}done`)).toBe(0);
   });
 
   it('parks deliveries in Redis while the breaker is open and delivers them after recovery', async () => {
