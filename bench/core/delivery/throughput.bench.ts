@@ -8,7 +8,7 @@
  * Steady state (at most 16 x C deliveries outstanding) is what the targets apply to; a burst of N
  * queued at once is reported beside it. Each round runs raw, memory and durable back to back; the
  * ratios are medians of per-round ratios (the machine is shared). Client CPU per delivery is also
- * printed (steadier than wall time). Env: BENCH_DELIVERIES (N, 20000), BENCH_ROUNDS (5),
+ * printed (steadier than wall time). Env: BENCH_DELIVERIES (N, 20000), BENCH_ROUNDS (7),
  * BENCH_BACKLOG (steady-state outstanding limit, 16 x C).
  * Run: node_modules/.bin/node --no-node-snapshot bench/core/delivery/throughput.bench.ts
  */
@@ -24,7 +24,7 @@ import { report, type BenchResult } from '../../bench-format.ts';
 
 const CONCURRENCY = 64;
 const N = Number(process.env.BENCH_DELIVERIES ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const INGEST_BATCH = 256;
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? CONCURRENCY * 16);
 const BODY = JSON.stringify({ event: 'QuotaExceeded', message: 'Key Quota Limit Exceeded', path: '/quota', origin: '10.0.0.1', key: '****abcd' });
@@ -78,6 +78,7 @@ async function rawDispatch(url: string): Promise<Run> {
       agent.dispatch(
         { origin, path: '/hook', method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY },
         {
+          onRequestStart: () => undefined,
           onResponseStart: (_c, statusCode) => void (status = statusCode),
           onResponseData: (_c, chunk) => void chunks.push(chunk),
           onResponseEnd: () => (status === 200 && Buffer.concat(chunks).toString() === 'ok' ? resolve() : reject(new Error(`sink answered ${status}`))),
