@@ -39,6 +39,7 @@ export function printTally(scenario: string, t: Tally, extra = ''): string {
 const OUTBOX = '{firehook:delivery}:outbox';
 const DELAYED = '{firehook:delivery}:delayed';
 const DEAD = '{firehook:delivery}:dead';
+const DONE = '{firehook:delivery}:done';
 
 /** What the durable outbox still holds: unread and pending stream entries, scheduled retries, dead letters. */
 export async function outboxBacklog(redis: Redis): Promise<{ unread: number; pending: number; delayed: number; dead: number }> {
@@ -79,4 +80,24 @@ export async function waitSettled(accepted: ReadonlySet<string>, delivered: Read
 export async function pendingByConsumer(redis: Redis): Promise<Record<string, number>> {
   const summary = (await redis.xpending(OUTBOX, 'firehook').catch(() => [0, null, null, null])) as [number, string | null, string | null, [string, string][] | null];
   return Object.fromEntries((summary[3] ?? []).map(([consumer, count]) => [consumer, Number(count)]));
+}
+
+/**
+ * Deliveries in pending (read, unacknowledged) entries not yet noted as settled: what a takeover
+ * can send again. An entry holds one delivery (`d`) or several (`n`, `b`); settled ones of an entry
+ * still pending are listed in the done hash.
+ */
+export async function unsettledInPending(redis: Redis): Promise<number> {
+  const pending = (await redis.xpending(OUTBOX, 'firehook', '-', '+', 100_000).catch(() => [])) as [string, ...unknown[]][];
+  let unsettled = 0;
+  for (const [id] of pending) {
+    const [entry] = (await redis.xrange(OUTBOX, id, id)) as [string, string[]][];
+    if (!entry) continue;
+    const fields = entry[1];
+    const n = fields.indexOf('n');
+    const size = n >= 0 && n % 2 === 0 ? Number(fields[n + 1]) : 1;
+    const done = await redis.hget(DONE, id);
+    unsettled += size - (done ? done.split(',').length : 0);
+  }
+  return unsettled;
 }
