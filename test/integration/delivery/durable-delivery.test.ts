@@ -154,13 +154,21 @@ describe('DeliveryService (durable mode)', () => {
     const e = env();
     const s = await sink(() => ({ status: 200, delayMs: 100 }));
     const first = durable(e, { maxConcurrencyPerTarget: 1 }, 'first');
-    for (let i = 0; i < 20; i++) await first.submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }));
+    await first.ready;
+    // Submitted together: one stream entry holds all 20.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => first.submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }))));
+    expect(await e.redis.xlen(`${e.prefix}outbox`)).toBe(1);
     await waitUntil(() => s.received.length >= 2, 5_000);
     const { unfinished } = await first.close(10);
     expect(unfinished).toBeLessThanOrEqual(1);
     const second = durable(e, { maxConcurrencyPerTarget: 4 }, 'second');
     await waitUntil(() => new Set(s.received.map((x) => x.body)).size === 20, 10_000, 'all 20 delivered');
     expect(second.stats().delivered).toBeGreaterThan(0);
+    // The queued ones went back as new entries; the first entry is acknowledged once the one left
+    // in flight is settled (taken over after claimIdleMs): at most that one is sent twice.
+    await waitUntil(async () => ((await e.redis.xpending(`${e.prefix}outbox`, 'firehook')) as [number])[0] === 0, 10_000, 'nothing pending');
+    expect(s.received.length).toBeLessThanOrEqual(21);
+    expect(await e.redis.hlen(`${e.prefix}done`)).toBe(0);
   });
 
   it('stores a burst several deliveries per stream entry and acknowledges an entry once its last delivery is settled', async () => {
