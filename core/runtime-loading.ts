@@ -27,10 +27,16 @@ export function reportProblems(logger: Logger, problems: readonly ConfigProblem[
 }
 
 const RESTART_ONLY = ['storage', 'listen', 'log_level', 'log_transports', 'plugins', 'ingest_secret'] as const;
+/** `webhooks` keys read by the delivery service, which lives as long as the runtime. */
+const WEBHOOKS_RESTART_ONLY = ['max_concurrency_per_target', 'breaker', 'claim_idle', 'durable'] as const;
 
 /** Gateway config keys that changed but take effect only on restart. */
 export function restartOnlyChanges(previous: GatewayConfig, next: GatewayConfig): string[] {
-  return RESTART_ONLY.filter((key) => JSON.stringify(next[key]) !== JSON.stringify(previous[key]));
+  const changed = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.stringify(b);
+  return [
+    ...RESTART_ONLY.filter((key) => changed(next[key], previous[key])),
+    ...WEBHOOKS_RESTART_ONLY.filter((key) => changed(next.webhooks[key], previous.webhooks[key])).map((key) => `webhooks.${key}`),
+  ];
 }
 
 /** Files and directories whose change triggers a hot reload for this configuration and generation. */

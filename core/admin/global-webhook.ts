@@ -4,6 +4,7 @@
  * handler (`url`, `method`, `headers` as `[{name, value}]`, `bodyTemplate`, `cooldownPeriod`) plus
  * Firehook's delivery options, so it validates (and reports pointers) exactly like one.
  */
+import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, UNSIGNED_GO_DURATION_PATTERN } from '../config/schema-fragments.ts';
 import { validateAgainst } from '../config/validate.ts';
 import type { ConfigProblem } from '../errors/firehook-error.ts';
 import type { JsonSchema } from '../plugin.ts';
@@ -44,8 +45,9 @@ export const DEFINITION_KEYS = ['id', 'name', 'url', 'method', 'headers', 'bodyT
 const BOOKKEEPING_KEYS = ['revision', 'createdAt', 'updatedAt', 'deleted', 'deletedAt'];
 
 export const GLOBAL_WEBHOOK_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
-const DURATION = '^(?:0|(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$';
-const TOKEN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+const DURATION = UNSIGNED_GO_DURATION_PATTERN;
+const TOKEN = HTTP_TOKEN_PATTERN;
+/** A secret, or its mask as API answers show it (sent back unchanged to keep the stored one). */
 const SECRET = '^whsec_(?:[A-Za-z0-9+/]+={0,2}|\\*{4}.{0,8})$';
 
 export const globalWebhookSchema: JsonSchema = {
@@ -71,20 +73,8 @@ export const globalWebhookSchema: JsonSchema = {
     },
     bodyTemplate: { type: 'string' },
     cooldownPeriod: { type: 'string', pattern: `(?:^$)|${DURATION}`, errorMessage: 'must be a Go duration such as "10s" or "1m30s"' },
-    timeout: { type: 'string', pattern: DURATION, errorMessage: 'must be a Go duration such as "30s"' },
-    retry_schedule: { type: 'array', items: { type: 'string', pattern: DURATION, errorMessage: 'must be a Go duration such as "5s" or "2h"' } },
-    signing: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['secret'],
-      properties: {
-        secret: { type: 'string', pattern: SECRET, errorMessage: 'must be whsec_ followed by a base64 secret' },
-        previous_secrets: { type: 'array', items: { type: 'string', pattern: SECRET, errorMessage: 'must be whsec_ followed by a base64 secret' } },
-      },
-    },
-    deny_private_networks: { type: 'boolean' },
-    allow_networks: { type: 'array', items: { type: 'string', minLength: 1 } },
-    tyk_compat_escaping: { type: 'boolean' },
+    // Deliberately unsigned durations, and masked secrets accepted.
+    ...deliveryOptionProperties({ durationPattern: DURATION, secretPattern: SECRET }),
     revision: { type: 'integer' },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },

@@ -1,3 +1,4 @@
+import type { SigningOptions } from '../delivery/delivery-service.ts';
 /**
  * The gateway configuration as Firehook uses it after loading: Tyk's keys (COMPAT.md) plus
  * Firehook's own. Values here are normalised (defaults applied) and the object is frozen.
@@ -36,6 +37,14 @@ export interface WebhookDefaultsConfig {
   tyk_compat_escaping?: boolean;
   /** Max concurrent requests per target origin. */
   max_concurrency_per_target?: number;
+  /** Default signing for every webhook without its own. */
+  signing?: SigningOptions;
+  /** `false` keeps deliveries in memory even with a Redis store. */
+  durable?: boolean;
+  /** Per-target circuit breaker: consecutive failures that open it, and for how long (Go durations). */
+  breaker?: { failures?: number; open?: string; max_open?: string };
+  /** Durable mode: how long a delivery held by a silent worker waits before another takes it over. */
+  claim_idle?: string;
   [key: string]: unknown;
 }
 

@@ -3,6 +3,7 @@
  * Firehook's own sections reject unknown keys.
  */
 import type { JsonSchema } from '../plugin.ts';
+import { deliveryOptionProperties, goDuration } from './schema-fragments.ts';
 
 const handlerEntry = {
   type: 'object',
@@ -25,7 +26,6 @@ export const eventHandlersSchema = {
   },
 } as const;
 
-const durations = { type: 'array', items: { type: 'string' } } as const;
 
 export const gatewayConfigSchema: JsonSchema = {
   type: 'object',
@@ -96,19 +96,19 @@ export const gatewayConfigSchema: JsonSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        timeout: { type: 'string' },
-        retry_schedule: durations,
-        deny_private_networks: { type: 'boolean' },
-        allow_networks: { type: 'array', items: { type: 'string' } },
-        tyk_compat_escaping: { type: 'boolean' },
+        ...deliveryOptionProperties(),
         max_concurrency_per_target: { type: 'integer', minimum: 1 },
-        signing: {
+        durable: { type: 'boolean' },
+        breaker: {
           type: 'object',
           additionalProperties: false,
-          required: ['secret'],
-          properties: { secret: { type: 'string' }, previous_secrets: { type: 'array', items: { type: 'string' } } },
+          properties: {
+            failures: { type: 'integer', minimum: 1 },
+            open: goDuration('"30s" or "1m"'),
+            max_open: goDuration('"5m" or "1h"'),
+          },
         },
-        durable: { type: 'boolean' },
+        claim_idle: goDuration('"60s" or "2m"'),
       },
     },
     admin_secret: { type: 'string' },

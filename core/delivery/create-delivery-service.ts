@@ -8,6 +8,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
+import { parseGoDuration } from '../go-time.ts';
 import type { Logger } from '../logger.ts';
 import { createEgressDispatcher } from '../net/index.ts';
 import type { Store } from '../store/store.ts';
@@ -62,6 +63,27 @@ function defaultConsumerName(): string {
   return enginesInProcess === 1 ? base : `${base}:${enginesInProcess}`;
 }
 
+/** The knobs the gateway config's `webhooks` section sets (validated at load). */
+function tuningFromConfig(w: WebhookDefaultsConfig): Partial<DeliveryTuning> {
+  const t: Partial<DeliveryTuning> = {};
+  const ms = (text: string | undefined): number | undefined => {
+    const value = text === undefined ? undefined : parseGoDuration(text);
+    return value !== undefined && value > 0 ? value : undefined;
+  };
+  if (w.max_concurrency_per_target) t.maxConcurrencyPerTarget = w.max_concurrency_per_target;
+  if (w.breaker?.failures) t.breakerThreshold = w.breaker.failures;
+  const open = ms(w.breaker?.open);
+  const maxOpen = ms(w.breaker?.max_open);
+  if (open !== undefined) t.breakerOpenMs = open;
+  if (maxOpen !== undefined || open !== undefined) t.breakerMaxOpenMs = Math.max(maxOpen ?? DEFAULT_TUNING.breakerMaxOpenMs, open ?? 0);
+  const claimIdle = ms(w.claim_idle);
+  if (claimIdle !== undefined) {
+    t.claimIdleMs = claimIdle;
+    t.claimIntervalMs = Math.min(DEFAULT_TUNING.claimIntervalMs, Math.max(100, Math.floor(claimIdle / 2)));
+  }
+  return t;
+}
+
 export function createDeliveryService(options: DeliveryServiceOptions): ManagedDeliveryService {
   return new DeliveryEngine(options);
 }
@@ -88,7 +110,7 @@ class DeliveryEngine implements ManagedDeliveryService {
 
   constructor(options: DeliveryServiceOptions) {
     this.o = options;
-    this.t = { ...DEFAULT_TUNING, ...(options.defaults.max_concurrency_per_target ? { maxConcurrencyPerTarget: options.defaults.max_concurrency_per_target } : {}), ...options.tuning };
+    this.t = { ...DEFAULT_TUNING, ...tuningFromConfig(options.defaults), ...options.tuning };
     this.log = new DeliveryLog(this.t.logSize);
     this.delivererOptions = {
       logger: options.logger,

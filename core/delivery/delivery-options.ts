@@ -26,7 +26,7 @@ function duration(text: string, what: string): number {
   return ms;
 }
 
-/** Handler values win over gateway defaults; throws FH_DELIVERY_INVALID for a bad duration. */
+/** Handler values win over gateway defaults (signing included); throws FH_DELIVERY_INVALID for a bad duration. */
 export function resolveDeliveryOptions(handler: HandlerDeliveryConfig, defaults: WebhookDefaultsConfig = {}): DeliveryOptions {
   const timeoutText = handler.timeout ?? defaults.timeout;
   const scheduleText = handler.retry_schedule ?? defaults.retry_schedule;
@@ -37,6 +37,7 @@ export function resolveDeliveryOptions(handler: HandlerDeliveryConfig, defaults:
     denyPrivateNetworks: handler.deny_private_networks ?? defaults.deny_private_networks ?? false,
     allowNetworks: [...(defaults.allow_networks ?? []), ...(handler.allow_networks ?? [])],
   };
-  if (handler.signing) options.signing = handler.signing;
+  const signing = handler.signing ?? defaults.signing;
+  if (signing) options.signing = signing;
   return options;
 }

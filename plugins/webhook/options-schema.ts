@@ -1,4 +1,4 @@
-import type { JsonSchema, SigningOptions } from '../../core/index.ts';
+import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, type JsonSchema, type SigningOptions } from '../../core/index.ts';
 
 /** Methods Tyk accepts for a webhook (upper-cased; empty means GET). */
 export const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
@@ -28,10 +28,7 @@ export interface WebhookOptions {
   tyk_compat_escaping?: boolean;
 }
 
-/** A Go duration string (`"30s"`, `"1m30s"`, `"0"`); semantic checks happen in normalize. */
-export const GO_DURATION_PATTERN = '^(?:0|[-+]?(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$';
-const TOKEN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
-const SECRET = '^whsec_[A-Za-z0-9+/]+={0,2}$';
+const TOKEN = HTTP_TOKEN_PATTERN;
 
 export const webhookOptionsSchema: JsonSchema = {
   type: 'object',
@@ -51,20 +48,8 @@ export const webhookOptionsSchema: JsonSchema = {
     name: { type: 'string' },
     id: { type: 'string' },
     disabled: { type: 'boolean' },
-    timeout: { type: 'string', pattern: GO_DURATION_PATTERN, errorMessage: 'must be a Go duration such as "30s" or "1m30s"' },
-    retry_schedule: { type: 'array', items: { type: 'string', pattern: GO_DURATION_PATTERN, errorMessage: 'must be a Go duration such as "5s" or "2h"' } },
-    signing: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['secret'],
-      properties: {
-        secret: { type: 'string', pattern: SECRET, errorMessage: 'must be whsec_ followed by a base64 secret' },
-        previous_secrets: { type: 'array', items: { type: 'string', pattern: SECRET, errorMessage: 'must be whsec_ followed by a base64 secret' } },
-      },
-    },
-    deny_private_networks: { type: 'boolean' },
-    allow_networks: { type: 'array', items: { type: 'string', minLength: 1 } },
-    tyk_compat_escaping: { type: 'boolean' },
+    // Firehook's delivery options (durations: semantic checks happen in normalize).
+    ...deliveryOptionProperties(),
   },
 };
 

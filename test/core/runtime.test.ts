@@ -119,6 +119,23 @@ describe('Runtime', () => {
     await expect(runtime.store.get('k')).rejects.toMatchObject({ code: 'FH_STORE_UNAVAILABLE' });
   });
 
+  it('on reload, keeps a bad webhooks section out and says which delivery settings wait for a restart', async () => {
+    const { plugin } = recorder();
+    const { config } = await workspace(api('w:'), { webhooks: { timeout: '5s' } });
+    const { logger, lines } = captureLogger();
+    const runtime = await createRuntime({ configFile: config, plugins: [plugin as never], logger });
+    open.push(runtime);
+    await writeFile(config, JSON.stringify({ app_path: 'apps', webhooks: { timeout: '-1s' } }));
+    const bad = await runtime.reload();
+    expect(bad.ok).toBe(false);
+    expect(runtime.gateway.webhooks.timeout).toBe('5s');
+    await writeFile(config, JSON.stringify({ app_path: 'apps', webhooks: { timeout: '10s', breaker: { open: '5s' }, claim_idle: '10s' } }));
+    expect((await runtime.reload()).ok).toBe(true);
+    expect(runtime.gateway.webhooks.timeout).toBe('10s');
+    const restartOnly = lines.filter((l) => String(l.msg).includes('takes effect on restart')).map((l) => l.key);
+    expect(restartOnly.sort()).toEqual(['webhooks.breaker', 'webhooks.claim_idle']);
+  });
+
   it('refuses to start on an invalid API definition file', async () => {
     const { config } = await workspace({ api_id: '' });
     await expect(createRuntime({ configFile: config, logger: captureLogger().logger })).rejects.toMatchObject({ code: 'FH_CONFIG_INVALID' });

@@ -63,6 +63,63 @@ describe('loadGatewayConfig', () => {
     );
   });
 
+  it('checks the webhooks defaults at load and names the gateway file and pointer of each bad value', async () => {
+    const file = await tempConfig({
+      webhooks: { timeout: 'soon', retry_schedule: ['5s', '2 hours'], breaker: { failures: 0, open: '30s', surprise: 1 }, claim_idle: 'later', signing: { secret: 'plain' } },
+    });
+    const { config, problems } = await loadGatewayConfig(file);
+    expect(config).toBeUndefined();
+    expect(problems.map(formatProblem).map((l) => l.replace(file, 'tyk.conf')).sort()).toEqual([
+      'tyk.conf#/webhooks/breaker/failures: must be >= 1 (got 0)',
+      'tyk.conf#/webhooks/breaker/surprise: unknown key',
+      'tyk.conf#/webhooks/claim_idle: must be a Go duration such as "60s" or "2m" (got "later")',
+      'tyk.conf#/webhooks/retry_schedule/1: must be a Go duration such as "5s" or "2h" (got "2 hours")',
+      'tyk.conf#/webhooks/signing/secret: must be whsec_ followed by a base64 secret (got "plain")',
+      'tyk.conf#/webhooks/timeout: must be a Go duration such as "30s" or "1m30s" (got "soon")',
+    ]);
+  });
+
+  it('checks what the schema cannot: signs of durations, breaker bounds, claim_idle floor, allow-list entries, secret lengths', async () => {
+    const file = await tempConfig({
+      webhooks: {
+        timeout: '0s',
+        retry_schedule: ['-5s'],
+        breaker: { open: '1m', max_open: '30s' },
+        claim_idle: '200ms',
+        allow_networks: ['10.0.0.0/8', 'not a host!'],
+        signing: { secret: 'whsec_AAAAA' },
+      },
+    });
+    const { config, problems } = await loadGatewayConfig(file);
+    expect(config).toBeUndefined();
+    expect(problems.map(formatProblem).map((l) => l.replace(file, 'tyk.conf')).sort()).toEqual([
+      'tyk.conf#/webhooks/allow_networks/1: not a host name, IP address or CIDR (got "not a host!")',
+      'tyk.conf#/webhooks/breaker/max_open: must not be shorter than breaker.open (got "30s")',
+      'tyk.conf#/webhooks/claim_idle: must be at least 1s (got "200ms")',
+      'tyk.conf#/webhooks/retry_schedule/0: must not be negative (got "-5s")',
+      'tyk.conf#/webhooks/signing/secret: must be whsec_ followed by a base64 secret',
+      'tyk.conf#/webhooks/timeout: must be a positive Go duration (got "0s")',
+    ]);
+  });
+
+  it('accepts a complete webhooks section', async () => {
+    const webhooks = {
+      timeout: '5s',
+      retry_schedule: ['0', '5s', '5m'],
+      deny_private_networks: true,
+      allow_networks: ['10.0.0.0/8', '*.internal.example'],
+      tyk_compat_escaping: false,
+      max_concurrency_per_target: 8,
+      signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previous_secrets: ['whsec_dGVzdA=='] },
+      durable: false,
+      breaker: { failures: 3, open: '10s', max_open: '10m' },
+      claim_idle: '2m',
+    };
+    const { config, problems } = await loadGatewayConfig(await tempConfig({ webhooks }));
+    expect(problems).toEqual([]);
+    expect(config?.webhooks).toEqual(webhooks);
+  });
+
   it('adds the quota monitor webhook as a gateway-level TriggerExceeded handler when enabled', async () => {
     const file = await tempConfig({
       monitor: { enable_trigger_monitors: true, configuration: { method: 'POST', target_path: 'http://127.0.0.1:9/m', event_timeout: 10 }, global_trigger_limit: 80 },

@@ -200,9 +200,13 @@ describe('DeliveryService (durable mode)', () => {
     await e.redis.xgroup('CREATE', outbox, 'firehook', '0', 'MKSTREAM');
     const entry = await e.redis.xadd(outbox, '*', 'n', '3', 'b', JSON.stringify(records));
     await e.redis.xreadgroup('GROUP', 'firehook', 'crashed-worker', 'COUNT', 10, 'STREAMS', outbox, '>');
+    const readAt = Date.now();
     await e.redis.hset(`${e.prefix}done`, entry!, 'msg_takeover_1,msg_takeover_2');
-    const svc = durable(e, { claimIdleMs: 100, claimIntervalMs: 50 }, 'survivor');
+    // How long an entry must sit idle before it is taken over, as the gateway config sets it.
+    const svc = createDeliveryService({ store: e.store, logger: silentLogger(), defaults: { claim_idle: '1s' }, redis: e.redis, durable: true, keyPrefix: e.prefix, consumerName: 'survivor' });
+    cleanups.push(() => svc.close(1_000));
     await waitUntil(() => svc.stats().delivered === 1, 5_000, 'the unsettled delivery sent');
+    expect(s.received[0]!.arrivedAt - readAt).toBeGreaterThanOrEqual(950);
     await waitUntil(async () => ((await e.redis.xpending(outbox, 'firehook')) as [number])[0] === 0, 5_000, 'entry acknowledged');
     expect(s.received.map((r) => r.body)).toEqual(['{"n":3}']);
     expect(await e.redis.hlen(`${e.prefix}done`)).toBe(0);

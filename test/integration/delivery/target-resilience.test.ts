@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeliveryService, type ManagedDeliveryService } from '../../../core/delivery/index.ts';
 import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
+import type { WebhookDefaultsConfig } from '../../../core/config/gateway-config.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { freePort, options, request, silentLogger, startSink, waitUntil, type Reply, type Received, type Sink } from './helpers.ts';
 
@@ -16,9 +17,9 @@ async function sink(reply?: (req: Received) => Reply, port?: number): Promise<Si
   return s;
 }
 
-function service(tuning: Partial<DeliveryTuning>): ManagedDeliveryService {
+function service(tuning: Partial<DeliveryTuning>, defaults: WebhookDefaultsConfig = {}): ManagedDeliveryService {
   const store = new MemoryStore();
-  const svc = createDeliveryService({ store, logger: silentLogger(), defaults: {}, tuning: { jitter: 0, ...tuning } });
+  const svc = createDeliveryService({ store, logger: silentLogger(), defaults, tuning: { jitter: 0, ...tuning } });
   cleanups.push(() => store.close());
   cleanups.push(() => svc.close(1_000));
   return svc;
@@ -46,7 +47,8 @@ describe('DeliveryService targets', () => {
     let healthy = false;
     const s = await sink(() => (healthy ? { status: 200, delayMs: 30 } : { status: 503, delayMs: 30 }));
     const openMs = 600;
-    const svc = service({ breakerThreshold: 3, breakerOpenMs: openMs, breakerMaxOpenMs: openMs, maxConcurrencyPerTarget: 1 });
+    // The breaker as the gateway config's `webhooks.breaker` sets it.
+    const svc = service({ maxConcurrencyPerTarget: 1 }, { breaker: { failures: 3, open: '600ms', max_open: '600ms' } });
     for (let i = 0; i < 6; i++) await svc.submit(request(`${s.url}/hook`, { options: options({ retryScheduleMs: Array(20).fill(20) }) }));
     await waitUntil(() => svc.stats().openBreakers.includes(s.url), 5_000, 'breaker open');
     const openedAt = s.received[2]!.respondedAt!;

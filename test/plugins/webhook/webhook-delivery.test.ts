@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeliveryService } from '../../../core/delivery/index.ts';
 import { createLogger, formatGoTime, MemoryStore, RedisStore, webhookChecksum, type EventMessage, type EventMeta, type Handler, type Store } from '../../../core/index.ts';
@@ -48,11 +49,12 @@ function event(type: string, meta: EventMeta): EventMessage {
   return { Type: type, Meta: meta, TimeStamp: formatGoTime(now), apiId: 'api1', orgId: 'org1', time: now };
 }
 
-async function webhook(meta: Record<string, unknown>, store: Store): Promise<Handler> {
+async function webhook(meta: Record<string, unknown>, store: Store, gateway: Record<string, unknown> = {}): Promise<Handler> {
   const logger = createLogger({ level: 'silent' });
-  const delivery = createDeliveryService({ store, logger, defaults: {} });
+  const config = await gatewayConfig(gateway);
+  const delivery = createDeliveryService({ store, logger, defaults: config.webhooks });
   cleanups.push(() => delivery.close(1_000));
-  const ctx = handlerContext(await gatewayConfig(), { delivery });
+  const ctx = handlerContext(config, { delivery });
   const plugin = createWebhookPlugin();
   return plugin.create(plugin.normalize!(meta, ctx.source, ctx.gateway) as unknown as WebhookOptions, ctx);
 }
@@ -78,6 +80,23 @@ describe('eh_web_hook_handler with the delivery engine', () => {
     expect(got!.headers['user-agent']).toBe('Tyk-Hookshot');
     expect(got!.headers['x-tyk-secret']).toBe('s');
     expect(JSON.parse(got!.body)).toEqual({ event: 'AuthFailure', message: HOSTILE, path: HOSTILE, origin: '127.0.0.1', key: HOSTILE });
+  });
+
+  it('signs with the gateway-wide secret when a handler sets none, and with its own when it does', async () => {
+    const gatewaySecret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+    const ownSecret = 'whsec_c2VjcmV0LW9mLWl0cy1vd24=';
+    const gateway = { webhooks: { signing: { secret: gatewaySecret } } };
+    const target = await sink();
+    const plain = await webhook({ method: 'POST', target_path: `${target.url}/plain` }, memoryStore(), gateway);
+    const own = await webhook({ method: 'POST', target_path: `${target.url}/own`, signing: { secret: ownSecret } }, memoryStore(), gateway);
+    await plain.handle(event('AuthFailure', { Message: 'a' }));
+    await own.handle(event('AuthFailure', { Message: 'b' }));
+    await waitFor(() => target.received.length === 2, 'both deliveries');
+    const byPath = Object.fromEntries(target.received.map((r) => [r.url, r]));
+    const verify = (secret: string, r: Received): unknown => new Webhook(secret).verify(r.body, r.headers as Record<string, string>);
+    expect(() => verify(gatewaySecret, byPath['/plain']!)).not.toThrow();
+    expect(() => verify(ownSecret, byPath['/own']!)).not.toThrow();
+    expect(() => verify(gatewaySecret, byPath['/own']!)).toThrow();
   });
 
   it('delivers one of a burst of identical events inside event_timeout', async () => {
