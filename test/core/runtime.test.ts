@@ -128,10 +128,10 @@ describe('Runtime', () => {
     await writeFile(config, JSON.stringify({ app_path: 'apps', webhooks: { timeout: '-1s' } }));
     const bad = await runtime.reload();
     expect(bad.ok).toBe(false);
-    expect(runtime.gateway.webhooks.timeout).toBe('5s');
+    expect(runtime.config.webhooks.timeout).toBe('5s');
     await writeFile(config, JSON.stringify({ app_path: 'apps', webhooks: { timeout: '10s', breaker: { open: '5s' }, claim_idle: '10s' } }));
     expect((await runtime.reload()).ok).toBe(true);
-    expect(runtime.gateway.webhooks.timeout).toBe('10s');
+    expect(runtime.config.webhooks.timeout).toBe('10s');
     const restartOnly = lines.filter((l) => String(l.msg).includes('takes effect on restart')).map((l) => l.key);
     expect(restartOnly.sort()).toEqual(['webhooks.breaker', 'webhooks.claim_idle']);
   });
