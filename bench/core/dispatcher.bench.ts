@@ -24,8 +24,13 @@ export async function run(): Promise<BenchResult[]> {
   const { dispatcher } = await dispatcherWith(1);
   const emitter = new EventEmitter();
   emitter.on('AuthFailure', () => {});
-  const emitNone = timeLoop(1_000_000, ROUNDS, () => emitter.emit('HostDown', meta));
-  const fireNone = timeLoop(1_000_000, ROUNDS, () => dispatcher.fire('bench', 'HostDown', meta));
+  // Rounds alternate between the two (best of each), so a change in machine speed hits both.
+  let emitNone = Number.POSITIVE_INFINITY;
+  let fireNone = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < ROUNDS; r++) {
+    emitNone = Math.min(emitNone, timeLoop(1_000_000, 1, () => emitter.emit('HostDown', meta)));
+    fireNone = Math.min(fireNone, timeLoop(1_000_000, 1, () => dispatcher.fire('bench', 'HostDown', meta)));
+  }
   results.push({ name: 'fire() with no handler', value: fireNone, unit: 'ns/event', baseline: { name: 'EventEmitter.emit, no listener', value: emitNone }, ratio: fireNone / emitNone, target: '<= 3x', met: fireNone / emitNone <= 3 });
 
   for (const n of [1, 4, 16]) {
