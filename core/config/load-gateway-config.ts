@@ -1,9 +1,8 @@
 import { dirname, resolve } from 'node:path';
-import type { ConfigProblem } from '../errors/firehook-error.ts';
+import { toPointer, type ConfigProblem } from '../errors/firehook-error.ts';
 import { packageRoot } from '../package-root.ts';
-import { decodeSigningSecret } from '../delivery/signing.ts';
 import { parseGoDuration } from '../go-time.ts';
-import { parseAllowNetworks } from '../net/egress-policy.ts';
+import { deliveryOptionProblems } from './delivery-option-checks.ts';
 import type { GatewayConfig, StorageConfig, WebhookDefaultsConfig } from './gateway-config.ts';
 import { parseDocumentFile } from './parse-document.ts';
 import { gatewayConfigSchema } from './schemas.ts';
@@ -68,32 +67,19 @@ export async function loadGatewayConfig(file: string | undefined, overrides: Gat
 
 /** What the schema cannot say about the `webhooks` defaults (it has checked the types and shapes). */
 function webhookDefaultsProblems(w: WebhookDefaultsConfig, file: string): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  const at = (key: string, ...rest: (string | number)[]): string => toPointer('webhooks', key, ...rest);
+  const problems = deliveryOptionProblems(w, file, at);
   const problem = (pointer: string, message: string, value: unknown): void => {
-    problems.push({ file, pointer: `/webhooks/${pointer}`, message: `${message} (got ${JSON.stringify(value)})`, severity: 'error' });
+    problems.push({ file, pointer, message: `${message} (got ${JSON.stringify(value)})`, severity: 'error' });
   };
   const ms = (text: string | undefined): number | undefined => (text === undefined ? undefined : parseGoDuration(text));
-  const timeout = ms(w.timeout);
-  if (timeout !== undefined && timeout <= 0) problem('timeout', 'must be a positive Go duration', w.timeout);
-  w.retry_schedule?.forEach((d, i) => {
-    if (ms(d)! < 0) problem(`retry_schedule/${i}`, 'must not be negative', d);
-  });
   const open = ms(w.breaker?.open);
   const maxOpen = ms(w.breaker?.max_open);
-  if (open !== undefined && open <= 0) problem('breaker/open', 'must be a positive Go duration', w.breaker?.open);
-  if (maxOpen !== undefined && maxOpen <= 0) problem('breaker/max_open', 'must be a positive Go duration', w.breaker?.max_open);
-  else if (maxOpen !== undefined && open !== undefined && maxOpen < open) problem('breaker/max_open', 'must not be shorter than breaker.open', w.breaker?.max_open);
+  if (open !== undefined && open <= 0) problem(at('breaker', 'open'), 'must be a positive Go duration', w.breaker?.open);
+  if (maxOpen !== undefined && maxOpen <= 0) problem(at('breaker', 'max_open'), 'must be a positive Go duration', w.breaker?.max_open);
+  else if (maxOpen !== undefined && open !== undefined && maxOpen < open) problem(at('breaker', 'max_open'), 'must not be shorter than breaker.open', w.breaker?.max_open);
   const claimIdle = ms(w.claim_idle);
-  if (claimIdle !== undefined && claimIdle < 1_000) problem('claim_idle', 'must be at least 1s', w.claim_idle);
-  for (const p of parseAllowNetworks(w.allow_networks ?? []).problems) problem(`allow_networks/${p.index}`, p.message, p.entry);
-  const secrets = w.signing ? [w.signing.secret, ...(w.signing.previous_secrets ?? [])] : [];
-  secrets.forEach((secret, i) => {
-    try {
-      decodeSigningSecret(secret);
-    } catch {
-      problems.push({ file, pointer: i === 0 ? '/webhooks/signing/secret' : `/webhooks/signing/previous_secrets/${i - 1}`, message: 'must be whsec_ followed by a base64 secret', severity: 'error' });
-    }
-  });
+  if (claimIdle !== undefined && claimIdle < 1_000) problem(at('claim_idle'), 'must be at least 1s', w.claim_idle);
   return problems;
 }
 

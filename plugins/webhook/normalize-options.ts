@@ -5,7 +5,7 @@
  * Everything is validated here so each problem points at the key the user wrote. An `id` without
  * a URL is a reference to a global webhook, resolved when the handler is created.
  */
-import { ConfigError, dedupeProblems, goRequestTarget, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/index.ts';
+import { ConfigError, dedupeProblems, deliveryOptionProblems, goRequestTarget, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/index.ts';
 import { oasHeadersSchema, webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
 
 const CLASSIC_KEYS = ['method', 'target_path', 'template_path', 'header_map', 'event_timeout', 'name', 'id', 'disabled'];
@@ -89,16 +89,7 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
   });
   // a missing target_path is reported above, naming the key of the source format
   problems.push(...schemaProblems.filter((p) => p.message !== 'missing required key "target_path"'));
-  for (const key of ['timeout', 'retry_schedule'] as const) {
-    const values = key === 'timeout' ? [options.timeout] : Array.isArray(options.retry_schedule) ? options.retry_schedule : [];
-    values.forEach((v, i) => {
-      if (typeof v !== 'string' || v === '') return;
-      const ms = parseGoDuration(v);
-      if (ms === undefined) return; // not a Go duration: the schema's pattern reports it
-      const bad = ms < 0 || (key === 'timeout' && ms === 0);
-      if (bad) problems.push({ file: source.file, pointer: key === 'timeout' ? at(written.get(key) ?? key) : at(written.get(key) ?? key, i), message: `must be a ${key === 'timeout' ? 'positive' : 'non-negative'} Go duration${show(v)}`, severity: 'error' });
-    });
-  }
+  problems.push(...deliveryOptionProblems(options, source.file, (key, ...rest) => at(written.get(key) ?? key, ...rest)));
   if (typeof options.target_path === 'string' && problems.every((p) => !p.pointer.endsWith(toPointer(written.get('target_path') ?? 'target_path')))) {
     const reason = urlProblem(options.target_path);
     if (reason !== undefined) problems.push({ file: source.file, pointer: at(written.get('target_path') ?? 'target_path'), message: `${reason}${show(options.target_path)}`, severity: 'error' });

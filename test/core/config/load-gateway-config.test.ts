@@ -96,7 +96,7 @@ describe('loadGatewayConfig', () => {
       'tyk.conf#/webhooks/allow_networks/1: not a host name, IP address or CIDR (got "not a host!")',
       'tyk.conf#/webhooks/breaker/max_open: must not be shorter than breaker.open (got "30s")',
       'tyk.conf#/webhooks/claim_idle: must be at least 1s (got "200ms")',
-      'tyk.conf#/webhooks/retry_schedule/0: must not be negative (got "-5s")',
+      'tyk.conf#/webhooks/retry_schedule/0: must be a non-negative Go duration (got "-5s")',
       'tyk.conf#/webhooks/signing/secret: must be whsec_ followed by a base64 secret',
       'tyk.conf#/webhooks/timeout: must be a positive Go duration (got "0s")',
     ]);

@@ -70,6 +70,16 @@ describe('normalizeWebhookOptions (Classic)', () => {
     expect(pointers({ target_path: 'http://h', signing: {} })).toEqual(['/signing']);
   });
 
+  it('rejects at load what would fail only at delivery: allow-list entries and secrets that do not decode', () => {
+    const found = problems({ Target_Path: 'http://h', Allow_Networks: ['10.0.0.0/8', 'not a host!', 7], signing: { secret: 'whsec_AAAAA', previous_secrets: ['whsec_dGVzdA==', 'whsec_BBBBB'] } });
+    expect(found.map((p) => `${p.pointer.slice(CLASSIC.pointer.length)}: ${p.message}`).sort()).toEqual([
+      '/Allow_Networks/1: not a host name, IP address or CIDR (got "not a host!")',
+      '/Allow_Networks/2: must be string (got 7)',
+      '/signing/previous_secrets/1: must be whsec_ followed by a base64 secret',
+      '/signing/secret: must be whsec_ followed by a base64 secret',
+    ]);
+  });
+
   it('produces options the runtime schema accepts', () => {
     const validate = new Ajv({ strict: false, allowUnionTypes: true }).compile(webhookOptionsSchema as Record<string, unknown>);
     expect(validate(normalizeWebhookOptions({ target_path: 'http://h', method: 'patch', header_map: { a: 'b' }, event_timeout: 3 }, CLASSIC))).toBe(true);
