@@ -22,7 +22,7 @@ interface TakenEntry {
 }
 
 /** The records of an entry's payload: one record's JSON, or a JSON array of records. */
-export function parsePayload(text: string): DeliveryRecord[] {
+function parsePayload(text: string): DeliveryRecord[] {
   const value = JSON.parse(text) as DeliveryRecord | DeliveryRecord[];
   const records = Array.isArray(value) ? value : [value];
   if (records.length === 0 || records.some((r) => typeof r !== 'object' || r === null || typeof r.id !== 'string')) throw new Error('entry holds no delivery');
@@ -184,13 +184,8 @@ export class RedisIntake {
   takeJoined(ids: string, data: string): number {
     const payloads = data.split('\n');
     const { taken, junk } = this.parse(ids.split(',').map((id, i): StreamEntry => [id, payloads[i] ? ['d', payloads[i]!] : null]));
-    let deliveries = 0;
-    for (const entry of taken) {
-      deliveries += entry.records.length;
-      if (!this.held.has(entry.id)) this.handOut(entry);
-    }
-    if (junk.length > 0) this.dropJunk(junk);
-    return deliveries;
+    this.handOutAll(taken, junk);
+    return taken.reduce((n, entry) => n + entry.records.length, 0);
   }
 
   /**
@@ -211,6 +206,11 @@ export class RedisIntake {
         }
       });
     }
+    this.handOutAll(taken, junk);
+  }
+
+  /** Hand out what is not held yet; entries with nothing left to deliver join the junk, which is dropped. */
+  private handOutAll(taken: TakenEntry[], junk: string[]): void {
     for (const entry of taken) {
       if (entry.pending.length === 0) junk.push(entry.id);
       else if (!this.held.has(entry.id)) this.handOut(entry);
