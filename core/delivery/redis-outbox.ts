@@ -19,7 +19,8 @@ import { RedisIntake } from './redis-intake.ts';
 import { ADD_AND_CLAIM, ENTRY_RECORDS_MAX, MOVE_DUE, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
 
 /**
- * How long settled attempts gather before one script call records them (or 512 of them, sooner).
+ * How long settled attempts gather before one script call records them (or 512 of them, sooner;
+ * at once while closing).
  * The delivery itself is done; only its record waits. At 10k deliveries/s, 20 ms instead of 2 ms
  * halved Redis's CPU per delivery (fewer calls, fewer entries settled piecemeal) and raised
  * durable throughput by 10-15%; a crash inside the window re-sends those deliveries (at least once).
@@ -143,7 +144,8 @@ export class RedisOutbox implements Outbox {
   settle(job: Job, settlement: Settlement, attempt: AttemptRecord | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
       this.settles.push({ item: { job, settlement, attempt }, resolve, reject });
-      if (this.settles.length >= 512) this.track(this.flushSettles());
+      // Closing: no gather window, so close() does not wait on it.
+      if (this.settles.length >= 512 || this.stopped) this.track(this.flushSettles());
       else if (!this.settleFlushQueued) {
         this.settleFlushQueued = true;
         // A gather window: one script call then settles many attempts (fewer round trips).
@@ -166,6 +168,7 @@ export class RedisOutbox implements Outbox {
   async stopFeeding(): Promise<void> {
     this.stopped = true;
     this.retryWake?.();
+    if (this.settles.length > 0) this.track(this.flushSettles());
     for (const timer of this.timers) clearInterval(timer);
     this.timers.length = 0;
     await this.intake.stop();
