@@ -8,10 +8,11 @@ import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, UNSIGNED_GO_DURATION_PATT
 import { validateAgainst } from '../config/validate.ts';
 import type { ConfigProblem } from '../errors/firehook-error.ts';
 import type { JsonSchema } from '../plugin.ts';
+import type { HandlerDeliveryConfig } from '../delivery/delivery-options.ts';
 import type { SigningOptions } from '../delivery/delivery-service.ts';
 
 /** What users write (API body, seed file). */
-export interface GlobalWebhookInput {
+export interface GlobalWebhookInput extends HandlerDeliveryConfig {
   id: string;
   name?: string;
   url: string;
@@ -22,12 +23,6 @@ export interface GlobalWebhookInput {
   bodyTemplate?: string;
   /** Default cooldown (Go duration) for references that set none. */
   cooldownPeriod?: string;
-  timeout?: string;
-  retry_schedule?: string[];
-  signing?: SigningOptions;
-  deny_private_networks?: boolean;
-  allow_networks?: string[];
-  tyk_compat_escaping?: boolean;
 }
 
 /** A stored definition: the input plus bookkeeping. A deleted one is kept as a tombstone (its last copy). */

@@ -1,8 +1,8 @@
-import type { SigningOptions } from '../delivery/delivery-service.ts';
 /**
  * The gateway configuration as Firehook uses it after loading: Tyk's keys (COMPAT.md) plus
  * Firehook's own. Values here are normalised (defaults applied) and the object is frozen.
  */
+import type { HandlerDeliveryConfig } from '../delivery/delivery-options.ts';
 import type { EventHandlersSection } from './api-definition.ts';
 
 export interface StorageConfig {
@@ -25,20 +25,10 @@ export interface StorageConfig {
   key_prefix: string;
 }
 
-export interface WebhookDefaultsConfig {
-  /** Go duration string, default "30s". */
-  timeout?: string;
-  /** Go duration strings: the delay before each retry. */
-  retry_schedule?: string[];
-  deny_private_networks?: boolean;
-  /** Hosts, IPs or CIDRs allowed even when private networks are denied. */
-  allow_networks?: string[];
-  /** Render templates with Tyk's HTML escaping, byte for byte. */
-  tyk_compat_escaping?: boolean;
+/** The gateway's `webhooks` section: defaults for every webhook's delivery options, and the delivery service's own settings. */
+export interface WebhookDefaultsConfig extends HandlerDeliveryConfig {
   /** Max concurrent requests per target origin. */
   max_concurrency_per_target?: number;
-  /** Default signing for every webhook without its own. */
-  signing?: SigningOptions;
   /** `false` keeps deliveries in memory even with a Redis store. */
   durable?: boolean;
   /** Per-target circuit breaker: consecutive failures that open it, and for how long (Go durations). */

@@ -8,6 +8,10 @@ import { parseGoDuration } from '../go-time.ts';
 import type { DeliveryOptions, SigningOptions } from './delivery-service.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './retry-policy.ts';
 
+/**
+ * Firehook's delivery options as users write them, the same in a webhook handler, a global webhook
+ * and the gateway's `webhooks` defaults (their schema: `deliveryOptionProperties`).
+ */
 export interface HandlerDeliveryConfig {
   /** Go duration, default `"30s"`. */
   timeout?: string;
@@ -15,7 +19,10 @@ export interface HandlerDeliveryConfig {
   retry_schedule?: string[];
   signing?: SigningOptions;
   deny_private_networks?: boolean;
+  /** Hosts, IPs or CIDRs allowed even when private networks are denied. */
   allow_networks?: string[];
+  /** Render templates with Tyk's HTML escaping, byte for byte. */
+  tyk_compat_escaping?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;

@@ -1,10 +1,13 @@
-import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, type JsonSchema, type SigningOptions } from '../../core/index.ts';
+import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, type HandlerDeliveryConfig, type JsonSchema } from '../../core/index.ts';
 
 /** Methods Tyk accepts for a webhook (upper-cased; empty means GET). */
 export const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
 
-/** The webhook handler's options after `normalize` (Classic and OAS map onto these names). */
-export interface WebhookOptions {
+/**
+ * The webhook handler's options after `normalize` (Classic and OAS map onto these names), plus
+ * Firehook's delivery options (unset ones come from the gateway's `webhooks` defaults).
+ */
+export interface WebhookOptions extends HandlerDeliveryConfig {
   method: (typeof WEBHOOK_METHODS)[number];
   /** Absent only for a reference to a global webhook (`id` alone). */
   target_path?: string;
@@ -16,16 +19,6 @@ export interface WebhookOptions {
   name?: string;
   id?: string;
   disabled: boolean;
-  // Firehook's delivery options; unset ones come from the gateway's `webhooks` defaults.
-  /** Go duration, default `"30s"`. */
-  timeout?: string;
-  /** Go durations: the delay before each retry; `[]` = a single attempt. */
-  retry_schedule?: string[];
-  signing?: SigningOptions;
-  deny_private_networks?: boolean;
-  allow_networks?: string[];
-  /** Render with Tyk's HTML escaping byte for byte. */
-  tyk_compat_escaping?: boolean;
 }
 
 const TOKEN = HTTP_TOKEN_PATTERN;
