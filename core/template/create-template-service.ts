@@ -52,6 +52,24 @@ const DENY_PROTO = { properties: { whitelist: Object.create(null), defaultValue:
 const GO_HELPERS = { ...TEMPLATE_HELPERS, [SHARED_OPTIONS_KEY]: Object.freeze({ hash: Object.freeze({}) }) };
 const GO_RUNTIME_OPTIONS = { partial: true, helpers: GO_HELPERS, partials: {}, decorators: {}, hooks: {}, protoAccessControl: DENY_PROTO } as unknown as Handlebars.RuntimeOptions;
 
+/** A compiled template's render: the helpers' root set for the call, failures as FH_TEMPLATE_RENDER_FAILED naming the file. */
+function compiledTemplate(template: Handlebars.TemplateDelegate, runtime: Handlebars.RuntimeOptions | undefined, name: string, format: TemplateFormat, path: string | undefined): CompiledTemplate {
+  return {
+    format,
+    path,
+    render(data: unknown): string {
+      setRenderRoot(data);
+      try {
+        return template(data, runtime);
+      } catch (error) {
+        throw new TemplateError('FH_TEMPLATE_RENDER_FAILED', { file: name, message: (error as Error).message }, { cause: error });
+      } finally {
+        setRenderRoot(undefined);
+      }
+    },
+  };
+}
+
 export function createTemplateService(options: TemplateServiceOptions): TemplateService {
   const hb: HandlebarsEnv = Handlebars.create();
   hb.registerHelper(TEMPLATE_HELPERS);
@@ -77,20 +95,7 @@ export function createTemplateService(options: TemplateServiceOptions): Template
     } catch (error) {
       throw new TemplateError('FH_TEMPLATE_INVALID', { file: name, message: `could not compile the translated template: ${(error as Error).message}` }, { cause: error });
     }
-    return {
-      format,
-      path,
-      render(data: unknown): string {
-        setRenderRoot(data);
-        try {
-          return template(data, GO_RUNTIME_OPTIONS);
-        } catch (error) {
-          throw new TemplateError('FH_TEMPLATE_RENDER_FAILED', { file: name, message: (error as Error).message }, { cause: error });
-        } finally {
-          setRenderRoot(undefined);
-        }
-      },
-    };
+    return compiledTemplate(template, GO_RUNTIME_OPTIONS, name, format, path);
   }
 
   function compileNative(source: string, name: string, format: TemplateFormat, compat: boolean, path: string | undefined): CompiledTemplate {
@@ -105,20 +110,7 @@ export function createTemplateService(options: TemplateServiceOptions): Template
       const line = /line (\d+)/.exec((error as Error).message)?.[1];
       throw new TemplateError('FH_TEMPLATE_INVALID', { file: name, line: line === undefined ? undefined : Number(line), message: (error as Error).message }, { cause: error });
     }
-    return {
-      format,
-      path,
-      render(data: unknown): string {
-        setRenderRoot(data);
-        try {
-          return template(data);
-        } catch (error) {
-          throw new TemplateError('FH_TEMPLATE_RENDER_FAILED', { file: name, message: (error as Error).message }, { cause: error });
-        } finally {
-          setRenderRoot(undefined);
-        }
-      },
-    };
+    return compiledTemplate(template, undefined, name, format, path);
   }
 
   function compile(source: string, compileOptions: TemplateCompileOptions, path?: string): CompiledTemplate {
