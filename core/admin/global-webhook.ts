@@ -4,9 +4,10 @@
  * handler (`url`, `method`, `headers` as `[{name, value}]`, `bodyTemplate`, `cooldownPeriod`) plus
  * Firehook's delivery options, so it validates (and reports pointers) exactly like one.
  */
+import { deliveryOptionProblems } from '../config/delivery-option-checks.ts';
 import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, UNSIGNED_GO_DURATION_PATTERN } from '../config/schema-fragments.ts';
 import { validateAgainst } from '../config/validate.ts';
-import type { ConfigProblem } from '../errors/firehook-error.ts';
+import { toPointer, type ConfigProblem } from '../errors/firehook-error.ts';
 import type { JsonSchema } from '../plugin.ts';
 import type { HandlerDeliveryConfig } from '../delivery/delivery-options.ts';
 import type { SigningOptions } from '../delivery/delivery-service.ts';
@@ -84,6 +85,7 @@ export const globalWebhookSchema: JsonSchema = {
  */
 export function parseGlobalWebhook(value: unknown, file: string, base = ''): { webhook?: GlobalWebhookInput; problems: ConfigProblem[] } {
   const problems = validateAgainst(globalWebhookSchema, value, file, base);
+  if (problems.length === 0) problems.push(...deliveryOptionProblems(value as Record<string, unknown>, file, (key, ...rest) => base + toPointer(key, ...rest)));
   if (problems.length > 0) return { problems };
   const input: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) if (!BOOKKEEPING_KEYS.includes(key)) input[key] = v;

@@ -17,6 +17,16 @@ describe('parseGlobalWebhook', () => {
     expect(problems.every((p) => p.file === 'seed.json')).toBe(true);
   });
 
+  it('also reports what the schema cannot see: a zero timeout, bad allow-list entries, secrets that do not decode', () => {
+    const { webhook, problems } = parseGlobalWebhook({ id: 'x', url: 'http://h', timeout: '0', allow_networks: ['10.0.0.0/40'], signing: { secret: 'whsec_AAAAA' } }, 'request', '');
+    expect(webhook).toBeUndefined();
+    expect(problems.map((p) => `${p.pointer}: ${p.message}`).sort()).toEqual([
+      '/allow_networks/0: not a host name, IP address or CIDR (got "10.0.0.0/40")',
+      '/signing/secret: must be whsec_ followed by a base64 secret',
+      '/timeout: must be a positive Go duration (got "0")',
+    ]);
+  });
+
   it('requires id and url', () => {
     expect(parseGlobalWebhook({}, 'f').problems.map((p) => p.message).sort()).toEqual(['missing required key "id"', 'missing required key "url"']);
   });
