@@ -3,6 +3,7 @@
  * answered 2xx for, and whether the durable outbox in Redis still holds work.
  */
 import type { Redis } from 'ioredis';
+import { DEFAULT_DELIVERY_KEY_PREFIX, deliveryKeys, field } from '../../core/delivery/redis-admin.ts';
 import { waitUntil } from '../integration/delivery/helpers.ts';
 
 export interface Tally {
@@ -36,10 +37,7 @@ export function printTally(scenario: string, t: Tally, extra = ''): string {
   return line;
 }
 
-const OUTBOX = '{firehook:delivery}:outbox';
-const DELAYED = '{firehook:delivery}:delayed';
-const DEAD = '{firehook:delivery}:dead';
-const DONE = '{firehook:delivery}:done';
+const { outbox: OUTBOX, delayed: DELAYED, dead: DEAD, done: DONE } = deliveryKeys(DEFAULT_DELIVERY_KEY_PREFIX);
 
 /** What the durable outbox still holds: unread and pending stream entries, scheduled retries, dead letters. */
 export async function outboxBacklog(redis: Redis): Promise<{ unread: number; pending: number; delayed: number; dead: number }> {
@@ -93,9 +91,7 @@ export async function unsettledInPending(redis: Redis): Promise<number> {
   for (const [id] of pending) {
     const [entry] = (await redis.xrange(OUTBOX, id, id)) as [string, string[]][];
     if (!entry) continue;
-    const fields = entry[1];
-    const n = fields.indexOf('n');
-    const size = n >= 0 && n % 2 === 0 ? Number(fields[n + 1]) : 1;
+    const size = Number(field(entry[1], 'n') ?? 1);
     const done = await redis.hget(DONE, id);
     unsettled += size - (done ? done.split(',').length : 0);
   }
