@@ -38,3 +38,21 @@ export function timeLoop(iterations: number, rounds: number, fn: (i: number) => 
   }
   return best;
 }
+
+/** The p-th percentile (nearest rank below) of `values`. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** The median (the mean of the two middle values for an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Two runs of the same work pooled: total work over total time (the harmonic mean of the rates). */
+export function pooledRate(a: number, b: number): number {
+  return 2 / (1 / a + 1 / b);
+}

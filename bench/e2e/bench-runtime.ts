@@ -47,9 +47,4 @@ export const collectGarbage: () => void = (() => {
   return runInNewContext('gc') as () => void;
 })();
 
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 export const MB = 1024 * 1024;

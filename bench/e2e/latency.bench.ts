@@ -22,7 +22,8 @@ import { createLogger } from '../../dist/core/logger.js';
 import { definePlugin, PLUGIN_CONTRACT_VERSION } from '../../dist/core/plugin.js';
 import { Runtime } from '../../dist/core/runtime.js';
 import { report, type BenchResult } from '../bench-format.ts';
-import { benchWorkspace, percentile } from './bench-runtime.ts';
+import { percentile } from '../bench-format.ts';
+import { benchWorkspace } from './bench-runtime.ts';
 
 const LOAD_MS = 2_000;
 const RELOADS = 30;

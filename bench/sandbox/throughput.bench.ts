@@ -31,7 +31,7 @@ import { createDynamicPlugin } from '../../dist/plugins/dynamic/index.js';
 import { createSandbox, resolveLimits, storageKey } from '../../dist/sandbox/index.js';
 import { WorkerGeneration } from '../../dist/sandbox/worker-generation.js';
 import { newGenState } from '../../dist/sandbox/generation-state.js';
-import { report, type BenchResult } from '../bench-format.ts';
+import { median, percentile, pooledRate, report, type BenchResult } from '../bench-format.ts';
 
 const N = Number(process.env.BENCH_JS_EVENTS ?? 200_000);
 const NAIVE_N = 20_000;
@@ -70,12 +70,6 @@ async function openCrossing(): Promise<{ round(): Promise<number>; naiveRound():
   };
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-const median = (xs: number[]): number => percentile(xs, 50);
 
 async function sandboxRates(): Promise<{ run: number; ceiling: number; ratio: number; naive: number; naiveInProcess: number; plugin: number; p50: number; p99: number }> {
   const crossing = await openCrossing();
@@ -99,7 +93,6 @@ async function sandboxRates(): Promise<{ run: number; ceiling: number; ratio: nu
   };
   await runRound(); // warm up both paths
   await crossing.round();
-  const pooled = (a: number, b: number): number => 2 / (1 / a + 1 / b);
   const ceilings: number[] = [];
   const runRates: number[] = [];
   const ratios: number[] = [];
@@ -108,8 +101,8 @@ async function sandboxRates(): Promise<{ run: number; ceiling: number; ratio: nu
     const e1 = await runRound();
     const e2 = await runRound();
     const c2 = await crossing.round();
-    ceilings.push(pooled(c1, c2));
-    runRates.push(pooled(e1, e2));
+    ceilings.push(pooledRate(c1, c2));
+    runRates.push(pooledRate(e1, e2));
     ratios.push(runRates[r]! / ceilings[r]!);
   }
   const naiveInProcess: number[] = [];

@@ -21,7 +21,7 @@ import { pino } from 'pino';
 import { Agent } from 'undici';
 import { createDeliveryService, type DeliveryRequest, type ManagedDeliveryService } from '../../../core/delivery/index.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
-import { report, type BenchResult } from '../../bench-format.ts';
+import { median, pooledRate, report, type BenchResult } from '../../bench-format.ts';
 
 const CONCURRENCY = 64;
 const N = Number(process.env.BENCH_DELIVERIES ?? 20_000);
@@ -185,12 +185,7 @@ async function duplicateAbsorption(url: string): Promise<number> {
 }
 
 const best = (runs: Run[]): Run => runs.reduce((a, b) => (b.rate > a.rate ? b : a));
-const medianOf = (xs: number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
-const median = (runs: Run[]): Run => ({ rate: medianOf(runs.map((r) => r.rate)), cpuUs: medianOf(runs.map((r) => r.cpuUs)) });
+const medianRun = (runs: Run[]): Run => ({ rate: median(runs.map((r) => r.rate)), cpuUs: median(runs.map((r) => r.cpuUs)) });
 
 export async function run(): Promise<BenchResult[]> {
   const sink = await startSink();
@@ -206,7 +201,7 @@ export async function run(): Promise<BenchResult[]> {
     const durable: Run[] = [];
     // Each round runs the four forward then backward (ABBA) and pools each pair: a drift in the
     // machine's speed during the round then weighs on every mode alike.
-    const pooled = (a: Run, b: Run): Run => ({ rate: 2 / (1 / a.rate + 1 / b.rate), cpuUs: (a.cpuUs + b.cpuUs) / 2 });
+    const pooled = (a: Run, b: Run): Run => ({ rate: pooledRate(a.rate, b.rate), cpuUs: (a.cpuUs + b.cpuUs) / 2 });
     for (let r = 0; r < ROUNDS; r++) {
       const r1 = await rawUndici(sink.url);
       const d1 = await rawDispatch(sink.url);
@@ -228,16 +223,16 @@ export async function run(): Promise<BenchResult[]> {
     const burstDurable = best([await serviceRun(sink.url, true, 'burst'), await serviceRun(sink.url, true, 'burst')]);
     // A round's ratios share the machine's conditions: report the median of the per-round ratios
     // (and median rates), robust to other processes' load.
-    const rawRun = median(raw);
-    const memoryRun = median(memory);
-    const durableRun = median(durable);
+    const rawRun = medianRun(raw);
+    const memoryRun = medianRun(memory);
+    const durableRun = medianRun(durable);
     const rawRate = rawRun.rate;
     const memoryRate = memoryRun.rate;
     const durableRate = durableRun.rate;
-    const memoryRatio = medianOf(memory.map((m, i) => m.rate / raw[i]!.rate));
-    const dispatchRun = median(dispatchRuns);
-    const memoryDispatchRatio = medianOf(memory.map((m, i) => m.rate / dispatchRuns[i]!.rate));
-    const durableRatio = medianOf(durable.map((d, i) => d.rate / memory[i]!.rate));
+    const memoryRatio = median(memory.map((m, i) => m.rate / raw[i]!.rate));
+    const dispatchRun = medianRun(dispatchRuns);
+    const memoryDispatchRatio = median(memory.map((m, i) => m.rate / dispatchRuns[i]!.rate));
+    const durableRatio = median(durable.map((d, i) => d.rate / memory[i]!.rate));
     const dupRate = await duplicateAbsorption(sink.url);
     return [
       {
