@@ -2,8 +2,10 @@
  * Firehook's public surface: everything embedding code and plugin packages may import.
  * Nothing here registers or starts anything on import. The one side effect is the metadata
  * polyfill the composition root (tsyringe) needs, so `import ... from 'firehook'` works on its own
- * (in a plugin's tests, say) without the importer knowing about `reflect-metadata`.
+ * (in a plugin's tests, say) without the importer knowing about `reflect-metadata`. Before it, the
+ * Node.js version check (it exits 2 with a clear line on Node < 24, before any dependency loads).
  */
+import './node-version.ts';
 import 'reflect-metadata';
 export { BUILTIN_EVENT_TYPES, isBuiltinEventType, tykView } from './event.ts';
 export type * from './event.ts';
