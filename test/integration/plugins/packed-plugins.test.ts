@@ -4,7 +4,7 @@
  * plugins, events fired over HTTP and the plugins' effects observed (chat messages at a real
  * 127.0.0.1 receiver, archive files on disk); then every load failure with its message.
  */
-import { cp, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeOriginatingRequestSync } from '../../../core/index.ts';
 import { eventually } from '../../helpers/capture-logger.ts';
 import { ROOT } from '../../helpers/cli.ts';
-import { createPackedProject, EXAMPLES, PLUGIN_PACKAGES, run, writePackage, type PackedProject } from './packed-project.ts';
+import { createPackedProject, EXAMPLES, lockedRuntimePackages, PLUGIN_PACKAGES, run, writePackage, type PackedProject } from './packed-project.ts';
 import { archivedRecords, classic, gatewayCase, keyEvent, oas } from './gateway-case.ts';
 import { postEvents, serveProject, startProjectCli, type ProjectCli } from './project-cli.ts';
 
@@ -59,6 +59,84 @@ afterAll(async () => {
   receiver?.closeAllConnections();
   await new Promise((r) => receiver?.close(r));
   if (packed) await rm(packed.root, { recursive: true, force: true });
+});
+
+describe('the packed project', () => {
+  it('installs exactly the versions the root lockfile pins', async () => {
+    const locked = await lockedRuntimePackages();
+    for (const name of ['ioredis', 'undici', 'isolated-vm']) expect(locked[`node_modules/${name}`]?.version, name).toMatch(/^\d+\.\d+\.\d+/);
+    const installed: Record<string, string | undefined> = {};
+    const expected: Record<string, string | undefined> = {};
+    for (const [path, entry] of Object.entries(locked)) {
+      expected[path] = entry.version;
+      const manifest = JSON.parse(await readFile(join(packed.project, path, 'package.json'), 'utf8').catch(() => '{}')) as { version?: string };
+      installed[path] = manifest.version;
+    }
+    expect(installed).toEqual(expected);
+  });
+
+  it('prints no install-script warnings (isolated-vm is allowed as the README says)', () => {
+    expect(packed.installOutput).not.toMatch(/install-scripts|allowScripts|EBADENGINE/);
+  });
+
+  it('loads from CommonJS with require()', async () => {
+    await writeFile(join(packed.project, 'require-check.cjs'), "const fh = require('firehook');\nconsole.log(typeof fh.createRuntime, typeof fh.definePlugin, typeof fh.MemoryStore);\n");
+    const result = await run(process.execPath, ['--no-node-snapshot', 'require-check.cjs'], packed.project);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('function function function');
+    expect(result.code).toBe(0);
+  });
+
+  it.each(['nodenext', 'bundler'] as const)('type-checks a strict TypeScript consumer (moduleResolution %s, skipLibCheck false)', async (resolution) => {
+    const dir = join(packed.project, `consumer-${resolution}`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'gateway.ts'),
+      [
+        "import { createRuntime, definePlugin, MemoryStore, RedisStore, IngestServer, type EventMessage, type HandlerPlugin, type Logger, type Runtime } from 'firehook';",
+        'export const plugin: HandlerPlugin = definePlugin({ name: "fh_consumer", contractVersion: 1, optionsSchema: { type: "object" }, create: () => ({ handle(event: EventMessage) { void event.Type; } }) });',
+        'export async function start(): Promise<Runtime> { const runtime = await createRuntime({ configFile: "tyk.conf" }); const logger: Logger = runtime.logger; logger.info({ generation: 1 }, "started"); return runtime; }',
+        'export const stores = [MemoryStore, RedisStore, IngestServer];',
+        '',
+      ].join('\n'),
+    );
+    const module = resolution === 'nodenext' ? 'nodenext' : 'esnext';
+    const compilerOptions = { module, moduleResolution: resolution, target: 'es2024', lib: ['es2024'], types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')], strict: true, skipLibCheck: false, noEmit: true };
+    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['gateway.ts'] }));
+    const result = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], dir);
+    expect(result.stdout).toBe('');
+    expect(result.code).toBe(0);
+  }, 60_000);
+});
+
+describe('the tarballs', () => {
+  const list = async (tarball: string) => (await run('tar', ['-tzf', tarball], packed.root)).stdout.split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''));
+
+  it('carry a LICENSE, the repository fields and no test files', async () => {
+    for (const [name, tarball] of Object.entries(packed.tarballs)) {
+      const files = await list(tarball);
+      expect(files, name).toContain('LICENSE');
+      expect(files.filter((f) => /(^|\/)test\/|\.test\.[cm]?[jt]s$/.test(f)), name).toEqual([]);
+      const manifest = JSON.parse(await readFile(join(packed.project, 'node_modules', name, 'package.json'), 'utf8')) as Record<string, { url?: string } | string | undefined>;
+      expect(manifest.homepage, name).toMatch(/^https:\/\//);
+      expect((manifest.repository as { url?: string })?.url, name).toMatch(/^git\+https:\/\/.+\.git$/);
+      expect((manifest.bugs as { url?: string })?.url, name).toMatch(/^https:\/\//);
+    }
+  });
+
+  it('ship every file the READMEs link to, and source maps with their sources inlined', async () => {
+    for (const [name, tarball] of Object.entries(packed.tarballs)) {
+      const files = new Set(await list(tarball));
+      const readme = await readFile(join(packed.project, 'node_modules', name, 'README.md'), 'utf8');
+      const relative = [...readme.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((href) => !/^[a-z]+:/i.test(href));
+      expect(relative.filter((href) => !files.has(href.replace(/^\.\//, ''))), `${name}: README links missing from the tarball`).toEqual([]);
+      for (const map of [...files].filter((f) => f.endsWith('.map'))) {
+        const parsed = JSON.parse(await readFile(join(packed.project, 'node_modules', name, map), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+        expect(parsed.sourcesContent?.length, map).toBe(parsed.sources.length);
+        expect(parsed.sourcesContent!.every((c) => typeof c === 'string' && c.length > 0), map).toBe(true);
+      }
+    }
+  });
 });
 
 describe('plugin packages installed from npm pack tarballs', () => {

@@ -2,10 +2,16 @@
  * A fresh npm project with `firehook` and the example plugins installed from `npm pack` tarballs,
  * as an operator would have it: firehook is compiled from the current source into a staging copy
  * of the package (the shared `dist/` is left alone), packed, and installed together with the
- * packed plugins from the npm cache (the registry only for what the cache lacks).
+ * packed plugins.
+ *
+ * Hermetic: the project starts with a lockfile holding the root `package-lock.json`'s entries for
+ * firehook's dependencies (versions, tarball URLs, integrity), so npm installs exactly what the
+ * repository pins, never whatever the registry serves newest that day; from the npm cache when it
+ * has them (a root `npm ci` put them there), else by the locked URLs. The project allows
+ * isolated-vm's install script the way the README tells operators to, so npm warns about none.
  */
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from '../../helpers/cli.ts';
@@ -21,7 +27,25 @@ export const TOOL_ENV: NodeJS.ProcessEnv = {
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_'))),
   PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
   npm_config_update_notifier: 'false',
+  // the cache the enclosing run was given (`npm_config_cache=$(mktemp -d) npm test`) stays in use
+  ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
 };
+
+/** What the installing project writes into its package.json for isolated-vm (see the README). */
+export const PROJECT_ALLOW_SCRIPTS = { 'isolated-vm': true } as const;
+
+interface LockEntry {
+  version?: string;
+  dev?: boolean;
+  devOptional?: boolean;
+  [field: string]: unknown;
+}
+
+/** The root lockfile's `packages` entries that are not dev-only: firehook's installed dependencies. */
+export async function lockedRuntimePackages(): Promise<Record<string, LockEntry>> {
+  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
+  return Object.fromEntries(Object.entries(lock.packages).filter(([path, entry]) => path !== '' && !entry.dev && !entry.devOptional));
+}
 
 export interface RunResult {
   code: number | null;
@@ -57,6 +81,8 @@ export interface PackedProject {
   tarballs: Record<string, string>;
   /** ms per step; `offline` 1 when the npm cache alone sufficed. */
   timings: Record<string, number>;
+  /** What `npm install` printed (stdout and stderr). */
+  installOutput: string;
 }
 
 /** Build, pack and install; returns where the project is and how long each step took. */
@@ -69,7 +95,7 @@ export async function createPackedProject(): Promise<PackedProject> {
   await mkdir(tgz);
 
   const noModules = (src: string) => !src.split('/').includes('node_modules');
-  for (const entry of ['package.json', 'README.md', 'bin', 'templates', 'event_handlers', 'examples']) {
+  for (const entry of ['package.json', 'README.md', 'LICENSE', 'bin', 'templates', 'event_handlers', 'examples', 'docs']) {
     await cp(join(ROOT, entry), join(stage, entry), { recursive: true, filter: noModules });
   }
   const build = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')], ROOT);
@@ -87,14 +113,17 @@ export async function createPackedProject(): Promise<PackedProject> {
   timings.pack = Date.now() - packStarted;
 
   await mkdir(project);
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'my-gateway', version: '1.0.0', private: true, type: 'module' }, null, 2));
+  const manifest = { name: 'my-gateway', version: '1.0.0', private: true, type: 'module', allowScripts: PROJECT_ALLOW_SCRIPTS };
+  await writeFile(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+  const seed = { name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages: { '': { name: manifest.name, version: manifest.version }, ...(await lockedRuntimePackages()) } };
+  await writeFile(join(project, 'package-lock.json'), JSON.stringify(seed, null, 2));
   const installArgs = ['install', '--no-audit', '--no-fund', ...Object.values(tarballs)];
   let install = await run('npm', [...installArgs, '--offline'], project);
   timings.offline = install.code === 0 ? 1 : 0;
   if (install.code !== 0) install = await run('npm', [...installArgs, '--prefer-offline'], project);
   if (install.code !== 0) throw new Error(`npm install failed:\n${install.stderr.slice(-2000)}`);
   timings.install = install.ms;
-  return { root, project, tarballs, timings };
+  return { root, project, tarballs, timings, installOutput: install.stdout + install.stderr };
 }
 
 /** A plugin package written straight into the project's node_modules (for the failure cases). */
