@@ -17,5 +17,6 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 60_000,
+    expect: { poll: { timeout: 15_000 } },
   },
 });

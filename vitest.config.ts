@@ -10,5 +10,7 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // expect.poll waits like test/helpers/poll.ts: a deadline far past what a loaded machine needs
+    expect: { poll: { timeout: 15_000 } },
   },
 });

@@ -6,8 +6,9 @@
  * and delivered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../integration/delivery/helpers.ts';
+
 import { chaosEnv, type ChaosEnv } from './chaos-env.ts';
+import { eventually } from '../helpers/poll.ts';
 
 let env: ChaosEnv;
 beforeAll(async () => {
@@ -28,7 +29,7 @@ describe('durable ingestion with Redis down (chaos)', () => {
   it('answers 503, not 202, when the deliveries of a request could not be persisted', async () => {
     await env.startRuntime();
     expect((await post('before')).status).toBe(202);
-    await waitUntil(() => env.receiver.delivered.has('before'), 10_000, 'first event delivered');
+    await eventually(() => env.receiver.delivered.has('before'), 'first event delivered');
 
     await env.redis.stop(true);
     const during = await post('during');
@@ -37,7 +38,7 @@ describe('durable ingestion with Redis down (chaos)', () => {
     expect(during.headers.get('retry-after')).not.toBeNull();
 
     await env.redis.start();
-    await waitUntil(async () => (await post('after')).status === 202, 20_000, 'accepted again once Redis is back');
-    await waitUntil(() => env.receiver.delivered.has('after'), 10_000, 'delivered after recovery');
+    await eventually(async () => (await post('after')).status === 202, 'accepted again once Redis is back', 20_000);
+    await eventually(() => env.receiver.delivered.has('after'), 'delivered after recovery');
   });
 });

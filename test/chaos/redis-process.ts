@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, waitUntil } from '../integration/delivery/helpers.ts';
+import { freePort } from '../integration/delivery/helpers.ts';
+import { eventually } from '../helpers/poll.ts';
 
 export interface RedisProcess {
   readonly port: number;
@@ -41,7 +42,7 @@ export async function startRedis(options: { persistent: boolean }): Promise<Redi
     const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] });
     child = proc;
     exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    await waitUntil(async () => (await ping(port)) === 'PONG', 10_000, `redis-server on port ${port}`);
+    await eventually(async () => (await ping(port)) === 'PONG', `redis-server on port ${port}`);
   };
   const stop = async (hard = false): Promise<void> => {
     const proc = child;

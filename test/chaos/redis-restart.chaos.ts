@@ -14,10 +14,11 @@
  * kill (max_concurrency_per_target, 16: answered, acknowledgement not yet written).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../integration/delivery/helpers.ts';
+
 import { chaosEnv, type ChaosEnv } from './chaos-env.ts';
 import { produce } from './producer.ts';
 import { printTally, tally, waitSettled } from './tally.ts';
+import { eventually } from '../helpers/poll.ts';
 
 const EVENTS = 6_000;
 const RATE = 500;
@@ -35,11 +36,11 @@ describe('durable delivery when Redis restarts (chaos)', () => {
   it('loses no accepted event when Redis is killed and restarted mid-burst', async () => {
     await env.startRuntime();
     const production = produce({ url: env.ws.url, total: EVENTS, batch: 20, concurrency: 4, ratePerSec: RATE, idPrefix: 'redis' });
-    await waitUntil(() => production.accepted.size >= EVENTS / 4 && env.receiver.delivered.size >= 100, 60_000, 'burst under way');
+    await eventually(() => production.accepted.size >= EVENTS / 4 && env.receiver.delivered.size >= 100, 'burst under way', 60_000);
     const deliveredBefore = [...env.receiver.delivered.values()].reduce((a, b) => a + b, 0);
     const acceptedBefore = production.accepted.size;
     await env.redis.restart(DOWN_MS, true);
-    await waitUntil(async () => (await fetch(`${env.ws.url}/readyz`).catch(() => undefined))?.status === 200, 30_000, 'runtime reconnected to Redis');
+    await eventually(async () => (await fetch(`${env.ws.url}/readyz`).catch(() => undefined))?.status === 200, 'runtime reconnected to Redis', 30_000);
     const answeredDuringOutage = [...env.receiver.delivered.values()].reduce((a, b) => a + b, 0) - deliveredBefore;
     const acceptedDuringOutage = production.accepted.size - acceptedBefore;
     await production.done;

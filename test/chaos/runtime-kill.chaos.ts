@@ -10,10 +10,11 @@
  * them again. So duplicated <= that count, read from Redis right after the kill.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../integration/delivery/helpers.ts';
+
 import { chaosEnv, type ChaosEnv } from './chaos-env.ts';
 import { produce } from './producer.ts';
 import { pendingByConsumer, printTally, tally, unsettledInPending, waitSettled } from './tally.ts';
+import { eventually } from '../helpers/poll.ts';
 
 const EVENTS = 6_000;
 const RATE = 500;
@@ -30,7 +31,7 @@ describe('durable delivery when the runtime is killed (chaos)', () => {
   it('loses no accepted event when the runtime is SIGKILLed mid-burst and restarted', async () => {
     const first = await env.startRuntime();
     const production = produce({ url: env.ws.url, total: EVENTS, batch: 20, concurrency: 4, ratePerSec: RATE, idPrefix: 'kill' });
-    await waitUntil(() => production.accepted.size >= EVENTS / 4 && env.receiver.delivered.size >= 100, 60_000, 'burst under way');
+    await eventually(() => production.accepted.size >= EVENTS / 4 && env.receiver.delivered.size >= 100, 'burst under way', 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
     const acceptedAtKill = production.accepted.size;

@@ -8,10 +8,11 @@
  * the process exited, or was never started; so duplicated must be 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../integration/delivery/helpers.ts';
+
 import { chaosEnv, type ChaosEnv } from './chaos-env.ts';
 import { produce } from './producer.ts';
 import { pendingByConsumer, printTally, tally, waitSettled } from './tally.ts';
+import { eventually } from '../helpers/poll.ts';
 
 const EVENTS = 4_000;
 const RATE = 800;
@@ -28,7 +29,7 @@ describe('graceful shutdown under load (chaos)', () => {
   it('drains on SIGTERM mid-burst: nothing lost, nothing duplicated, the next runtime resumes at once', async () => {
     const first = await env.startRuntime();
     const production = produce({ url: env.ws.url, total: EVENTS, batch: 20, concurrency: 4, ratePerSec: RATE, idPrefix: 'term' });
-    await waitUntil(() => production.accepted.size >= EVENTS / 4 && env.receiver.delivered.size >= 100, 60_000, 'burst under way');
+    await eventually(() => production.accepted.size >= EVENTS / 4 && env.receiver.delivered.size >= 100, 'burst under way', 60_000);
     const signalled = Date.now();
     first.child.kill('SIGTERM');
     const code = await first.exited;

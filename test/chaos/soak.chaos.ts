@@ -18,11 +18,12 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../integration/delivery/helpers.ts';
+
 import { chaosEnv, type ChaosEnv } from './chaos-env.ts';
 import { sampleRss, trend } from './memory-trend.ts';
 import { produce } from './producer.ts';
 import { printTally, tally, waitSettled } from './tally.ts';
+import { eventually } from '../helpers/poll.ts';
 
 const SECONDS = Number(process.env.CHAOS_SOAK_SECONDS ?? 180);
 const RATE = Number(process.env.CHAOS_SOAK_RATE ?? 200);
@@ -57,7 +58,7 @@ describe('soak with hot reloads (chaos)', () => {
     } finally {
       clearInterval(reloader);
     }
-    await waitUntil(() => reloads() >= revision, 15_000, 'every rewrite reloaded').catch(() => undefined);
+    await eventually(() => reloads() >= revision, 'every rewrite reloaded').catch(() => undefined);
     rss.stop();
     await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 60_000);
 

@@ -4,7 +4,7 @@
  */
 import type { Redis } from 'ioredis';
 import { DEFAULT_DELIVERY_KEY_PREFIX, deliveryKeys, field } from '../../core/delivery/redis-admin.ts';
-import { waitUntil } from '../integration/delivery/helpers.ts';
+import { eventually } from '../helpers/poll.ts';
 
 export interface Tally {
   accepted: number;
@@ -62,16 +62,13 @@ export async function outboxBacklog(redis: Redis): Promise<{ unread: number; pen
  */
 export async function waitSettled(accepted: ReadonlySet<string>, delivered: ReadonlyMap<string, number>, redis: Redis, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  await waitUntil(() => tally(accepted, delivered).lost === 0 || Date.now() > deadline - 1, timeoutMs, 'every accepted event delivered');
-  await waitUntil(
+  await eventually(() => tally(accepted, delivered).lost === 0 || Date.now() > deadline - 1, 'every accepted event delivered');
+  await eventually(
     async () => {
       if (Date.now() > deadline - 1) return true;
       const b = await outboxBacklog(redis);
       return b.unread === 0 && b.pending === 0 && b.delayed === 0;
-    },
-    Math.max(1, deadline - Date.now()) + 1_000,
-    'outbox empty',
-  );
+    }, 'outbox empty');
 }
 
 /** Pending (read, unacknowledged) outbox entries per consumer name. */

@@ -11,13 +11,14 @@
  * target (max_concurrency_per_target).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitUntil } from '../integration/delivery/helpers.ts';
+
 import type { CliProcess } from '../helpers/cli.ts';
 import { produce } from './producer.ts';
 import { startReceiver, type Receiver } from './receiver.ts';
 import { startRedis, type RedisProcess } from './redis-process.ts';
 import { outboxBacklog, printTally, tally, waitSettled } from './tally.ts';
 import { createWorkspace, startFirehook, type Workspace } from './workspace.ts';
+import { eventually } from '../helpers/poll.ts';
 
 const EVENTS = 3_000;
 const CONCURRENCY_PER_TARGET = 16;
@@ -50,7 +51,7 @@ afterAll(async () => {
 describe('durable delivery under target faults (chaos)', () => {
   it('loses no accepted event when targets refuse, error, hang and flap during a burst', async () => {
     const production = produce({ url: ws.url, total: EVENTS, batch: 20, concurrency: 4, idPrefix: 'tf' });
-    await waitUntil(() => production.accepted.size >= EVENTS / 5, 30_000, 'burst under way');
+    await eventually(() => production.accepted.size >= EVENTS / 5, 'burst under way', 30_000);
     let flips = 0;
     const flapping = (async () => {
       const end = Date.now() + FAULT_MS;

@@ -7,8 +7,9 @@ import { formatProblem } from '../../core/errors/firehook-error.ts';
 import { buildGeneration, disposeGeneration } from '../../core/generation.ts';
 import { definePlugin, PLUGIN_CONTRACT_VERSION, type PluginExport } from '../../core/plugin.ts';
 import { createLogPlugin } from '../../plugins/log/log-plugin.ts';
-import { captureLogger, eventually } from '../helpers/capture-logger.ts';
+import { captureLogger } from '../helpers/capture-logger.ts';
 import { unitServices } from '../helpers/fake-services.ts';
+import { eventually } from '../helpers/poll.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures');
 

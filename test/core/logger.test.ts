@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger, obfuscateKey } from '../../core/logger.ts';
-import { eventually } from '../helpers/capture-logger.ts';
+import { eventually } from '../helpers/poll.ts';
 
 describe('createLogger', () => {
   it('writes through configured pino transports and redacts secrets', async () => {

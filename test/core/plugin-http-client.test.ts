@@ -13,7 +13,7 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
   if (req.url === '/big') {
     res.end('x'.repeat(100_000));
   } else if (req.url === '/slow') {
-    setTimeout(() => res.end('late'), 2_000).unref();
+    setTimeout(() => res.end('late'), 60_000).unref();
   } else if (req.url === '/redirect') {
     res.writeHead(302, { location: '/elsewhere' }).end();
   } else {
@@ -93,9 +93,8 @@ describe('createPluginHttpClient', () => {
   it('fails with FH_HTTP_TIMEOUT when no complete response arrives before the deadline', async () => {
     const http = clientFor(() => ({}));
     try {
-      const started = Date.now();
+      // /slow answers after a minute: any answer before that is the timeout's
       await expect(http.request(`${base}/slow`, { timeoutMs: 150 })).rejects.toMatchObject({ code: 'FH_HTTP_TIMEOUT' });
-      expect(Date.now() - started).toBeLessThan(1_500);
     } finally {
       await http.close();
     }

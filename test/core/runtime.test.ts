@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { definePlugin, PLUGIN_CONTRACT_VERSION } from '../../core/plugin.ts';
 import { createRuntime, type Runtime } from '../../core/runtime.ts';
 import type { EventMessage } from '../../core/event.ts';
-import { captureLogger, eventually } from '../helpers/capture-logger.ts';
+import { captureLogger } from '../helpers/capture-logger.ts';
+import { eventually } from '../helpers/poll.ts';
 
 const open: Runtime[] = [];
 const dirs: string[] = [];

@@ -13,13 +13,3 @@ export function captureLogger(level = 'debug'): { logger: Logger; lines: Record<
   return { logger: createLogger({ level, destination }), lines };
 }
 
-/** Poll until `check` returns a truthy value or the deadline passes. */
-export async function eventually<T>(check: () => T | Promise<T>, deadlineMs = 5_000, what = 'condition'): Promise<NonNullable<T>> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`${what} not met within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { eventually } from './capture-logger.ts';
+import { eventually } from './poll.ts';
 
 export const ROOT = join(import.meta.dirname, '../..');
 export const NODE = process.execPath;
@@ -13,7 +13,7 @@ export interface CliProcess {
   stderr: () => string;
   /** Resolves with the exit code. */
   exited: Promise<number | null>;
-  waitForLine(match: (line: Record<string, unknown>) => boolean, deadlineMs?: number): Promise<Record<string, unknown>>;
+  waitForLine(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -24,8 +24,6 @@ export interface CliOptions {
   replaceEnv?: boolean;
   /** The firehook bin script; default this checkout's `bin/firehook.js` (built `dist/`). */
   bin?: string;
-  /** Default deadline of `waitForLine`. */
-  lineDeadlineMs?: number;
 }
 
 /** Start the real CLI as a child process. */
@@ -58,7 +56,7 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
     lines,
     stderr: () => err,
     exited,
-    waitForLine: (match, deadlineMs = options.lineDeadlineMs ?? 10_000) => eventually(() => lines.find(match), deadlineMs, `log line (stderr: ${err.slice(-500)})`),
+    waitForLine: (match, timeoutMs) => eventually(() => lines.find(match), () => `log line (stderr: ${err.slice(-500)})`, timeoutMs),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
@@ -80,6 +78,6 @@ export async function runCli(args: string[], options: { cwd?: string; env?: Reco
 /** Start `firehook serve` on a free port and wait until it listens; returns its base URL. */
 export async function startServer(args: string[] = [], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliProcess & { url: string }> {
   const cli = startCli(['serve', '--listen', '127.0.0.1:0', ...args], options);
-  const listening = await cli.waitForLine((l) => l.msg === 'listening', 15_000);
+  const listening = await cli.waitForLine((l) => l.msg === 'listening');
   return Object.assign(cli, { url: `http://${String(listening.address)}` });
 }

@@ -77,7 +77,6 @@ describe('time limits', () => {
     const [results, others] = await Promise.all([runIn(t, batch), runIn(t, [event(other!, { n: 1 })])]);
     expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'FH_SANDBOX_TIMEOUT', 'ok', 'ok']);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(Date.now() - started).toBeLessThan(3_000);
     expect(logged(t, looper!)).toEqual(['done 1', 'done 3', 'done 4']);
     expect(others[0]!.ok).toBe(true);
     expect(logged(t, other!)).toEqual(['other 1']);
@@ -105,15 +104,16 @@ describe('time limits', () => {
     try {
       const path = fileName('repeat');
       const load = async (body: string) => (await q.sandbox.load([{ path, source: handlerSource(body) }], { activate: false })).generation;
-      let generation = await load('for (;;) {}');
+      let generation = await load(`log('entered'); for (;;) {}`);
       for (let i = 0; i < 3; i++) {
         const [r] = await q.sandbox.run([event(path)], { generation });
         expect(!r!.ok && r!.error.code).toBe('FH_SANDBOX_TIMEOUT');
       }
-      const started = Date.now();
+      expect(logged(q, path)).toHaveLength(3);
       const [blocked] = await q.sandbox.run([event(path)], { generation });
       expect(!blocked!.ok && blocked!.error.code).toBe('FH_SANDBOX_QUARANTINED');
-      expect(Date.now() - started).toBeLessThan(100);
+      // refused without running: the handler did not enter again
+      expect(logged(q, path)).toHaveLength(3);
       expect(q.warnings.filter((w) => w.code === 'FH_SANDBOX_QUARANTINED').map((w) => w.file)).toEqual([path]);
       generation = await load(`log('fixed');`);
       const [fixed] = await q.sandbox.run([event(path)], { generation });
@@ -125,6 +125,16 @@ describe('time limits', () => {
 });
 
 describe('memory limits', () => {
+  // A sandbox of their own whose time limit is far out of reach: filling 32 MB takes longer on a
+  // loaded machine, and these tests must see the memory limit only, never the time limit.
+  let t: TestSandbox;
+  beforeAll(() => {
+    t = startSandbox({ timeoutMs: 15_000, memoryLimitMb: 32 });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
   it('fail the event that blew the limit, rebuild the isolate and keep serving', async () => {
     const [hog, counter] = await loadHandlers(t, [
       `if (event.Meta.hog) { var a = []; for (;;) a.push(new Array(100000).fill(Math.random())); } log('hog ' + event.Meta.n);`,

@@ -23,10 +23,9 @@ describe('sandbox process supervision', () => {
     ]);
     await runIn(t, [event(counter!)]);
     const firstPid = t.sandbox.stats().pid;
-    const started = Date.now();
+    // 7n ** 90000000n would run for minutes: getting the batch back at all means the process was replaced
     const results = await runIn(t, [event(native!, { n: 1 }), event(native!, { n: 2, bigint: true }), event(native!, { n: 3 })]);
     expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'FH_SANDBOX_TIMEOUT', 'ok']);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(logged(t, native!)).toEqual(['native 1', 'native 3']);
     const stats = t.sandbox.stats();
     expect(stats.restarts).toBe(1);
@@ -41,7 +40,7 @@ describe('sandbox process supervision', () => {
     t = startSandbox({ timeoutMs: 2_000 });
     const [slow] = await loadHandlers(t, [`var end = Date.now() + 300; while (Date.now() < end) {} log('slow ' + event.Meta.n);`]);
     const inFlight = runIn(t, [event(slow!, { n: 1 }), event(slow!, { n: 2 })]);
-    await expect.poll(() => t!.logs.length, { timeout: 5_000 }).toBeGreaterThan(0);
+    await expect.poll(() => t!.logs.length).toBeGreaterThan(0);
     process.kill(t.sandbox.stats().pid!, 'SIGKILL');
     const results = await inFlight;
     expect(results.some((r) => !r.ok && r.error.code === 'FH_SANDBOX_CRASHED')).toBe(true);

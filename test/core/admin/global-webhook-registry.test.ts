@@ -8,7 +8,7 @@ import { MemoryWebhookBackend, type WebhookBackend } from '../../../core/admin/w
 import { createLogger } from '../../../core/logger.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { RedisStore } from '../../../core/store/redis-store.ts';
-import { eventually } from '../../helpers/capture-logger.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const logger = createLogger({ level: 'silent' });
 const open: { close(): Promise<void> }[] = [];
@@ -102,11 +102,11 @@ describe('GlobalWebhookRegistry across processes sharing Redis', () => {
     const b = redisRegistry(scope, 0);
     await Promise.all([a.start(), b.start()]);
     await a.create({ id: 'x', url: 'http://h/1' });
-    await eventually(() => b.cached('x'), 3_000);
+    await eventually(() => b.cached('x'));
     const seen: GlobalWebhookRecord[] = [];
     b.watch('x', (rec) => void seen.push(rec));
     await a.put({ id: 'x', url: 'http://h/2' });
-    await eventually(() => seen.length === 1, 3_000);
+    await eventually(() => seen.length === 1);
     expect(seen[0]).toMatchObject({ revision: 2, url: 'http://h/2' });
     expect(b.cached('x')?.revision).toBe(2);
   });
@@ -120,7 +120,7 @@ describe('GlobalWebhookRegistry across processes sharing Redis', () => {
     b.watch('y', (rec) => void seen.push(rec.revision));
     await a.create({ id: 'y', url: 'http://h/1' });
     await a.put({ id: 'y', url: 'http://h/2' });
-    await eventually(() => b.cached('y')?.revision === 2, 3_000);
+    await eventually(() => b.cached('y')?.revision === 2);
     expect(seen.at(-1)).toBe(2);
   });
 

@@ -88,7 +88,6 @@ describe('sendAttempt', () => {
     expect(response.error?.code).toBe('ETIMEDOUT');
     expect(response.statusCode).toBeUndefined();
     expect(response.durationMs).toBeGreaterThanOrEqual(190);
-    expect(response.durationMs).toBeLessThan(2_000);
   });
 
   it('keeps the status when the timeout strikes while the body is still arriving', async () => {

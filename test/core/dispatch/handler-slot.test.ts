@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildEvent } from '../../../core/dispatcher.ts';
 import { HandlerSlot, type HandlerReport } from '../../../core/dispatch/handler-slot.ts';
-import { captureLogger, eventually } from '../../helpers/capture-logger.ts';
+import { captureLogger } from '../../helpers/capture-logger.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 function gate() {
   let open!: () => void;

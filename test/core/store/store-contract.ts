@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../../core/store/store.ts';
-
-/** Poll until `check` passes or the deadline expires. */
-async function eventually(check: () => Promise<boolean>, deadlineMs = 2_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met before deadline');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { eventually } from '../../helpers/poll.ts';
 
 /** The contract every Store implementation passes. */
 export function storeContract(name: string, open: () => Promise<Store>): void {

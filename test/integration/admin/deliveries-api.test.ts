@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../../helpers/capture-logger.ts';
+
 import { startSink, type Sink } from '../delivery/helpers.ts';
 import { oasApi, startHarness, workspace, type AdminHarness, type Workspace } from './helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 let sink: Sink;
 let failing = true;

@@ -3,10 +3,11 @@
  * through one node's admin API reaches the other node's handlers without a reload.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../../helpers/capture-logger.ts';
+
 import { startServer, type CliProcess } from '../../helpers/cli.ts';
 import { startSink, type Sink } from '../delivery/helpers.ts';
 import { oasApi, workspace, type Workspace } from './helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 let sink: Sink;
 let ws: Workspace;

@@ -8,10 +8,11 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithChromium, launchChromium, type LaunchedChromium } from '../../helpers/chromium.ts';
-import { eventually } from '../../helpers/capture-logger.ts';
+
 import { ROOT, startServer, type CliProcess } from '../../helpers/cli.ts';
 import { startSink, type Sink } from '../delivery/helpers.ts';
 import { oasApi, startHarness, workspace, type Workspace } from '../admin/helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const SHOTS = process.env.FIREHOOK_SCREENSHOTS === '1';
 
@@ -82,7 +83,7 @@ describeWithChromium('web console', () => {
 
     it('lists an API that references the webhook once its definition is added (hot reload)', async () => {
       await ws.writeApi('orders.json', oasApi('orders', [{ enabled: true, trigger: 'RatelimitExceeded', type: 'webhook', id: 'ops-alerts', cooldownPeriod: '0s' }]));
-      await eventually(async () => ((await (await fetch(`${server.url}/v1/admin/apis/orders`)).json()) as { handlers?: unknown[] }).handlers?.length === 1, 15_000, 'reload with the orders API');
+      await eventually(async () => ((await (await fetch(`${server.url}/v1/admin/apis/orders`)).json()) as { handlers?: unknown[] }).handlers?.length === 1, 'reload with the orders API');
       await page.goto(`${server.url}/console/#/apis`);
       await page.waitForSelector('section[data-api="orders"] .badge.accent');
       expect(await page.textContent('section[data-api="orders"]')).toContain('global webhook r1');

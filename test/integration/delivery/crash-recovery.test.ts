@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupRedis, redisClient, startSink, uniquePrefix, waitUntil, type Sink } from './helpers.ts';
+import { cleanupRedis, redisClient, startSink, uniquePrefix, type Sink } from './helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const NODE = resolve('node_modules/.bin/node');
 const WORKER = resolve('test/integration/delivery/fixtures/delivery-worker.ts');
@@ -57,7 +58,7 @@ describe('durable delivery across processes', () => {
     const s = await sinkFor(5);
     const prefix = redisPrefix();
     const first = startWorker({ mode: 'burst', prefix, consumer: 'crashy', url: `${s.url}/hook`, count: 400 });
-    await waitUntil(() => s.received.length >= 40 && first.lines.length >= 120, 15_000, 'burst under way');
+    await eventually(() => s.received.length >= 40 && first.lines.length >= 120, 'burst under way');
     first.child.kill('SIGKILL');
     await first.exited;
     const persisted = first.lines.filter((l) => l.startsWith('msg_'));
@@ -66,9 +67,9 @@ describe('durable delivery across processes', () => {
     expect(persisted.every((id) => seenBeforeRestart.has(id))).toBe(false);
 
     const second = startWorker({ mode: 'work', prefix, consumer: 'successor', url: `${s.url}/hook` });
-    await waitUntil(() => second.lines.includes('ready'), 10_000, 'successor ready');
+    await eventually(() => second.lines.includes('ready'), 'successor ready');
     const delivered = (): Set<string> => new Set(s.received.map((r) => String(r.headers['webhook-id'])));
-    await waitUntil(() => persisted.every((id) => delivered().has(id)), 20_000, 'every persisted delivery received');
+    await eventually(() => persisted.every((id) => delivered().has(id)), 'every persisted delivery received', 20_000);
     expect(persisted.filter((id) => !delivered().has(id))).toEqual([]);
   });
 
@@ -77,13 +78,13 @@ describe('durable delivery across processes', () => {
     const prefix = redisPrefix();
     const key = `webhook.cache.${prefix}twoproc`;
     const workers = [1, 2].map((n) => startWorker({ mode: 'cooldown', prefix, consumer: `p${n}`, url: `${s.url}/hook`, count: 100, key }));
-    await waitUntil(() => workers.every((w) => w.lines.includes('ready')), 10_000, 'both ready');
+    await eventually(() => workers.every((w) => w.lines.includes('ready')), 'both ready');
     for (const w of workers) w.child.stdin!.write('go\n');
     await Promise.all(workers.map((w) => w.exited));
     const summaries = workers.map((w) => JSON.parse(w.lines.at(-1)!) as { queued: number; suppressed: number });
     expect(summaries.reduce((n, x) => n + x.queued, 0)).toBe(1);
     expect(summaries.reduce((n, x) => n + x.suppressed, 0)).toBe(199);
-    await waitUntil(() => s.received.length >= 1, 5_000);
+    await eventually(() => s.received.length >= 1);
     expect(s.received).toHaveLength(1);
   });
 });

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { registerDeliveriesCommand } from '../../../core/cli/deliveries.ts';
 import { createDeliveryService, RedisDeliveryAdmin } from '../../../core/delivery/index.ts';
 import { RedisStore } from '../../../core/store/redis-store.ts';
-import { cleanupRedis, options, redisClient, request, silentLogger, startSink, uniquePrefix, waitUntil } from './helpers.ts';
+import { cleanupRedis, options, redisClient, request, silentLogger, startSink, uniquePrefix } from './helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -50,7 +51,7 @@ describe('firehook deliveries', () => {
       const r = await svc.submit(request(`${s.url}/hook`, { body: `{"n":${i}}`, headers: { Authorization: 'Bearer cli-secret' }, options: options({ retryScheduleMs: [] }) }));
       if (r.status === 'queued') ids.push(r.id);
     }
-    await waitUntil(() => svc.stats().failed === 3, 5_000);
+    await eventually(() => svc.stats().failed === 3);
 
     const list = await cli(prefix, ['list']);
     expect(list.exitCode).toBe(0);
@@ -71,11 +72,11 @@ describe('firehook deliveries', () => {
     const one = await cli(prefix, ['replay', ids[0]!, 'msg_nothing']);
     expect(one.exitCode).toBe(1);
     expect(one.out).toContain(`replayed ${ids[0]}`);
-    await waitUntil(() => svc.stats().delivered === 1, 5_000);
+    await eventually(() => svc.stats().delivered === 1);
 
     const all = await cli(prefix, ['replay', '--all', '--json']);
     expect(JSON.parse(all.out)).toEqual({ replayed: 2 });
-    await waitUntil(() => svc.stats().delivered === 3, 5_000);
+    await eventually(() => svc.stats().delivered === 3);
     expect((await cli(prefix, ['list'])).out).toBe('no dead letters\n');
   });
 });

@@ -6,7 +6,8 @@ import { createDeliveryService, RedisDeliveryAdmin, type ManagedDeliveryService 
 import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
 import { buildRecord } from '../../../core/delivery/delivery-record.ts';
 import { RedisStore } from '../../../core/store/redis-store.ts';
-import { cleanupRedis, freePort, options, redisClient, request, silentLogger, startSink, uniquePrefix, waitUntil, type Reply, type Received, type Sink } from './helpers.ts';
+import { cleanupRedis, freePort, options, redisClient, request, silentLogger, startSink, uniquePrefix, type Reply, type Received, type Sink } from './helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -70,7 +71,7 @@ describe('DeliveryService (durable mode)', () => {
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     await svc.ready;
     await svc.submit(request(`${s.url}/hook`));
-    await waitUntil(() => svc.stats().delivered === 1, 5_000, 'delivered after Redis came up');
+    await eventually(() => svc.stats().delivered === 1, 'delivered after Redis came up');
   });
 
   it('persists the delivery in the stream before submit resolves and acknowledges it once delivered', async () => {
@@ -83,11 +84,11 @@ describe('DeliveryService (durable mode)', () => {
     expect(r.status).toBe('queued');
     expect(await e.redis.xlen(`${e.prefix}outbox`)).toBe(1);
     release = true;
-    await waitUntil(() => svc.stats().delivered === 1, 5_000);
+    await eventually(() => svc.stats().delivered === 1);
     const pending = async (): Promise<number> => ((await e.redis.xpending(`${e.prefix}outbox`, 'firehook')) as [number, ...unknown[]])[0];
-    await waitUntil(async () => (await pending()) === 0, 2_000, 'entry acknowledged');
+    await eventually(async () => (await pending()) === 0, 'entry acknowledged');
     // Acknowledged entries are trimmed in bulk; the last delivered one may stay as the trim mark.
-    await waitUntil(async () => (await e.redis.xlen(`${e.prefix}outbox`)) <= 1, 3_000, 'acknowledged entries trimmed');
+    await eventually(async () => (await e.redis.xlen(`${e.prefix}outbox`)) <= 1, 'acknowledged entries trimmed');
     const [attempt] = await svc.admin.attempts();
     expect(attempt).toMatchObject({ deliveryId: r.status === 'queued' ? r.id : '', outcome: 'delivered', responseCode: 200 });
   });
@@ -98,7 +99,7 @@ describe('DeliveryService (durable mode)', () => {
     const s = await sink(() => (++calls <= 2 ? { status: 503 } : { status: 200 }));
     const svc = durable(e);
     await svc.submit(request(`${s.url}/hook`, { options: options({ retryScheduleMs: [50, 50, 50] }) }));
-    await waitUntil(async () => (await svc.admin.attempts()).length === 3, 5_000, 'three attempts recorded');
+    await eventually(async () => (await svc.admin.attempts()).length === 3, 'three attempts recorded');
     expect(s.received).toHaveLength(3);
     const outcomes = (await svc.admin.attempts()).map((a) => a.outcome);
     expect(outcomes).toEqual(['delivered', 'retrying', 'retrying']);
@@ -111,7 +112,7 @@ describe('DeliveryService (durable mode)', () => {
     const s = await sink(() => (healthy ? { status: 200 } : { status: 500 }));
     const svc = durable(e);
     const r = await svc.submit(request(`${s.url}/hook`, { headers: { Authorization: 'Bearer secret-token' }, options: options({ retryScheduleMs: [20] }) }));
-    await waitUntil(() => svc.stats().failed === 1, 5_000);
+    await eventually(() => svc.stats().failed === 1);
     const id = r.status === 'queued' ? r.id : '';
     const admin = new RedisDeliveryAdmin({ redis: e.redis, keyPrefix: e.prefix });
     const letter = await admin.deadLetter(id);
@@ -120,7 +121,7 @@ describe('DeliveryService (durable mode)', () => {
     expect(await admin.deadLetters({ handler: 'other' })).toEqual([]);
     healthy = true;
     expect(await admin.replay([id])).toEqual({ replayed: [id], missing: [] });
-    await waitUntil(() => svc.stats().delivered === 1, 5_000);
+    await eventually(() => svc.stats().delivered === 1);
     expect(s.received.at(-1)!.headers.authorization).toBe('Bearer secret-token');
     expect(await admin.deadLetters()).toEqual([]);
   });
@@ -133,7 +134,7 @@ describe('DeliveryService (durable mode)', () => {
     const key = `webhook.cache.${e.prefix}race`;
     const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).submit(request(`${s.url}/hook`, { cooldown: { key, ttlMs: 60_000 } }))));
     expect(results.filter((r) => r.status === 'queued')).toHaveLength(1);
-    await waitUntil(() => a.stats().delivered + b.stats().delivered === 1, 5_000);
+    await eventually(() => a.stats().delivered + b.stats().delivered === 1);
     expect(s.received).toHaveLength(1);
   });
 
@@ -143,7 +144,7 @@ describe('DeliveryService (durable mode)', () => {
     const a = durable(e, {}, 'a');
     const b = durable(e, {}, 'b');
     for (let i = 0; i < 200; i++) await (i % 2 ? a : b).submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }));
-    await waitUntil(() => a.stats().delivered + b.stats().delivered === 200, 10_000);
+    await eventually(() => a.stats().delivered + b.stats().delivered === 200);
     expect(new Set(s.received.map((x) => x.body)).size).toBe(200);
     expect(s.received).toHaveLength(200);
     expect(a.stats().delivered).toBeGreaterThan(0);
@@ -158,15 +159,15 @@ describe('DeliveryService (durable mode)', () => {
     // Submitted together: one stream entry holds all 20.
     await Promise.all(Array.from({ length: 20 }, (_, i) => first.submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }))));
     expect(await e.redis.xlen(`${e.prefix}outbox`)).toBe(1);
-    await waitUntil(() => s.received.length >= 2, 5_000);
+    await eventually(() => s.received.length >= 2);
     const { unfinished } = await first.close(10);
     expect(unfinished).toBeLessThanOrEqual(1);
     const second = durable(e, { maxConcurrencyPerTarget: 4 }, 'second');
-    await waitUntil(() => new Set(s.received.map((x) => x.body)).size === 20, 10_000, 'all 20 delivered');
+    await eventually(() => new Set(s.received.map((x) => x.body)).size === 20, 'all 20 delivered');
     expect(second.stats().delivered).toBeGreaterThan(0);
     // The queued ones went back as new entries; the first entry is acknowledged once the one left
     // in flight is settled (taken over after claimIdleMs): at most that one is sent twice.
-    await waitUntil(async () => ((await e.redis.xpending(`${e.prefix}outbox`, 'firehook')) as [number])[0] === 0, 10_000, 'nothing pending');
+    await eventually(async () => ((await e.redis.xpending(`${e.prefix}outbox`, 'firehook')) as [number])[0] === 0, 'nothing pending');
     expect(s.received.length).toBeLessThanOrEqual(21);
     expect(await e.redis.hlen(`${e.prefix}done`)).toBe(0);
   });
@@ -179,15 +180,15 @@ describe('DeliveryService (durable mode)', () => {
     await svc.ready;
     await Promise.all(Array.from({ length: 64 }, (_, i) => svc.submit(request(`${s.url}/hook`, { body: `{"n":${i}}` }))));
     expect(await e.redis.xlen(`${e.prefix}outbox`)).toBe(2);
-    await waitUntil(() => svc.stats().delivered === 59, 5_000, 'the quick 59 delivered');
+    await eventually(() => svc.stats().delivered === 59, 'the quick 59 delivered');
     // The second entry is acknowledged; the first waits for its five, its 27 settled ones noted.
     const pending = async (): Promise<number> => ((await e.redis.xpending(`${e.prefix}outbox`, 'firehook')) as [number, ...unknown[]])[0];
     expect(await pending()).toBe(1);
     const noted = Object.values(await e.redis.hgetall(`${e.prefix}done`));
     expect(noted).toHaveLength(1);
     expect(noted[0]!.split(',')).toHaveLength(27);
-    await waitUntil(() => svc.stats().delivered === 64, 5_000, 'all 64 delivered');
-    await waitUntil(async () => (await pending()) === 0, 5_000, 'first entry acknowledged');
+    await eventually(() => svc.stats().delivered === 64, 'all 64 delivered');
+    await eventually(async () => (await pending()) === 0, 'first entry acknowledged');
     expect(await e.redis.hlen(`${e.prefix}done`)).toBe(0);
     expect(s.received).toHaveLength(64);
   });
@@ -205,9 +206,9 @@ describe('DeliveryService (durable mode)', () => {
     // How long an entry must sit idle before it is taken over, as the gateway config sets it.
     const svc = createDeliveryService({ store: e.store, logger: silentLogger(), defaults: { claim_idle: '1s' }, redis: e.redis, durable: true, keyPrefix: e.prefix, consumerName: 'survivor' });
     cleanups.push(() => svc.close(1_000));
-    await waitUntil(() => svc.stats().delivered === 1, 5_000, 'the unsettled delivery sent');
+    await eventually(() => svc.stats().delivered === 1, 'the unsettled delivery sent');
     expect(s.received[0]!.arrivedAt - readAt).toBeGreaterThanOrEqual(950);
-    await waitUntil(async () => ((await e.redis.xpending(outbox, 'firehook')) as [number])[0] === 0, 5_000, 'entry acknowledged');
+    await eventually(async () => ((await e.redis.xpending(outbox, 'firehook')) as [number])[0] === 0, 'entry acknowledged');
     expect(s.received.map((r) => r.body)).toEqual(['{"n":3}']);
     expect(await e.redis.hlen(`${e.prefix}done`)).toBe(0);
   });
@@ -218,10 +219,10 @@ describe('DeliveryService (durable mode)', () => {
     const s = await sink(() => (healthy ? { status: 200 } : { status: 503 }));
     const svc = durable(e, { breakerThreshold: 2, breakerOpenMs: 300, breakerMaxOpenMs: 300, maxConcurrencyPerTarget: 1 });
     for (let i = 0; i < 10; i++) await svc.submit(request(`${s.url}/hook`, { body: `{"n":${i}}`, options: options({ retryScheduleMs: Array(30).fill(50) }) }));
-    await waitUntil(() => svc.stats().openBreakers.length === 1, 5_000, 'breaker open');
-    await waitUntil(async () => (await e.redis.zcard(`${e.prefix}delayed`)) >= 8, 5_000, 'parked in Redis');
+    await eventually(() => svc.stats().openBreakers.length === 1, 'breaker open');
+    await eventually(async () => (await e.redis.zcard(`${e.prefix}delayed`)) >= 8, 'parked in Redis');
     expect(svc.stats().queued).toBe(0);
     healthy = true;
-    await waitUntil(() => new Set(s.received.filter((x) => x.respondedAt).map((x) => x.body)).size === 10 && svc.stats().delivered === 10, 10_000, 'all delivered');
+    await eventually(() => new Set(s.received.filter((x) => x.respondedAt).map((x) => x.body)).size === 10 && svc.stats().delivered === 10, 'all delivered');
   });
 });

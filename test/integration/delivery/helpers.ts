@@ -92,15 +92,6 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Poll `check` until it returns true or the deadline passes. */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }

@@ -3,7 +3,8 @@ import { Webhook } from 'standardwebhooks';
 import { createDeliveryService, type ManagedDeliveryService } from '../../../core/delivery/index.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
-import { capturingLogger, options, request, silentLogger, startSink, waitUntil, type Sink } from './helpers.ts';
+import { capturingLogger, options, request, silentLogger, startSink, type Sink } from './helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -31,20 +32,20 @@ describe('DeliveryService (memory mode)', () => {
     const svc = service();
     const result = await svc.submit(request(`${s.url}/hook?x=1`, { headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes' }, options: options({ signing: { secret: SECRET } }) }));
     expect(result.status).toBe('queued');
-    await waitUntil(() => s.received.length === 1);
+    await eventually(() => s.received.length === 1);
     const got = s.received[0]!;
     expect(got).toMatchObject({ method: 'POST', url: '/hook?x=1', body: '{"event":"QuotaExceeded"}' });
     expect(got.headers['x-custom']).toBe('yes');
     expect(got.headers['webhook-id']).toBe(result.status === 'queued' ? result.id : '');
     expect(() => new Webhook(SECRET).verify(got.body, got.headers as Record<string, string>)).not.toThrow();
-    await waitUntil(() => svc.stats().delivered === 1);
+    await eventually(() => svc.stats().delivered === 1);
   });
 
   it('sends no body when the method is GET and turns URL credentials into basic auth', async () => {
     const s = await sink();
     const svc = service();
     await svc.submit(request(`http://user:p%40ss@127.0.0.1:${s.port}/get`, { method: 'get', body: '{"ignored":true}' }));
-    await waitUntil(() => s.received.length === 1);
+    await eventually(() => s.received.length === 1);
     expect(s.received[0]).toMatchObject({ method: 'GET', body: '' });
     expect(s.received[0]!.headers['content-length']).toBeUndefined();
     expect(s.received[0]!.headers.authorization).toBe(`Basic ${Buffer.from('user:p@ss').toString('base64')}`);
@@ -56,7 +57,7 @@ describe('DeliveryService (memory mode)', () => {
     const results = await Promise.all(Array.from({ length: 300 }, () => svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.abc', ttlMs: 60_000 } }))));
     expect(results.filter((r) => r.status === 'queued')).toHaveLength(1);
     expect(svc.stats().suppressed).toBe(299);
-    await waitUntil(() => svc.stats().delivered === 1);
+    await eventually(() => svc.stats().delivered === 1);
     expect(s.received).toHaveLength(1);
   });
 
@@ -66,7 +67,7 @@ describe('DeliveryService (memory mode)', () => {
     const svc = service({}, silentLogger(), store);
     await svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.fail', ttlMs: 60_000 } }));
     expect(await store.get('webhook.cache.fail')).not.toBeNull();
-    await waitUntil(async () => (await store.get('webhook.cache.fail')) === null, 5_000, 'claim release');
+    await eventually(async () => (await store.get('webhook.cache.fail')) === null, 'claim release');
     expect(svc.stats().failed).toBe(1);
     expect((await svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.fail', ttlMs: 60_000 } }))).status).toBe('queued');
   });
@@ -75,7 +76,7 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink((req) => (req.url === '/hook' ? { status: 302, headers: { location: '/elsewhere' } } : { status: 200 }));
     const svc = service();
     const r = await svc.submit(request(`${s.url}/hook`));
-    await waitUntil(() => svc.stats().failed === 1);
+    await eventually(() => svc.stats().failed === 1);
     expect(s.received.map((x) => x.url)).toEqual(['/hook']);
     const id = r.status === 'queued' ? r.id : '';
     expect(await svc.admin.deadLetter(id)).toMatchObject({ reason: 'redirected', attempts: 1, lastResponseCode: 302 });
@@ -85,7 +86,7 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink(() => ({ status: 410 }));
     const svc = service();
     await svc.submit(request(`${s.url}/hook`));
-    await waitUntil(() => svc.stats().failed === 1);
+    await eventually(() => svc.stats().failed === 1);
     expect(s.received).toHaveLength(1);
     expect(Object.keys(svc.stats().goneTargets)).toEqual([s.url]);
     const [attempt] = await svc.admin.attempts({ handler: 'api1:QuotaExceeded:0' });
@@ -96,7 +97,7 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink(() => ({ status: 422, body: 'bad payload' }));
     const svc = service();
     await svc.submit(request(`${s.url}/hook`));
-    await waitUntil(() => svc.stats().failed === 1);
+    await eventually(() => svc.stats().failed === 1);
     expect(s.received).toHaveLength(1);
     expect((await svc.admin.attempts())[0]).toMatchObject({ outcome: 'failed', responseCode: 422, responseBody: 'bad payload' });
   });
@@ -106,7 +107,7 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink(() => (++calls === 1 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 }));
     const svc = service();
     await svc.submit(request(`${s.url}/hook`, { options: options({ retryScheduleMs: [20] }) }));
-    await waitUntil(() => svc.stats().delivered === 1, 5_000);
+    await eventually(() => svc.stats().delivered === 1);
     expect(s.received).toHaveLength(2);
     expect(s.received[1]!.arrivedAt - s.received[0]!.arrivedAt).toBeGreaterThanOrEqual(950);
   });
@@ -114,15 +115,14 @@ describe('DeliveryService (memory mode)', () => {
   it('gives up on an attempt at the timeout when the target is slow', async () => {
     const s = await sink(() => ({ status: 200, delayMs: 3_000 }));
     const svc = service();
-    const started = Date.now();
     await svc.submit(request(`${s.url}/hook`, { options: options({ timeoutMs: 300, retryScheduleMs: [] }) }));
-    await waitUntil(() => svc.stats().failed === 1, 5_000);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    await eventually(() => svc.stats().failed === 1);
+    // given up before the target answered
+    expect(s.received[0]!.respondedAt).toBeUndefined();
     const [attempt] = await svc.admin.attempts();
     expect(attempt).toMatchObject({ outcome: 'failed' });
     expect(attempt!.error).toMatch(/^ETIMEDOUT/);
     expect(attempt!.durationMs).toBeGreaterThanOrEqual(290);
-    expect(attempt!.durationMs).toBeLessThan(900);
     expect((await svc.admin.deadLetters())[0]).toMatchObject({ reason: 'exhausted' });
   });
 
@@ -130,11 +130,11 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink();
     const svc = service();
     await svc.submit(request(`http://localhost:${s.port}/hook`, { options: options({ denyPrivateNetworks: true }) }));
-    await waitUntil(() => svc.stats().failed === 1);
+    await eventually(() => svc.stats().failed === 1);
     expect(s.received).toHaveLength(0);
     expect((await svc.admin.deadLetters())[0]).toMatchObject({ reason: 'denied', attempts: 1 });
     await svc.submit(request(`http://localhost:${s.port}/hook`, { options: options({ denyPrivateNetworks: true, allowNetworks: ['127.0.0.1/32', '::1'] }) }));
-    await waitUntil(() => s.received.length === 1);
+    await eventually(() => s.received.length === 1);
   });
 
   it('replays a dead letter when asked', async () => {
@@ -142,11 +142,11 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink(() => (healthy ? { status: 200 } : { status: 400 }));
     const svc = service();
     const r = await svc.submit(request(`${s.url}/hook`));
-    await waitUntil(() => svc.stats().failed === 1);
+    await eventually(() => svc.stats().failed === 1);
     healthy = true;
     const id = r.status === 'queued' ? r.id : '';
     expect(await svc.admin.replay([id, 'msg_unknown'])).toEqual({ replayed: [id], missing: ['msg_unknown'] });
-    await waitUntil(() => svc.stats().delivered === 1);
+    await eventually(() => svc.stats().delivered === 1);
     expect(await svc.admin.deadLetters()).toHaveLength(0);
   });
 
@@ -157,7 +157,7 @@ describe('DeliveryService (memory mode)', () => {
     const svc = service({}, logger);
     await svc.submit(request(`http://admin:hunter2@127.0.0.1:${s.port}/hook?token=q-secret`, { headers: { Authorization: 'Bearer tok-very-secret' }, options: options({ signing: { secret: SECRET } }) }));
     await svc.submit(request(`http://admin:hunter2@127.0.0.1:${s.port}/hook`, { options: options({ signing: { secret: SECRET }, retryScheduleMs: [] }) }));
-    await waitUntil(() => svc.stats().delivered + svc.stats().failed === 2, 5_000);
+    await eventually(() => svc.stats().delivered + svc.stats().failed === 2);
     const text = lines.join('\n');
     expect(lines.length).toBeGreaterThan(1);
     for (const secret of ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'tok-very-secret', 'hunter2', 'q-secret', 'YWRtaW46aHVudGVyMg']) expect(text).not.toContain(secret);
@@ -169,7 +169,7 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink(() => ({ status: 200, delayMs: 2_000 }));
     const svc = service();
     await svc.submit(request(`${s.url}/hook`));
-    await waitUntil(() => s.received.length === 1);
+    await eventually(() => s.received.length === 1);
     expect(await svc.close(100)).toEqual({ unfinished: 1 });
     await expect(svc.submit(request(`${s.url}/hook`))).rejects.toMatchObject({ code: 'FH_DELIVERY_CLOSED' });
   });

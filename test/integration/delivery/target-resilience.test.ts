@@ -3,7 +3,8 @@ import { createDeliveryService, type ManagedDeliveryService } from '../../../cor
 import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
 import type { WebhookDefaultsConfig } from '../../../core/config/gateway-config.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
-import { freePort, options, request, silentLogger, startSink, waitUntil, type Reply, type Received, type Sink } from './helpers.ts';
+import { freePort, options, request, silentLogger, startSink, type Reply, type Received, type Sink } from './helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -34,9 +35,9 @@ describe('DeliveryService targets', () => {
       const r = await svc.submit(request(`http://127.0.0.1:${port}/hook`, { body: `{"n":${i}}`, options: options({ retryScheduleMs: Array(40).fill(100) }) }));
       if (r.status === 'queued') ids.add(r.id);
     }
-    await waitUntil(() => svc.stats().retries >= 3, 5_000, 'failed attempts while down');
+    await eventually(() => svc.stats().retries >= 3, 'failed attempts while down');
     const s = await sink(undefined, port);
-    await waitUntil(() => svc.stats().delivered === 25, 15_000, 'all delivered');
+    await eventually(() => svc.stats().delivered === 25, 'all delivered');
     expect(new Set(s.received.map((r) => String(r.headers['webhook-id'])))).toEqual(ids);
     expect(new Set(s.received.map((r) => r.body)).size).toBe(25);
     expect(s.received).toHaveLength(25);
@@ -50,11 +51,11 @@ describe('DeliveryService targets', () => {
     // The breaker as the gateway config's `webhooks.breaker` sets it.
     const svc = service({ maxConcurrencyPerTarget: 1 }, { breaker: { failures: 3, open: '600ms', max_open: '600ms' } });
     for (let i = 0; i < 6; i++) await svc.submit(request(`${s.url}/hook`, { options: options({ retryScheduleMs: Array(20).fill(20) }) }));
-    await waitUntil(() => svc.stats().openBreakers.includes(s.url), 5_000, 'breaker open');
+    await eventually(() => svc.stats().openBreakers.includes(s.url), 'breaker open');
     const openedAt = s.received[2]!.respondedAt!;
     expect(s.received).toHaveLength(3);
     healthy = true;
-    await waitUntil(() => svc.stats().delivered === 6, 10_000, 'all delivered after recovery');
+    await eventually(() => svc.stats().delivered === 6, 'all delivered after recovery');
     const probe = s.received[3]!;
     // Nothing was sent while the breaker was open; the probe went alone, the rest followed its answer.
     expect(probe.arrivedAt - openedAt).toBeGreaterThanOrEqual(openMs - 50);
@@ -67,7 +68,7 @@ describe('DeliveryService targets', () => {
     const s = await sink(() => ({ status: 500 }));
     const svc = service({ breakerThreshold: 2, breakerOpenMs: 300, breakerMaxOpenMs: 5_000, maxConcurrencyPerTarget: 1 });
     await svc.submit(request(`${s.url}/hook`, { options: options({ retryScheduleMs: Array(10).fill(10) }) }));
-    await waitUntil(() => s.received.length === 4, 5_000, 'two probes');
+    await eventually(() => s.received.length === 4, 'two probes');
     const [, second, probe1, probe2] = s.received;
     expect(probe1!.arrivedAt - second!.respondedAt!).toBeGreaterThanOrEqual(280);
     expect(probe2!.arrivedAt - probe1!.respondedAt!).toBeGreaterThanOrEqual(560);
@@ -79,9 +80,9 @@ describe('DeliveryService targets', () => {
     const svc = service({ maxConcurrencyPerTarget: 2 });
     for (let i = 0; i < 10; i++) await svc.submit(request(`${slow.url}/slow`));
     for (let i = 0; i < 5; i++) await svc.submit(request(`${fast.url}/fast`));
-    await waitUntil(() => fast.received.length === 5, 2_000, 'fast target served');
+    await eventually(() => fast.received.length === 5, 'fast target served');
     expect(slow.received.length).toBeLessThanOrEqual(4);
-    await waitUntil(() => svc.stats().delivered === 15, 5_000);
+    await eventually(() => svc.stats().delivered === 15);
     expect(slow.maxInFlight).toBe(2);
   });
 });

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOriginatingRequest, formatGoTime } from '../../../core/index.ts';
-import { eventually } from '../../helpers/capture-logger.ts';
+
 import { isSubset, makeCertificate, makeWorkspace, startGatewayProcess, startRecorder, startUpstream, type GatewayProcess, type Recorded } from './harness.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const SECRET = '352d20ee67be67f6340b4c0605b044b7';
 const DAY = 86_400_000;
@@ -77,15 +78,12 @@ function expectJs(type: string, res: { testId: string }, path: string, key: stri
 /** The webhook the default template produced for this event, matched on its fields. */
 function webhook(event: string, match: Json, path = '/events'): Promise<Json> {
   return eventually(
-    () => recorder.received.find((r) => r.path === path && r.body.event === event && Object.entries(match).every(([k, v]) => r.body[k] === v))?.body,
-    10_000,
-    `${event} webhook ${JSON.stringify(match)}`,
-  );
+    () => recorder.received.find((r) => r.path === path && r.body.event === event && Object.entries(match).every(([k, v]) => r.body[k] === v))?.body, `${event} webhook ${JSON.stringify(match)}`);
 }
 
 /** The log handler's line (`<prefix>:<Type>`, warn level) matched on its structured fields. */
 function logLine(message: string, match: Json): Promise<Json> {
-  return eventually(() => gateway.lines.find((l) => l.msg === message && Object.entries(match).every(([k, v]) => l[k] === v)), 10_000, `log line ${message} ${JSON.stringify(match)}`);
+  return eventually(() => gateway.lines.find((l) => l.msg === message && Object.entries(match).every(([k, v]) => l[k] === v)), `log line ${message} ${JSON.stringify(match)}`);
 }
 
 function countOf(event: string, match: Json): number {
@@ -298,10 +296,7 @@ describe('examples/gateway', () => {
     expect(jsExpected).toHaveLength(23);
     for (const expected of jsExpected) {
       const seen = await eventually(
-        () => recorder.received.find((r) => r.path === '/js' && (r.body.event as Json).Type === expected.type && isSubset(expected.meta, (r.body.event as Json).Meta))?.body,
-        10_000,
-        `JS observation of ${expected.type} ${JSON.stringify(expected.meta)}`,
-      );
+        () => recorder.received.find((r) => r.path === '/js' && (r.body.event as Json).Type === expected.type && isSubset(expected.meta, (r.body.event as Json).Meta))?.body, `JS observation of ${expected.type} ${JSON.stringify(expected.meta)}`);
       const event = seen.event as { Type: string; Meta: Json; TimeStamp: string };
       expect(Object.keys(event)).toEqual(['Type', 'Meta', 'TimeStamp']);
       expect(seen.EventType).toBe(expected.type);

@@ -10,8 +10,9 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually } from '../../helpers/capture-logger.ts';
+
 import { NODE, ROOT } from '../../helpers/cli.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const EXAMPLE = join(ROOT, 'examples/gateway');
 const run = promisify(execFile);
@@ -137,7 +138,7 @@ export async function startGatewayProcess(configFile: string): Promise<GatewayPr
   child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const listening = await Promise.race([
-    eventually(() => lines.find((l) => l.msg === 'gateway listening'), 20_000, 'gateway listening'),
+    eventually(() => lines.find((l) => l.msg === 'gateway listening'), 'gateway listening', 20_000),
     exited.then((code) => {
       throw new Error(`gateway exited with ${code}: ${err.slice(-2000)}`);
     }),

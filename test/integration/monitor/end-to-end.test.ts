@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../core/logger.ts';
 import { Runtime } from '../../../core/runtime.ts';
 import type { Session } from '../../../core/sessions/session-store.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const TEMPLATES = fileURLToPath(new URL('../../../templates', import.meta.url));
 const prefix = `fh-test:${randomUUID()}:`;
@@ -76,14 +77,6 @@ async function startRuntime(storage: Record<string, unknown>): Promise<Runtime> 
   return runtime;
 }
 
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(deliveries)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** One quota period for the whole file: a renewal time that moved would start a new period. */
 const RENEWS = Math.floor(Date.now() / 1000) + 3600;
 
@@ -101,7 +94,7 @@ describe('quota monitor and token events through the runtime to real webhooks', 
     await runtime.sessions.set('key-e2e-1', { org_id: 'org-e2e', quota_max: 10 });
     await runtime.sessions.set('key-e2e-1', { org_id: 'org-e2e', quota_max: 20 });
     await runtime.sessions.delete('key-e2e-1');
-    await waitFor(() => deliveries.length >= 3, 'three token webhooks');
+    await eventually(() => deliveries.length >= 3, 'three token webhooks');
     const byEvent = (x: [string, Record<string, string>], y: [string, Record<string, string>]) => x[1].event!.localeCompare(y[1].event!);
     expect(deliveries.map((d): [string, Record<string, string>] => [d.path, d.body]).sort(byEvent)).toEqual([
       ['/tokens', { event: 'TokenCreated', message: 'Key generated.', org: 'org-e2e', key: 'key-e2e-1' }],
@@ -113,7 +106,7 @@ describe('quota monitor and token events through the runtime to real webhooks', 
   it('sends the monitor_template.json payload once per threshold as usage climbs', async () => {
     const runtime = await startRuntime({ type: 'memory' });
     for (let used = 1; used <= 10; used++) await runtime.monitor.check(session(used, [90, 50]), 'key-e2e-2');
-    await waitFor(() => deliveries.length >= 2, 'two monitor webhooks');
+    await eventually(() => deliveries.length >= 2, 'two monitor webhooks');
     expect(deliveries.map((d) => d.path)).toEqual(['/monitor', '/monitor']);
     expect(deliveries.map((d) => d.body).sort((x, y) => Number(x.trigger_limit) - Number(y.trigger_limit))).toEqual([
       { event: 'TriggerExceeded', message: 'Quota trigger reached', org: 'org-e2e', key: 'key-e2e-2', trigger_limit: '50', usage_percentage: '50' },

@@ -10,11 +10,12 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeOriginatingRequestSync } from '../../../core/index.ts';
-import { eventually } from '../../helpers/capture-logger.ts';
+
 import { ROOT } from '../../helpers/cli.ts';
 import { createPackedProject, EXAMPLES, lockedRuntimePackages, PLUGIN_PACKAGES, run, writePackage, type PackedProject } from './packed-project.ts';
 import { archivedRecords, classic, gatewayCase, keyEvent, oas } from './gateway-case.ts';
 import { postEvents, serveProject, startProjectCli, type ProjectCli } from './project-cli.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 let packed: PackedProject;
 let receiver: Server;
@@ -192,7 +193,7 @@ describe('firehook serve with plugin packages from the project', () => {
     expect(first).toEqual({ status: 202, body: { accepted: 4, unmatched: 0 } });
 
     // chat: the duplicate is absorbed by the cooldown, the 503 retried, nothing sent twice
-    await eventually(() => messages.filter((m) => m.path.startsWith('/hooks/')).length >= 3, 10_000, 'chat messages');
+    await eventually(() => messages.filter((m) => m.path.startsWith('/hooks/')).length >= 3, 'chat messages');
     const petstore = messages.filter((m) => m.path === '/hooks/petstore');
     expect(petstore.map((m) => m.body.blocks.flatMap((b) => b.fields ?? []).find((f) => f.text.startsWith('*Key*'))?.text).sort()).toEqual(['*Key*\n`****0001`', '*Key*\n`****0002`']);
     expect(petstore[0]!.body.text).toBe('Firehook: AuthFailure on Petstore (petstore): AuthFailure');
@@ -202,7 +203,7 @@ describe('firehook serve with plugin packages from the project', () => {
 
     // archive: both APIs share one file; the originating request is decoded
     const archive = join(packed.project, 'cases/serve/archive');
-    await eventually(async () => (await archivedRecords(archive)).length === 4, 10_000, 'archived lines');
+    await eventually(async () => (await archivedRecords(archive)).length === 4, 'archived lines');
     const records = await archivedRecords(archive);
     expect(records.map((r) => [r.api_id, r.Type, r.Meta.Key])).toEqual(
       expect.arrayContaining([['petstore', 'AuthFailure', 'first-key-0001'], ['petstore', 'AuthFailure', 'second-key-0002'], ['orders', 'QuotaExceeded', 'orders-key-0003']]),
@@ -276,7 +277,7 @@ describe('plugin load failures', () => {
     expect((failed.problems as string[]).join('\n')).toMatch(/petstore\.json#\/event_handlers\/events\/AuthFailure\/1\/handler_meta: fh_slow handler petstore:AuthFailure:1 \(plugin package "firehook-plugin-slow"\) did not finish setup within 300 ms \[FH_PLUGIN_SETUP_TIMEOUT\]/);
     expect(failed.msg).toBe('reload rejected; generation 1 keeps running');
     expect(await postEvents(url!, [keyEvent('petstore', 'AuthFailure', 'after-reload-0001')])).toMatchObject({ status: 202 });
-    await eventually(async () => (await archivedRecords(join(packed.project, 'cases/reload/archive'))).some((r) => r.Meta.Key === 'after-reload-0001'), 10_000, 'archived by generation 1');
+    await eventually(async () => (await archivedRecords(join(packed.project, 'cases/reload/archive'))).some((r) => r.Meta.Key === 'after-reload-0001'), 'archived by generation 1');
     expect(await (await fetch(`${url!}/readyz`)).json()).toMatchObject({ generation: 1 });
   }, 60_000);
 

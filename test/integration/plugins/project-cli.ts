@@ -9,14 +9,14 @@ export type ProjectCli = CliProcess;
 
 /** The project's installed firehook, run in the project with the tool environment. */
 export function startProjectCli(project: string, args: string[]): ProjectCli {
-  return startCli(args, { cwd: project, env: TOOL_ENV, replaceEnv: true, bin: 'node_modules/firehook/bin/firehook.js', lineDeadlineMs: 15_000 });
+  return startCli(args, { cwd: project, env: TOOL_ENV, replaceEnv: true, bin: 'node_modules/firehook/bin/firehook.js' });
 }
 
 /** Start `firehook serve` and wait until it listens; or resolve with the exit code if it refuses to start. */
 export async function serveProject(project: string, config: string): Promise<{ cli: ProjectCli; url: string | undefined; code: number | null | undefined }> {
   const cli = startProjectCli(project, ['serve', '--config', config, '--listen', '127.0.0.1:0']);
   const outcome = await Promise.race([
-    cli.waitForLine((l) => l.msg === 'listening', 20_000).then((line) => ({ url: `http://${String(line.address)}`, code: undefined })),
+    cli.waitForLine((l) => l.msg === 'listening').then((line) => ({ url: `http://${String(line.address)}`, code: undefined })),
     cli.exited.then((code) => ({ url: undefined, code })),
   ]);
   return { cli, ...outcome };

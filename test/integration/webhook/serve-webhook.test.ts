@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startServer, type CliProcess } from '../../helpers/cli.ts';
-import { eventually } from '../../helpers/capture-logger.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 interface Received {
   method: string;

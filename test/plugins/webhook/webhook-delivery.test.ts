@@ -8,6 +8,7 @@ import { createDeliveryService } from '../../../core/delivery/index.ts';
 import { createLogger, formatGoTime, MemoryStore, RedisStore, webhookChecksum, type EventMessage, type EventMeta, type Handler, type Store } from '../../../core/index.ts';
 import { createWebhookPlugin, type WebhookOptions } from '../../../plugins/webhook/index.ts';
 import { gatewayConfig, handlerContext } from './webhook-context.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 interface Received {
   method: string;
@@ -34,14 +35,6 @@ async function sink(): Promise<{ url: string; received: Received[] }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => new Promise((resolve) => server.close(resolve)));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
-}
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 function event(type: string, meta: EventMeta): EventMessage {
@@ -72,7 +65,7 @@ describe('eh_web_hook_handler with the delivery engine', () => {
     const target = await sink();
     const handler = await webhook({ method: 'POST', target_path: `${target.url}/hook?x=1`, header_map: { 'x-tyk-secret': 's' } }, memoryStore());
     await handler.handle(event('AuthFailure', { Message: HOSTILE, Path: HOSTILE, Origin: '127.0.0.1', Key: HOSTILE }));
-    await waitFor(() => target.received.length === 1, 'the delivery');
+    await eventually(() => target.received.length === 1, 'the delivery');
     const [got] = target.received;
     expect(got!.method).toBe('POST');
     expect(got!.url).toBe('/hook?x=1');
@@ -91,7 +84,7 @@ describe('eh_web_hook_handler with the delivery engine', () => {
     const own = await webhook({ method: 'POST', target_path: `${target.url}/own`, signing: { secret: ownSecret } }, memoryStore(), gateway);
     await plain.handle(event('AuthFailure', { Message: 'a' }));
     await own.handle(event('AuthFailure', { Message: 'b' }));
-    await waitFor(() => target.received.length === 2, 'both deliveries');
+    await eventually(() => target.received.length === 2, 'both deliveries');
     const byPath = Object.fromEntries(target.received.map((r) => [r.url, r]));
     const verify = (secret: string, r: Received): unknown => new Webhook(secret).verify(r.body, r.headers as Record<string, string>);
     expect(() => verify(gatewaySecret, byPath['/plain']!)).not.toThrow();
@@ -107,7 +100,7 @@ describe('eh_web_hook_handler with the delivery engine', () => {
     expect(outcomes.filter((o) => o?.status === 'queued')).toHaveLength(1);
     expect(outcomes.filter((o) => o?.status === 'suppressed')).toHaveLength(19);
     await handler.handle(event('AuthFailure', { ...meta, Key: 'k2' }));
-    await waitFor(() => target.received.length === 2, 'two deliveries');
+    await eventually(() => target.received.length === 2, 'two deliveries');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(target.received).toHaveLength(2);
   });
@@ -116,7 +109,7 @@ describe('eh_web_hook_handler with the delivery engine', () => {
     const target = await sink();
     const handler = await webhook({ method: 'get', target_path: `${target.url}/ping` }, memoryStore());
     await handler.handle(event('AuthFailure', { Message: 'x' }));
-    await waitFor(() => target.received.length === 1, 'the delivery');
+    await eventually(() => target.received.length === 1, 'the delivery');
     expect(target.received[0]!.method).toBe('GET');
     expect(target.received[0]!.body).toBe('');
   });
@@ -135,7 +128,7 @@ describe('eh_web_hook_handler with the delivery engine', () => {
     const meta = { Message: 'Key not authorised', Path: '/get', Origin: '10.0.0.1', Key: 'k1' };
     const outcomes = await Promise.all(handlers.flatMap((h) => Array.from({ length: 10 }, () => h.handle(event('AuthFailure', meta)))));
     expect(outcomes.filter((o) => o?.status === 'queued')).toHaveLength(1);
-    await waitFor(() => target.received.length === 1, 'the delivery');
+    await eventually(() => target.received.length === 1, 'the delivery');
     const key = `webhook.cache.${webhookChecksum({ method: 'POST', url, body: target.received[0]!.body })}`;
     const ttl = await stores[0]!.pttl(key);
     expect(ttl).toBeGreaterThan(0);

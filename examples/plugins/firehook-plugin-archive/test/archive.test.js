@@ -112,8 +112,7 @@ describe('fh_ndjson_archive', () => {
       assert.deepEqual(records.map((r) => r.Meta.Key), Array.from({ length: 60 }, (_, i) => key(i)));
       assert.ok(files.length >= 3, `files: ${files.join(', ')}`);
       for (const name of files) assert.ok((await stat(join(dir, 'archive', name))).size <= 2048, name);
-      const deadline = Date.now() + 5000;
-      while (rotations.length < files.length - 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await eventually(() => rotations.length >= files.length - 1, 'an ArchiveFileRotated event per rotated file');
       assert.deepEqual(rotations.map((r) => r.File), files.slice(0, -1).map((n) => join(dir, 'archive', n)));
       const active = (await readFile(join(dir, 'archive/events.ndjson'), 'utf8')).split('\n').filter(Boolean).length;
       assert.equal(rotations.reduce((n, r) => n + Number(r.Lines), 0) + active, 60);
@@ -210,3 +209,17 @@ describe('fh_ndjson_archive', () => {
     }
   });
 });
+
+/**
+ * Poll `check` until it returns a truthy value; the deadline is far past what a loaded machine
+ * needs, so the test synchronises on what it observes, not on time.
+ * @param {() => unknown} check
+ * @param {string} what
+ */
+async function eventually(check, what, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -72,15 +72,6 @@ async function start(dir) {
   return { runtime, lines };
 }
 
-/** @param {() => boolean} check */
-async function until(check, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** @param {string} key */
 const authFailure = (key) => ({ Message: 'Auth failure', Path: '/petstore/pets', Origin: '10.1.2.3', Key: key });
 
@@ -90,7 +81,7 @@ describe('fh_chat_notifier', () => {
     try {
       const [report] = await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('secret-key-1234'));
       assert.equal(report?.status, 'queued');
-      await until(() => received.some((r) => r.url === '/hooks/one'));
+      await eventually(() => received.some((r) => r.url === '/hooks/one'), 'the message posted');
       const message = received.find((r) => r.url === '/hooks/one')?.body;
       assert.match(message.text, /AuthFailure on Petstore \(petstore\): Auth failure/);
       assert.equal(message.blocks[0].type, 'header');
@@ -107,9 +98,12 @@ describe('fh_chat_notifier', () => {
     try {
       script.push(503, 500);
       await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('retry-key-0002'));
-      await until(() => received.some((r) => r.url === '/hooks/retry'));
-      const attempts = await runtime.deliveries?.admin.attempts({ handler: 'petstore:AuthFailure:0' });
-      assert.deepEqual(attempts?.map((a) => a.outcome).reverse(), ['retrying', 'retrying', 'delivered']);
+      // the receiver sees the request before the client has recorded the attempt: wait for the record
+      const attempts = await eventually(async () => {
+        const list = await runtime.deliveries?.admin.attempts({ handler: 'petstore:AuthFailure:0' });
+        return list?.some((a) => a.outcome === 'delivered') ? list : undefined;
+      }, 'the delivered attempt recorded');
+      assert.deepEqual(attempts.map((a) => a.outcome).reverse(), ['retrying', 'retrying', 'delivered']);
       assert.equal(received.filter((r) => r.url === '/hooks/retry').length, 1);
     } finally {
       await runtime.close();
@@ -123,7 +117,7 @@ describe('fh_chat_notifier', () => {
       const second = await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('dup-key-0003'));
       const other = await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('other-key-0004'));
       assert.deepEqual([first, second, other].map((r) => r[0]?.status), ['queued', 'suppressed', 'queued']);
-      await until(() => received.filter((r) => r.url === '/hooks/cooldown').length === 2);
+      await eventually(() => received.filter((r) => r.url === '/hooks/cooldown').length === 2, 'two messages posted');
       // the claim is the webhook handler's: Tyk's checksum of the request as sent, under webhook.cache.
       const url = `${receiver}/hooks/cooldown`;
       const keys = received.filter((r) => r.url === '/hooks/cooldown').map((r) => cooldownKey(webhookChecksum({ method: 'POST', url, body: r.raw })));
@@ -139,7 +133,7 @@ describe('fh_chat_notifier', () => {
     try {
       await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('denied-key-0005'));
       const admin = runtime.deliveries?.admin;
-      const dead = await waitFor(async () => (await admin?.deadLetters())?.[0]);
+      const dead = await eventually(async () => (await admin?.deadLetters())?.[0], 'the dead letter');
       assert.equal(dead.reason, 'denied');
       assert.equal(received.some((r) => r.url === '/hooks/denied'), false);
     } finally {
@@ -153,7 +147,7 @@ describe('fh_chat_notifier', () => {
     const { runtime } = await start(dir);
     try {
       await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('template-key-0006'));
-      await until(() => received.some((r) => r.url === '/hooks/template'));
+      await eventually(() => received.some((r) => r.url === '/hooks/template'), 'the templated message posted');
       assert.deepEqual(received.find((r) => r.url === '/hooks/template')?.body, { text: 'AuthFailure at /petstore/pets from 10.1.2.3' });
     } finally {
       await runtime.close();
@@ -179,16 +173,19 @@ describe('fh_chat_notifier', () => {
 });
 
 /**
+ * Poll `check` until it returns a truthy value and return it; the deadline is far past what a
+ * loaded machine needs, so the test synchronises on what it observes, not on time.
  * @template T
- * @param {() => Promise<T | undefined>} check
- * @returns {Promise<T>}
+ * @param {() => T | Promise<T>} check
+ * @param {string} what
+ * @returns {Promise<NonNullable<T>>}
  */
-async function waitFor(check, ms = 5000) {
+async function eventually(check, what, ms = 15_000) {
   const end = Date.now() + ms;
   for (;;) {
     const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error('condition not met in time');
+    if (value) return /** @type {NonNullable<T>} */ (value);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
