@@ -20,6 +20,7 @@ export { createPluginHttpClient, DEFAULT_PLUGIN_HTTP_MAX_RESPONSE_BYTES, DEFAULT
 export type { Store } from './store/store.ts';
 export { MemoryStore } from './store/memory-store.ts';
 export { RedisStore, type RedisStoreOptions } from './store/redis-store.ts';
+export type { RedisConnection } from './store/redis-connection.ts';
 export type { Session, SessionStore } from './sessions/session-store.ts';
 export type * from './template/template-service.ts';
 export type * from './delivery/delivery-service.ts';
@@ -27,7 +28,9 @@ export type * from './config/gateway-config.ts';
 export type * from './config/api-definition.ts';
 export { createLogger, obfuscateKey, type Logger } from './logger.ts';
 export type { HandlerReport } from './dispatch/handler-slot.ts';
-export { checkTargetUrl, createEgressDispatcher, createEgressPolicy, EgressDeniedError, isPrivateAddress, parseAllowNetworks, type EgressDispatcherOptions, type EgressPolicy, type EgressPolicyOptions } from './net/index.ts';
+export { checkTargetUrl, createEgressPolicy, EgressDeniedError, parseAllowNetworks, type EgressPolicy, type EgressPolicyOptions } from './net/egress-policy.ts';
+export { isPrivateAddress } from './net/ip-address.ts';
+export { createEgressDispatcher, type EgressDispatcher, type EgressDispatcherOptions } from './net/egress-dispatcher.ts';
 export { createSessionStore, type FirehookSessionStore, type SessionStoreOptions, type SetSessionOptions, type TokenEventType } from './sessions/create-session-store.ts';
 export { checkSessionKey, copySession, DEFAULT_SESSION_LIMITS, MAX_SESSION_KEY_BYTES, parseSession, type SessionLimits } from './sessions/session-validation.ts';
 export { createQuotaMonitor, type QuotaCheckResult, type QuotaMonitor, type QuotaMonitorOptions } from './monitor/quota-monitor.ts';

@@ -10,7 +10,8 @@ import { request, type Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import { FirehookError } from './errors/firehook-error.ts';
 import { parseGoDuration } from './go-time.ts';
-import { createEgressDispatcher } from './net/index.ts';
+import { createEgressAgent } from './net/egress-agent.ts';
+import type { EgressDispatcher } from './net/egress-dispatcher.ts';
 
 export interface PluginHttpRequestInit {
   /** Upper-cased; default `GET`. */
@@ -42,10 +43,11 @@ export interface PluginHttpResponse {
 export interface PluginHttpClient {
   request(url: string | URL, init?: PluginHttpRequestInit): Promise<PluginHttpResponse>;
   /**
-   * The undici dispatcher enforcing the policy in force now, for code that wants undici's own API
-   * (`undici.request(url, {dispatcher})`, `fetch(url, {dispatcher})`). Redirects are not followed.
+   * The dispatcher enforcing the policy in force now, for code that wants undici's own API
+   * (`undici.request(url, {dispatcher})`, `fetch(url, {dispatcher})`; it is an undici `Dispatcher`
+   * at runtime, see `EgressDispatcher`). Redirects are not followed.
    */
-  readonly dispatcher: Dispatcher;
+  readonly dispatcher: EgressDispatcher;
 }
 
 export interface ManagedPluginHttpClient extends PluginHttpClient {
@@ -79,7 +81,7 @@ export function createPluginHttpClient(options: PluginHttpClientOptions): Manage
     const key = JSON.stringify(policy);
     if (current?.key !== key) {
       const previous = current?.dispatcher;
-      current = { key, dispatcher: createEgressDispatcher({ ...policy, connections: options.connections ?? 16, ...(options.lookup ? { lookup: options.lookup } : {}) }) };
+      current = { key, dispatcher: createEgressAgent({ ...policy, connections: options.connections ?? 16, ...(options.lookup ? { lookup: options.lookup } : {}) }) };
       void previous?.close().catch(() => undefined);
     }
     return current.dispatcher;

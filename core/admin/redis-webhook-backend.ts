@@ -4,7 +4,9 @@
  * version and publishes the id on a channel. Keys get the store's `key_prefix` through the client;
  * the channel name carries it explicitly.
  */
-import type { Cluster, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { ioredisClient, type IoredisClient } from '../store/ioredis-client.ts';
+import type { RedisConnection } from '../store/redis-connection.ts';
 import type { GlobalWebhookRecord } from './global-webhook.ts';
 import type { WebhookBackend } from './webhook-backend.ts';
 
@@ -24,10 +26,11 @@ export class RedisWebhookBackend implements WebhookBackend {
   private readonly hash = `${TAG}:defs`;
   private readonly counter = `${TAG}:version`;
   private readonly channel: string;
-  private readonly redis: Redis | Cluster;
+  private readonly redis: IoredisClient;
 
-  constructor(redis: Redis | Cluster, keyPrefix: string) {
-    this.redis = redis;
+  /** `redis`: the store's connection (`RedisStore.client`); `keyPrefix`: the store's key prefix (for the channel name). */
+  constructor(redis: RedisConnection, keyPrefix: string) {
+    this.redis = ioredisClient(redis);
     this.channel = `${keyPrefix}${TAG}:changed`;
   }
 

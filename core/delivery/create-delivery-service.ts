@@ -4,13 +4,14 @@
  * One per runtime; it outlives configuration generations.
  */
 import { hostname } from 'node:os';
-import type { Cluster, Redis } from 'ioredis';
 import type { Dispatcher } from 'undici';
 import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
 import { parseGoDuration } from '../go-time.ts';
 import type { Logger } from '../logger.ts';
-import { createEgressDispatcher } from '../net/index.ts';
+import { createEgressAgent } from '../net/index.ts';
+import { ioredisClient } from '../store/ioredis-client.ts';
+import type { RedisConnection } from '../store/redis-connection.ts';
 import type { Store } from '../store/store.ts';
 import { buildRecord, newDeliveryId, type DeliveryRecord, type Job } from './delivery-record.ts';
 import { DeliveryLog } from './delivery-log.ts';
@@ -27,8 +28,8 @@ export interface DeliveryServiceOptions {
   store: Store;
   logger: Logger;
   defaults: WebhookDefaultsConfig;
-  /** The Redis store's ioredis client (`RedisStore.client`); required for durable mode. */
-  redis?: Redis | Cluster;
+  /** The Redis connection (`RedisStore.client`, or an ioredis client of your own); required for durable mode. */
+  redis?: RedisConnection;
   /** Persist deliveries in Redis streams (at-least-once across crashes). */
   durable?: boolean;
   /** Consumer name in the Redis group; default `<hostname>:<pid>`. Stable names resume their own pending work at once. */
@@ -126,7 +127,7 @@ class DeliveryEngine implements ManagedDeliveryService {
     const keyPrefix = options.keyPrefix ?? DEFAULT_DELIVERY_KEY_PREFIX;
     if (durable) {
       this.outbox = new RedisOutbox({
-        redis: options.redis!,
+        redis: ioredisClient(options.redis!),
         keyPrefix,
         consumer: options.consumerName ?? defaultConsumerName(),
         group: 'firehook',
@@ -301,7 +302,7 @@ class DeliveryEngine implements ManagedDeliveryService {
     const key = `${options.denyPrivateNetworks ? 1 : 0}|${options.timeoutMs}|${options.allowNetworks.join(',')}`;
     let dispatcher = this.dispatchers.get(key);
     if (!dispatcher) {
-      dispatcher = createEgressDispatcher({
+      dispatcher = createEgressAgent({
         denyPrivateNetworks: options.denyPrivateNetworks,
         allowNetworks: options.allowNetworks,
         connections: this.t.maxConcurrencyPerTarget,

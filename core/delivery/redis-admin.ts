@@ -2,7 +2,8 @@
  * Durable-mode inspection and replay straight from Redis: the capped attempt log and the
  * dead-letter stream. Needs no running deliverer, so `firehook deliveries` can use it alone.
  */
-import type { Cluster, Redis } from 'ioredis';
+import { ioredisClient, type IoredisClient } from '../store/ioredis-client.ts';
+import type { RedisConnection } from '../store/redis-connection.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
 import { replayRecord, type DeliveryRecord } from './delivery-record.ts';
 import { decodeAttempt, matchesAttempt } from './delivery-log.ts';
@@ -43,11 +44,11 @@ const PAGE = 500;
 const STREAM_ID = /^\d+-\d+$/;
 
 export class RedisDeliveryAdmin implements DeliveryAdmin {
-  private readonly redis: Redis | Cluster;
+  private readonly redis: IoredisClient;
   private readonly keys: DeliveryKeys;
 
-  constructor(options: { redis: Redis | Cluster; keyPrefix?: string }) {
-    this.redis = options.redis;
+  constructor(options: { redis: RedisConnection; keyPrefix?: string }) {
+    this.redis = ioredisClient(options.redis);
     this.keys = deliveryKeys(options.keyPrefix ?? DEFAULT_DELIVERY_KEY_PREFIX);
   }
 

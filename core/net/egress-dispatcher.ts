@@ -1,13 +1,12 @@
 /**
- * An undici dispatcher that enforces the egress policy at connect time. Keep-alive pools per
- * origin; redirects are never followed by `request()` (undici 7+ only follows them through the
- * redirect interceptor, which this dispatcher does not compose).
+ * Firehook's egress dispatcher, as the public surface names it: an HTTP connection pool whose every
+ * connection passes the egress (private network) policy. The implementation is an undici `Agent`
+ * (egress-agent.ts); the type here is Firehook's own, so the package's declarations do not pull in
+ * undici's.
  */
 import type { LookupFunction } from 'node:net';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
-import { FirehookError } from '../errors/firehook-error.ts';
-import { parseAddress } from './ip-address.ts';
-import { createEgressPolicy, createGuardedLookup, EgressDeniedError, type EgressPolicy, type EgressPolicyOptions } from './egress-policy.ts';
+import { createEgressAgent } from './egress-agent.ts';
+import type { EgressPolicyOptions } from './egress-policy.ts';
 
 export interface EgressDispatcherOptions extends EgressPolicyOptions {
   /** Connections per origin (the per-origin concurrency of the pool). Default 64. */
@@ -26,45 +25,22 @@ export interface EgressDispatcherOptions extends EgressPolicyOptions {
   tls?: Record<string, unknown>;
 }
 
-/** Builds the undici connector that checks literal IPs up front and host names on resolution. */
-export function createEgressConnector(policy: EgressPolicy, options: Pick<EgressDispatcherOptions, 'connectTimeoutMs' | 'lookup' | 'tls'> = {}): buildConnector.connector {
-  const base = buildConnector({
-    timeout: options.connectTimeoutMs ?? 10_000,
-    ...options.tls,
-    ...(policy.denyPrivateNetworks ? { lookup: createGuardedLookup(policy, options.lookup) } : options.lookup ? { lookup: options.lookup } : {}),
-  } as buildConnector.BuildOptions);
-  const connector: buildConnector.connector = (opts, callback) => {
-    if (opts.protocol !== 'http:' && opts.protocol !== 'https:') {
-      callback(new FirehookError('FH_EGRESS_DENIED', `egress refused: protocol ${opts.protocol} is not http or https`), null);
-      return;
-    }
-    if (policy.denyPrivateNetworks) {
-      const host = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
-      if (parseAddress(host)) {
-        const range = policy.check(host);
-        if (range !== undefined) {
-          callback(new EgressDeniedError(host, host, range), null);
-          return;
-        }
-      }
-    }
-    return base(opts, callback);
-  };
-  return connector;
+/**
+ * A keep-alive connection pool that enforces the egress policy on every connection it opens.
+ * At runtime it is an undici `Dispatcher` (an `Agent`): code that wants undici's own API passes it
+ * as `dispatcher` to `undici.request` or `fetch`, typed with its own undici import, e.g.
+ * `request(url, { dispatcher: egress as import('undici').Dispatcher })`.
+ */
+export interface EgressDispatcher {
+  /** Let requests in flight finish, then close every connection. */
+  close(): Promise<void>;
+  /** Abort requests in flight and close every connection now. */
+  destroy(): Promise<void>;
 }
 
 /**
- * An undici `Agent` (keep-alive pool per origin) whose every connection passes the egress policy.
+ * A keep-alive pool per origin whose every connection passes the egress policy (literal addresses
+ * checked up front, host names on resolution; http and https only; redirects never followed).
  * Throws FH_EGRESS_INVALID_ALLOW when an allow-list entry is invalid.
  */
-export function createEgressDispatcher(options: EgressDispatcherOptions): Dispatcher {
-  const policy = createEgressPolicy(options);
-  return new Agent({
-    connections: options.connections ?? 64,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-    keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs ?? 30_000, 60_000),
-    headersTimeout: options.headersTimeoutMs ?? 30_000,
-    bodyTimeout: options.bodyTimeoutMs ?? 30_000,
-    connect: createEgressConnector(policy, options),
-  });
-}
+export const createEgressDispatcher: (options: EgressDispatcherOptions) => EgressDispatcher = createEgressAgent;

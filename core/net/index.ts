@@ -1,4 +1,5 @@
-export { createEgressConnector, createEgressDispatcher, type EgressDispatcherOptions } from './egress-dispatcher.ts';
+export { createEgressAgent, createEgressConnector, undiciDispatcher } from './egress-agent.ts';
+export { createEgressDispatcher, type EgressDispatcher, type EgressDispatcherOptions } from './egress-dispatcher.ts';
 export {
   checkTargetUrl,
   createEgressPolicy,

@@ -2,6 +2,8 @@ import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { StoreError } from '../errors/firehook-error.ts';
 import type { StorageConfig } from '../config/gateway-config.ts';
 import { checkKeyValue } from './memory-store.ts';
+import { ioredisClient } from './ioredis-client.ts';
+import type { RedisConnection } from './redis-connection.ts';
 import type { Store } from './store.ts';
 
 const DEL_IF_EQUALS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -28,8 +30,11 @@ type Client = Redis | Cluster;
  */
 export class RedisStore implements Store {
   readonly kind = 'redis' as const;
-  /** The ioredis client, for subsystems that need Redis-only features (streams). */
-  readonly client: Client;
+  /**
+   * The connection, for subsystems that need Redis-only features (streams, pub/sub): pass it to
+   * `createDeliveryService({ redis })`, `RedisDeliveryAdmin`, `RedisWebhookBackend`.
+   */
+  readonly client: RedisConnection;
   private closed = false;
 
   constructor(options: RedisStoreOptions = {}) {
@@ -43,9 +48,10 @@ export class RedisStore implements Store {
       ...(storage.password ? { password: storage.password } : {}),
       ...(storage.use_ssl ? { tls: {} } : {}),
     };
+    let client: Client;
     if (storage.enable_cluster && !options.url) {
       const addrs = storage.addrs && storage.addrs.length > 0 ? storage.addrs : [`${storage.host ?? '127.0.0.1'}:${storage.port ?? 6379}`];
-      this.client = new Cluster(
+      client = new Cluster(
         addrs.map((a) => {
           const [host, port] = splitHostPort(a);
           return { host, port };
@@ -53,11 +59,16 @@ export class RedisStore implements Store {
         { redisOptions: common, keyPrefix: common.keyPrefix ?? '' },
       );
     } else if (options.url) {
-      this.client = new Redis(options.url, common);
+      client = new Redis(options.url, common);
     } else {
-      this.client = new Redis({ ...common, host: storage.host || '127.0.0.1', port: storage.port || 6379, db: storage.database ?? 0 });
+      client = new Redis({ ...common, host: storage.host || '127.0.0.1', port: storage.port || 6379, db: storage.database ?? 0 });
     }
-    this.client.on('error', (error: Error) => options.onError?.(error));
+    client.on('error', (error: Error) => options.onError?.(error));
+    this.client = client;
+  }
+
+  private get redis(): Client {
+    return ioredisClient(this.client);
   }
 
   private async run<T>(op: () => Promise<T>): Promise<T> {
@@ -75,53 +86,53 @@ export class RedisStore implements Store {
 
   async get(key: string): Promise<string | null> {
     checkKeyValue(key);
-    return this.run(() => this.client.get(key));
+    return this.run(() => this.redis.get(key));
   }
 
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     checkKeyValue(key, value);
-    await this.run(() => (ttlMs !== undefined && ttlMs > 0 ? this.client.set(key, value, 'PX', Math.ceil(ttlMs)) : this.client.set(key, value)));
+    await this.run(() => (ttlMs !== undefined && ttlMs > 0 ? this.redis.set(key, value, 'PX', Math.ceil(ttlMs)) : this.redis.set(key, value)));
   }
 
   async setNX(key: string, value: string, ttlMs?: number): Promise<boolean> {
     checkKeyValue(key, value);
     const reply = await this.run(() =>
-      ttlMs !== undefined && ttlMs > 0 ? this.client.set(key, value, 'PX', Math.ceil(ttlMs), 'NX') : this.client.set(key, value, 'NX'),
+      ttlMs !== undefined && ttlMs > 0 ? this.redis.set(key, value, 'PX', Math.ceil(ttlMs), 'NX') : this.redis.set(key, value, 'NX'),
     );
     return reply === 'OK';
   }
 
   async del(key: string): Promise<boolean> {
     checkKeyValue(key);
-    return (await this.run(() => this.client.del(key))) > 0;
+    return (await this.run(() => this.redis.del(key))) > 0;
   }
 
   async delIfEquals(key: string, value: string): Promise<boolean> {
     checkKeyValue(key, value);
-    return (await this.run(() => this.client.eval(DEL_IF_EQUALS, 1, key, value))) === 1;
+    return (await this.run(() => this.redis.eval(DEL_IF_EQUALS, 1, key, value))) === 1;
   }
 
   async pttl(key: string): Promise<number> {
     checkKeyValue(key);
-    return this.run(() => this.client.pttl(key));
+    return this.run(() => this.redis.pttl(key));
   }
 
   async incr(key: string, ttlMs?: number): Promise<number> {
     checkKeyValue(key);
-    return Number(await this.run(() => this.client.eval(INCR_WITH_TTL, 1, key, String(Math.ceil(ttlMs ?? 0)))));
+    return Number(await this.run(() => this.redis.eval(INCR_WITH_TTL, 1, key, String(Math.ceil(ttlMs ?? 0)))));
   }
 
   async ping(): Promise<void> {
-    await this.run(() => this.client.ping());
+    await this.run(() => this.redis.ping());
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.client.quit();
+      await this.redis.quit();
     } catch {
-      this.client.disconnect();
+      this.redis.disconnect();
     }
   }
 }

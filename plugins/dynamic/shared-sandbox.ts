@@ -5,7 +5,7 @@
  * handler contexts, and follow the latest configuration.
  */
 import type { Dispatcher } from 'undici';
-import { createEgressDispatcher, type GatewayConfig, type Logger, type SessionStore, type SharedScope, type Store } from '../../core/index.ts';
+import { createEgressDispatcher, type EgressDispatcher, type GatewayConfig, type Logger, type SessionStore, type SharedScope, type Store } from '../../core/index.ts';
 import { createSandbox, type Sandbox, type SandboxHost, type SandboxLogLine, type SandboxWarning } from '../../sandbox/index.ts';
 
 export const SHARED_SANDBOX_KEY = 'firehook:eh_dynamic_handler:sandbox';
@@ -38,7 +38,7 @@ function createSharedSandbox(gateway: Readonly<GatewayConfig>, initialLogger: Lo
   let sessions: SessionStore | undefined;
   let logger = initialLogger;
   let egressKey = '';
-  let dispatcher: Dispatcher | undefined;
+  let dispatcher: EgressDispatcher | undefined;
 
   const unavailable = (): never => {
     throw new Error('runtime services are not bound yet');
@@ -51,8 +51,9 @@ function createSharedSandbox(gateway: Readonly<GatewayConfig>, initialLogger: Lo
       return (sessions ?? unavailable()) as SandboxHost['sessions'];
     },
     http: {
+      // An EgressDispatcher is an undici Dispatcher at runtime (see its doc); the sandbox speaks undici.
       get dispatcher() {
-        return dispatcher ?? (unavailable() as Dispatcher);
+        return (dispatcher ?? unavailable()) as Dispatcher;
       },
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../core/store/memory-store.ts';
+import { ioredisClient } from '../../core/store/ioredis-client.ts';
 import { RedisStore } from '../../core/store/redis-store.ts';
 import type { Store } from '../../core/store/store.ts';
 import { storageKey } from '../../sandbox/index.ts';
@@ -132,9 +133,10 @@ function sandboxOver(makeStore: () => Store): () => TestSandbox {
     const store = s.store;
     await s.close();
     if (store instanceof RedisStore) {
-      const prefix = (store.client.options as { keyPrefix?: string }).keyPrefix ?? '';
-      const keys = await store.client.keys(`${prefix}*`);
-      if (keys.length > 0) await store.client.del(...keys.map((k) => k.slice(prefix.length)));
+      const redis = ioredisClient(store.client);
+      const prefix = (redis.options as { keyPrefix?: string }).keyPrefix ?? '';
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
     }
     await store.close();
   });

@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEgressDispatcher } from '../../core/net/index.ts';
+import { createEgressAgent } from '../../core/net/index.ts';
 import { createSessionStore } from '../../core/sessions/create-session-store.ts';
 import { MemoryStore } from '../../core/store/memory-store.ts';
 import type { Store } from '../../core/store/store.ts';
@@ -20,7 +20,7 @@ export interface TestSandbox {
 export function startSandbox(options: { timeoutMs?: number; memoryLimitMb?: number; sharedContext?: boolean; store?: Store; limits?: Partial<SandboxLimits>; allow?: string[]; bootstrapExtraPath?: string } = {}): TestSandbox {
   const store = options.store ?? new MemoryStore();
   const sessions = createSessionStore({ store, fireSystem: () => undefined });
-  const dispatcher = createEgressDispatcher({ denyPrivateNetworks: true, allowNetworks: options.allow ?? ['127.0.0.1'] });
+  const dispatcher = createEgressAgent({ denyPrivateNetworks: true, allowNetworks: options.allow ?? ['127.0.0.1'] });
   const logs: SandboxLogLine[] = [];
   const warnings: SandboxWarning[] = [];
   const sandbox = createSandbox({

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request, type Dispatcher } from 'undici';
-import { checkTargetUrl, createEgressDispatcher, createEgressPolicy, parseAllowNetworks } from '../../../core/net/index.ts';
+import { checkTargetUrl, createEgressDispatcher, createEgressPolicy, parseAllowNetworks, type EgressDispatcher } from '../../../core/net/index.ts';
 
 let server: Server;
 let port: number;
@@ -25,9 +25,10 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-async function attempt(dispatcher: Dispatcher, url: string): Promise<{ status?: number; code?: string }> {
+async function attempt(dispatcher: EgressDispatcher, url: string): Promise<{ status?: number; code?: string }> {
   try {
-    const res = await request(url, { dispatcher });
+    // As documented on EgressDispatcher: an undici Dispatcher at runtime, typed by the caller's undici import.
+    const res = await request(url, { dispatcher: dispatcher as Dispatcher });
     await res.body.dump();
     return { status: res.statusCode };
   } catch (error) {

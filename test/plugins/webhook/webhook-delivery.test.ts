@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeliveryService } from '../../../core/delivery/index.ts';
+import { ioredisClient } from '../../../core/store/ioredis-client.ts';
 import { createLogger, formatGoTime, MemoryStore, RedisStore, webhookChecksum, type EventMessage, type EventMeta, type Handler, type Store } from '../../../core/index.ts';
 import { createWebhookPlugin, type WebhookOptions } from '../../../plugins/webhook/index.ts';
 import { gatewayConfig, handlerContext } from './webhook-context.ts';
@@ -119,8 +120,9 @@ describe('eh_web_hook_handler with the delivery engine', () => {
     const prefix = `fh-test-${randomUUID()}:`;
     const stores = [new RedisStore({ keyPrefix: prefix }), new RedisStore({ keyPrefix: prefix })];
     cleanups.push(async () => {
-      const keys = await stores[0]!.client.keys(`${prefix}*`);
-      if (keys.length > 0) await stores[0]!.client.del(...keys.map((k) => k.slice(prefix.length)));
+      const redis = ioredisClient(stores[0]!.client);
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length)));
       await Promise.all(stores.map((s) => s.close()));
     });
     const url = `${target.url}/hook`;

@@ -1,0 +1,64 @@
+/**
+ * The undici side of the egress dispatcher: an undici `Agent` that enforces the egress policy at
+ * connect time. Keep-alive pools per origin; redirects are never followed by `request()` (undici 7+
+ * only follows them through the redirect interceptor, which this dispatcher does not compose).
+ * Internal: the public door hands out the same object typed as Firehook's `EgressDispatcher`
+ * (egress-dispatcher.ts), so undici's declarations stay out of the package's types.
+ */
+import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { FirehookError } from '../errors/firehook-error.ts';
+import { parseAddress } from './ip-address.ts';
+import { createEgressPolicy, createGuardedLookup, EgressDeniedError, type EgressPolicy } from './egress-policy.ts';
+import type { EgressDispatcher, EgressDispatcherOptions } from './egress-dispatcher.ts';
+
+/** Builds the undici connector that checks literal IPs up front and host names on resolution. */
+export function createEgressConnector(policy: EgressPolicy, options: Pick<EgressDispatcherOptions, 'connectTimeoutMs' | 'lookup' | 'tls'> = {}): buildConnector.connector {
+  const base = buildConnector({
+    timeout: options.connectTimeoutMs ?? 10_000,
+    ...options.tls,
+    ...(policy.denyPrivateNetworks ? { lookup: createGuardedLookup(policy, options.lookup) } : options.lookup ? { lookup: options.lookup } : {}),
+  } as buildConnector.BuildOptions);
+  const connector: buildConnector.connector = (opts, callback) => {
+    if (opts.protocol !== 'http:' && opts.protocol !== 'https:') {
+      callback(new FirehookError('FH_EGRESS_DENIED', `egress refused: protocol ${opts.protocol} is not http or https`), null);
+      return;
+    }
+    if (policy.denyPrivateNetworks) {
+      const host = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
+      if (parseAddress(host)) {
+        const range = policy.check(host);
+        if (range !== undefined) {
+          callback(new EgressDeniedError(host, host, range), null);
+          return;
+        }
+      }
+    }
+    return base(opts, callback);
+  };
+  return connector;
+}
+
+/**
+ * An undici `Agent` (keep-alive pool per origin) whose every connection passes the egress policy.
+ * Throws FH_EGRESS_INVALID_ALLOW when an allow-list entry is invalid.
+ */
+export function createEgressAgent(options: EgressDispatcherOptions): Dispatcher {
+  const policy = createEgressPolicy(options);
+  return new Agent({
+    connections: options.connections ?? 64,
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    keepAliveMaxTimeout: Math.max(options.keepAliveTimeoutMs ?? 30_000, 60_000),
+    headersTimeout: options.headersTimeoutMs ?? 30_000,
+    bodyTimeout: options.bodyTimeoutMs ?? 30_000,
+    connect: createEgressConnector(policy, options),
+  });
+}
+
+/**
+ * The undici dispatcher behind a Firehook `EgressDispatcher`. Every `EgressDispatcher` Firehook
+ * hands out is one (`createEgressDispatcher`, `ctx.http.dispatcher`); this is the one place that
+ * says so to the type checker.
+ */
+export function undiciDispatcher(dispatcher: EgressDispatcher): Dispatcher {
+  return dispatcher as Dispatcher;
+}
