@@ -1,7 +1,37 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type LoggerOptions } from 'pino';
 import type { LogTransportConfig } from './config/gateway-config.ts';
 
-export type { Logger };
+/**
+ * One log method, in pino's call forms: `(fields, message, ...format args)` or
+ * `(message, ...format args)`. A non-string first argument is merged into the line (an `Error`
+ * under `err`).
+ */
+export interface LogFn {
+  (obj: unknown, msg?: string, ...args: unknown[]): void;
+  (msg: string, ...args: unknown[]): void;
+}
+
+/**
+ * The logger Firehook and plugins write to (`ctx.logger`, `RuntimeOptions.logger`, ...): the part
+ * of pino's logger they use. `createLogger` returns a pino logger, and any pino logger (or another
+ * object with these members) can be passed where Firehook asks for a `Logger`.
+ */
+export interface Logger {
+  /** The lowest level written: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`. */
+  level: string;
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  fatal: LogFn;
+  /** A logger that adds `bindings` to every line it writes. */
+  child(bindings: Record<string, unknown>): Logger;
+  /** Whether a line at `level` would be written (to skip building costly fields). */
+  isLevelEnabled(level: string): boolean;
+  /** Write out everything buffered; `callback` runs once it is written. */
+  flush(callback?: (error?: Error) => void): void;
+}
 
 /** Header names whose values never appear in logs in full. */
 export const REDACT_PATHS = [

@@ -2,7 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger, obfuscateKey } from '../../core/logger.ts';
+import { pino } from 'pino';
+import { createLogger, obfuscateKey, type Logger } from '../../core/logger.ts';
 import { eventually } from '../helpers/poll.ts';
 
 describe('createLogger', () => {
@@ -22,6 +23,21 @@ describe('createLogger', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('Logger', () => {
+  it('is Firehook\'s own interface, satisfied by any pino logger and its children', () => {
+    const base = pino({ level: 'silent' });
+    const logger: Logger = base;
+    const child: Logger = base.child({ component: 'test' }).child({ handler: 'h' });
+    logger.info({ a: 1 }, 'fields and message');
+    logger.warn('message with %s', 'a format argument');
+    logger.error(new Error('boom'), 'an error first');
+    child.debug('message only');
+    expect(child.level).toBe('silent');
+    expect(logger.isLevelEnabled('fatal')).toBe(false);
+    expect(() => logger.flush()).not.toThrow();
   });
 });
 
