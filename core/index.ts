@@ -39,7 +39,7 @@ export * from './originating-request/index.ts';
 export { createRuntime, Runtime, type CloseReport, type ReloadResult, type RuntimeOptions, type RuntimeStats } from './runtime.ts';
 export { IngestServer, type IngestServerOptions } from './http/server.ts';
 export { loadGatewayConfig, EMBEDDED_DEFAULTS, type GatewayOverrides } from './config/load-gateway-config.ts';
-export { validateFiles } from './cli/validate.ts';
+export { validateFiles } from './config/validate-files.ts';
 export { createTemplateService, templateFormatFor, TemplateError, type TemplateServiceOptions } from './template/index.ts';
 export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm, type CertificateChecksumInput, type WebhookChecksumInput } from './delivery/checksum.ts';
 export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/index.ts';
