@@ -68,7 +68,7 @@ function totalTracker(counter: Counter): (labels: Record<string, string>, total:
 }
 
 export class MetricsService {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
   readonly config: MetricsConfig;
   private readonly fires = new Map<string, Map<string, FireCount>>();
   private readonly hosts = new Set<string>();
