@@ -6,7 +6,10 @@
  * Node.js version check (it exits 2 with a clear line on Node < 24, before any dependency loads).
  */
 import './node-version.ts';
-import 'reflect-metadata';
+// Loaded and run for its side effect exactly like `import 'reflect-metadata'`, but written with an
+// (empty) import list so the emitted index.d.ts does not import it: the polyfill's global `Reflect`
+// declarations are not part of Firehook's types (test/core/public-declarations.test.ts).
+import {} from 'reflect-metadata';
 export { BUILTIN_EVENT_TYPES, isBuiltinEventType, tykView } from './event.ts';
 export type * from './event.ts';
 export { formatGoTime, parseGoDuration, parseRfc3339 } from './go-time.ts';
