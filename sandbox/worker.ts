@@ -76,6 +76,8 @@ async function handle(message: ParentMessage): Promise<void> {
       const outcome = generation
         ? await generation.load(message.id, message.path, message.source)
         : { ok: false, error: 'unknown generation', handlers: [], registrations: [], collisions: [] };
+      // lines logged while the file loaded go first: the host names their file only while the load is open
+      flushLogs();
       send({ t: 'loaded', id: message.id, outcome });
       return;
     }
