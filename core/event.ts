@@ -166,6 +166,12 @@ export interface EventMessage<M extends EventMeta = EventMeta> {
   readonly orgId: string;
   /** Milliseconds since the epoch at which the event happened. */
   readonly time: number;
+  /**
+   * Identifies the event across a sender's retries (ingestion: from the event's `id`, the
+   * request's `Idempotency-Key`, or derived from its content). Handlers that deliver pass it on
+   * (`DeliveryRequest.idempotencyKey`), so a retried event keeps its delivery ids.
+   */
+  readonly idempotencyKey?: string;
 }
 
 /** The JSON view Tyk handlers and templates see: exactly `{Type, Meta, TimeStamp}`. */

@@ -11,7 +11,7 @@ import type { GatewayConfig } from './config/gateway-config.ts';
 import { loadGatewayConfig, resolveConfigPath, type GatewayOverrides } from './config/load-gateway-config.ts';
 import { builtinPlugins } from './container.ts';
 import type { HandlerReport, SlotStats } from './dispatch/handler-slot.ts';
-import { Dispatcher, type DispatchCounters, type EventTime } from './dispatcher.ts';
+import { Dispatcher, type Admission, type BatchEvent, type DispatchCounters, type EventTime } from './dispatcher.ts';
 import { ConfigError, FirehookError, formatProblem, type ConfigProblem } from './errors/firehook-error.ts';
 import type { EventType, MetaInput } from './event.ts';
 import { buildGeneration, disposeGeneration, type Generation } from './generation.ts';
@@ -225,6 +225,18 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
   /** Fire and wait for every handler's outcome. `apiId` undefined fires a system event. */
   fireAndWait<T extends EventType>(apiId: string | undefined, type: T, meta: MetaInput<T> = {}, time?: EventTime): Promise<HandlerReport[]> {
     return this.dispatcher.fireAndWait(apiId, type, meta, time);
+  }
+
+  /** Fire a batch whole once the handler queues have room for it, or not at all (see {@link Dispatcher.admit}). */
+  admit(events: readonly BatchEvent[], waitMs: number): Promise<Admission> {
+    return this.dispatcher.admit(events, waitMs);
+  }
+
+  /** Fire an event with its idempotency key (ingestion in memory mode); returns how many handlers it was queued for. */
+  fireKeyed(event: BatchEvent): number {
+    return event.apiId === undefined
+      ? this.dispatcher.fireSystem(event.type, event.meta, event.time, undefined, event.idempotencyKey)
+      : this.dispatcher.fire(event.apiId, event.type, event.meta, event.time, undefined, event.idempotencyKey);
   }
 
   /** The loaded generation: number, API definitions and handlers. */

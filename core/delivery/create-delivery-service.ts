@@ -10,15 +10,16 @@ import { FirehookError } from '../errors/firehook-error.ts';
 import { parseGoDuration } from '../go-time.ts';
 import type { Logger } from '../logger.ts';
 import { createEgressAgent } from '../net/index.ts';
+import type { Cluster } from 'ioredis';
 import { ioredisClient } from '../store/ioredis-client.ts';
 import type { RedisConnection } from '../store/redis-connection.ts';
 import type { Store } from '../store/store.ts';
-import { buildRecord, newDeliveryId, type DeliveryRecord, type Job } from './delivery-record.ts';
+import { buildRecord, idempotentDeliveryId, newDeliveryId, type DeliveryRecord, type Job } from './delivery-record.ts';
 import { DeliveryLog } from './delivery-log.ts';
 import type { DeliveryAdmin, DeliveryOptions, DeliveryRequest, DeliveryService, DeliveryStats, SubmitResult } from './delivery-service.ts';
 import { attemptDelivery, type DelivererOptions } from './deliverer.ts';
 import { MemoryOutbox } from './memory-outbox.ts';
-import type { Outbox } from './outbox.ts';
+import type { AddOutcome, Outbox } from './outbox.ts';
 import { DEFAULT_DELIVERY_KEY_PREFIX, RedisDeliveryAdmin } from './redis-admin.ts';
 import { RedisOutbox } from './redis-outbox.ts';
 import { TargetGate, type Health } from './target-gate.ts';
@@ -85,6 +86,10 @@ function tuningFromConfig(w: WebhookDefaultsConfig): Partial<DeliveryTuning> {
   return t;
 }
 
+function isCluster(redis: RedisConnection): boolean {
+  return typeof (ioredisClient(redis) as Partial<Cluster>).nodes === 'function';
+}
+
 export function createDeliveryService(options: DeliveryServiceOptions): ManagedDeliveryService {
   return new DeliveryEngine(options);
 }
@@ -104,7 +109,9 @@ class DeliveryEngine implements ManagedDeliveryService {
   private working = 0;
   private onIdle: (() => void) | undefined;
   private readonly claimSync: ClaimSync | undefined;
-  private readonly counters = { submitted: 0, suppressed: 0, delivered: 0, attempts: 0, retries: 0, failed: 0 };
+  private readonly counters = { submitted: 0, suppressed: 0, deduplicated: 0, delivered: 0, attempts: 0, retries: 0, failed: 0 };
+  /** Durable mode on a single Redis: the outbox claims cooldowns in the script that writes the delivery. */
+  private readonly atomicCooldown: boolean;
   private readonly gone: Record<string, number> = {};
   private closing: Promise<{ unfinished: number }> | undefined;
   private readonly delivererOptions: DelivererOptions;
@@ -125,6 +132,7 @@ class DeliveryEngine implements ManagedDeliveryService {
     const durable = options.durable === true;
     if (durable && !options.redis) throw new FirehookError('FH_DELIVERY_INVALID', 'durable delivery needs a Redis client');
     const keyPrefix = options.keyPrefix ?? DEFAULT_DELIVERY_KEY_PREFIX;
+    this.atomicCooldown = durable && !isCluster(options.redis!);
     if (durable) {
       this.outbox = new RedisOutbox({
         redis: ioredisClient(options.redis!),
@@ -140,6 +148,8 @@ class DeliveryEngine implements ManagedDeliveryService {
         logSize: this.t.durableLogSize,
         logBodyBytes: this.t.durableLogBodyBytes,
         deadLetterMax: this.t.deadLetterMax,
+        idempotencyWindowMs: this.t.idempotencyWindowMs,
+        atomicCooldown: this.atomicCooldown,
       });
       this.admin = new RedisDeliveryAdmin({ redis: options.redis!, keyPrefix });
     } else {
@@ -159,10 +169,33 @@ class DeliveryEngine implements ManagedDeliveryService {
     this.ready.catch((error: unknown) => options.logger.error({ code: 'FH_STORE_UNAVAILABLE', err: String(error) }, 'delivery outbox failed to start'));
   }
 
+  /**
+   * The cooldown is claimed only together with the write of its delivery: durable mode on a single
+   * Redis claims it in the script that writes the record (so a failed write leaves no claim behind
+   * to suppress a later event); memory mode checks everything that can refuse the delivery first,
+   * then claims and queues at once. Redis Cluster (cooldown key in another slot) claims first and
+   * releases the claim when the write fails.
+   */
   async submit(request: DeliveryRequest): Promise<SubmitResult> {
     if (this.closing) throw new FirehookError('FH_DELIVERY_CLOSED', 'delivery service is closed');
-    const id = newDeliveryId();
+    const keyed = request.idempotencyKey !== undefined && request.idempotencyKey !== '';
+    const id = keyed ? idempotentDeliveryId(request.idempotencyKey!, request.origin) : newDeliveryId();
     const cooldown = request.cooldown && request.cooldown.ttlMs > 0 ? request.cooldown : undefined;
+    if (this.outbox.mode === 'memory' && this.gate.queued + this.gate.inFlight + this.outbox.scheduledCount() >= this.t.maxQueued) {
+      throw new FirehookError('FH_DELIVERY_QUEUE_FULL', `in-memory delivery queue is full (${this.t.maxQueued})`);
+    }
+    const record: DeliveryRecord = buildRecord(request, id, Date.now());
+    this.dispatcherFor(request.options, true);
+    if (this.atomicCooldown) {
+      const outcome = await this.outbox.add(record, keyed);
+      if (outcome === 'suppressed') {
+        this.counters.suppressed++;
+        return { status: 'suppressed' };
+      }
+      if (outcome === 'duplicate') this.counters.deduplicated++;
+      else this.counters.submitted++;
+      return { status: 'queued', id };
+    }
     if (cooldown) {
       const claimed = this.claimSync ? this.claimSync(cooldown.key, id, cooldown.ttlMs) : await this.o.store.setNX(cooldown.key, id, cooldown.ttlMs);
       if (!claimed) {
@@ -170,20 +203,16 @@ class DeliveryEngine implements ManagedDeliveryService {
         return { status: 'suppressed' };
       }
     }
-    let record: DeliveryRecord;
+    let outcome: AddOutcome | void = undefined;
     try {
-      if (this.outbox.mode === 'memory' && this.gate.queued + this.gate.inFlight + this.outbox.scheduledCount() >= this.t.maxQueued) {
-        throw new FirehookError('FH_DELIVERY_QUEUE_FULL', `in-memory delivery queue is full (${this.t.maxQueued})`);
-      }
-      record = buildRecord(request, id, Date.now());
-      this.dispatcherFor(request.options, true);
-      const persisted = this.outbox.add(record);
-      if (persisted) await persisted;
+      const persisted = this.outbox.add(record, keyed);
+      if (persisted) outcome = await persisted;
     } catch (error) {
       if (cooldown) await this.release(cooldown.key, id);
       throw error;
     }
-    this.counters.submitted++;
+    if (outcome === 'duplicate') this.counters.deduplicated++;
+    else this.counters.submitted++;
     return { status: 'queued', id };
   }
 

@@ -2,7 +2,7 @@
  * The unit the outbox stores: a validated request plus its attempt count. Serialised as JSON into
  * the Redis stream in durable mode. Also the redaction used wherever a delivery is shown.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FirehookError } from '../errors/firehook-error.ts';
 import type { DeadLetter, DeadLetterReason, DeliveryOptions, DeliveryRequest } from './delivery-service.ts';
 import { decodeSigningSecret } from './signing.ts';
@@ -52,6 +52,14 @@ let idCounter = 0;
 export function newDeliveryId(): string {
   idCounter++;
   return ID_PREFIX + idCounter.toString(36).padStart(8, '0');
+}
+
+/**
+ * The delivery id of a request with an idempotency key: the same key at the same handler always
+ * gives the same id (and `webhook-id`), so a retried event cannot become a second delivery.
+ */
+export function idempotentDeliveryId(key: string, origin: { handler: string; plugin: string }): string {
+  return `msg_${createHash('sha256').update(`${origin.plugin}\n${origin.handler}\n${key}`).digest('hex').slice(0, 32)}`;
 }
 
 export interface ParsedTarget {

@@ -30,6 +30,12 @@ export interface DeliveryRequest {
   options: DeliveryOptions;
   /** Who asked, for logs, metrics and the delivery log. */
   origin: { apiId: string; eventType: string; handler: string; plugin: string };
+  /**
+   * The event's idempotency key (see docs/delivery.md). With one, the delivery id (`webhook-id`)
+   * is derived from it and the handler, and durable mode writes that delivery once per idempotency
+   * window: a retried event finds its delivery already written.
+   */
+  idempotencyKey?: string;
 }
 
 export type SubmitResult = { status: 'queued'; id: string } | { status: 'suppressed' };
@@ -120,6 +126,8 @@ export interface DeliveryStats {
   submitted: number;
   /** Duplicates absorbed by a cooldown claim. */
   suppressed: number;
+  /** Submits whose delivery (same idempotency key and handler) was already written: nothing new queued. */
+  deduplicated: number;
   delivered: number;
   attempts: number;
   retries: number;

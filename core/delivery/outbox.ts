@@ -14,10 +14,19 @@ export type Settlement =
   | { kind: 'defer'; dueAt: number }
   | { kind: 'dead'; letter: DeadLetter };
 
+/**
+ * What a durable write did: `added`; `duplicate` (its id was written within the idempotency
+ * window: nothing written); `suppressed` (its cooldown key was held: nothing written).
+ */
+export type AddOutcome = 'added' | 'duplicate' | 'suppressed';
+
 export interface Outbox {
   readonly mode: 'memory' | 'durable';
-  /** Persist and queue a new record; resolves once it is durable (memory: returns nothing, done at once). */
-  add(record: DeliveryRecord): Promise<void> | void;
+  /**
+   * Persist and queue a new record; resolves once it is durable (memory: returns nothing, done at
+   * once). `dedupe`: refuse an id already written within the idempotency window (durable mode).
+   */
+  add(record: DeliveryRecord, dedupe?: boolean): Promise<AddOutcome> | void;
   /** Start feeding jobs to `deliver`; `capacity()` is how many more jobs this process takes now. */
   start(deliver: (job: Job) => void, capacity: () => number): Promise<void>;
   /** The deliverer freed capacity (a job finished). */

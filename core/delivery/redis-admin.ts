@@ -19,10 +19,12 @@ export interface DeliveryKeys {
   log: string;
   /** Hash: stream entry id -> ids of its deliveries already settled (entries settled piecemeal). */
   done: string;
+  /** Prefix of the idempotency keys: `<seen><delivery id>` marks a delivery written within the idempotency window. */
+  seen: string;
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
-  return { outbox: `${prefix}outbox`, delayed: `${prefix}delayed`, dead: `${prefix}dead`, log: `${prefix}log`, done: `${prefix}done` };
+  return { outbox: `${prefix}outbox`, delayed: `${prefix}delayed`, dead: `${prefix}dead`, log: `${prefix}log`, done: `${prefix}done`, seen: `${prefix}seen:` };
 }
 
 type StreamEntry = [id: string, fields: string[] | null];

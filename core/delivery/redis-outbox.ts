@@ -13,7 +13,7 @@ import type { Logger } from '../logger.ts';
 import type { DeliveryRecord, Job } from './delivery-record.ts';
 import { encodeAttempt } from './delivery-log.ts';
 import type { AttemptRecord } from './delivery-service.ts';
-import type { Outbox, Settlement } from './outbox.ts';
+import type { AddOutcome, Outbox, Settlement } from './outbox.ts';
 import { deliveryKeys, type DeliveryKeys } from './redis-admin.ts';
 import { RedisIntake } from './redis-intake.ts';
 import { ADD_AND_CLAIM, ENTRY_RECORDS_MAX, MOVE_DUE, runScript, SETTLE, TRIM_ACKED } from './redis-scripts.ts';
@@ -42,12 +42,25 @@ export interface RedisOutboxOptions {
   logSize: number;
   logBodyBytes: number;
   deadLetterMax: number;
+  /** How long (ms) a written delivery id is remembered, so a second write of it is refused. */
+  idempotencyWindowMs: number;
+  /**
+   * Claim a record's cooldown key in the script that writes the record (single Redis). Off for
+   * Redis Cluster, where the cooldown key (Tyk's name, no hash tag) lives in another slot: the
+   * caller claims it before the write then.
+   */
+  atomicCooldown: boolean;
 }
 
-interface Pending<T> {
+interface Pending<T, R = void> {
   item: T;
-  resolve: () => void;
+  resolve: (result: R) => void;
   reject: (error: unknown) => void;
+}
+interface AddItem {
+  record: DeliveryRecord;
+  /** Refuse the record when its id was written within the idempotency window. */
+  dedupe: boolean;
 }
 interface SettleItem {
   job: Job;
@@ -61,7 +74,7 @@ export class RedisOutbox implements Outbox {
   private readonly o: RedisOutboxOptions;
   private readonly keys: DeliveryKeys;
   private readonly intake: RedisIntake;
-  private adds: Pending<DeliveryRecord>[] = [];
+  private adds: Pending<AddItem, AddOutcome>[] = [];
   private settles: Pending<SettleItem>[] = [];
   private addFlushQueued = false;
   private settleFlushQueued = false;
@@ -88,9 +101,9 @@ export class RedisOutbox implements Outbox {
     });
   }
 
-  add(record: DeliveryRecord): Promise<void> {
+  add(record: DeliveryRecord, dedupe = false): Promise<AddOutcome> {
     return new Promise((resolve, reject) => {
-      this.adds.push({ item: record, resolve, reject });
+      this.adds.push({ item: { record, dedupe }, resolve, reject });
       if (this.adds.length >= 512) this.track(this.flushAdds());
       else if (!this.addFlushQueued) {
         this.addFlushQueued = true;
@@ -213,29 +226,44 @@ export class RedisOutbox implements Outbox {
     if (batch.length === 0) return;
     // Persist the batch in one script call, several deliveries per entry, and, while this process
     // has room, claim entries into its own pending list in the same step: its own new deliveries
-    // then need no read back or parse.
+    // then need no read back or parse. Cooldown claims and the refusal of ids already written are
+    // part of the same call (see ADD_AND_CLAIM).
     const claim = this.intake.running ? this.intake.reserve(batch.length) : 0;
-    const entries: DeliveryRecord[][] = [];
-    for (let i = 0; i < batch.length; i += ENTRY_RECORDS_MAX) entries.push(batch.slice(i, i + ENTRY_RECORDS_MAX).map((p) => p.item));
-    let reply: [string, string, string, string];
+    const keys = [this.keys.outbox, this.keys.seen];
+    const records: (string | number)[] = [];
+    for (const { item: { record, dedupe } } of batch) {
+      let cooldownIndex = 0;
+      let ttl = 0;
+      if (this.o.atomicCooldown && record.cooldown && record.claimId !== undefined) {
+        keys.push(record.cooldown.key);
+        cooldownIndex = keys.length;
+        ttl = Math.max(1, Math.ceil(record.cooldown.ttlMs));
+      }
+      records.push(record.id, JSON.stringify(record), dedupe ? 1 : 0, cooldownIndex, ttl);
+    }
+    let reply: [string, string, string, string, string];
     try {
-      const args: (string | number)[] = [this.o.group, this.o.consumer, claim];
-      for (const records of entries) args.push(records.length, JSON.stringify(records.length === 1 ? records[0] : records));
-      reply = (await runScript(this.o.redis, ADD_AND_CLAIM, [this.keys.outbox], args)) as typeof reply;
+      const args: (string | number)[] = [this.o.group, this.o.consumer, claim, this.o.idempotencyWindowMs, batch.length, ...records];
+      reply = (await runScript(this.o.redis, ADD_AND_CLAIM, keys, args)) as typeof reply;
     } catch (error) {
       for (const p of batch) p.reject(persistError(error));
       return;
     } finally {
       this.intake.unreserve(claim);
     }
-    for (const p of batch) p.resolve();
-    const [added, mine, others, data] = reply;
+    const [added, mine, others, data, status] = reply;
+    const kept: DeliveryRecord[] = [];
+    batch.forEach((p, i) => {
+      const s = status[i];
+      if (s === 'a') kept.push(p.item.record);
+      p.resolve(s === 'd' ? 'duplicate' : s === 's' ? 'suppressed' : 'added');
+    });
     if (mine !== '') {
       const index = new Map<string, DeliveryRecord[]>();
-      added.split(',').forEach((id, i) => index.set(id, entries[i]!));
+      added.split(',').forEach((id, i) => index.set(id, kept.slice(i * ENTRY_RECORDS_MAX, (i + 1) * ENTRY_RECORDS_MAX)));
       for (const id of mine.split(',')) {
-        const records = index.get(id);
-        if (records) this.intake.takeOwn(id, records);
+        const entry = index.get(id);
+        if (entry) this.intake.takeOwn(id, entry);
       }
     }
     if (others !== '') this.intake.takeJoined(others, data);

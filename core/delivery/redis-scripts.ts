@@ -59,13 +59,23 @@ local function readNew(stream, group, consumer, budget)
 end`;
 
 /**
- * Append entries (ARGV[4..]: pairs of record count and payload: one record's JSON when the count
- * is 1, else a JSON array of records) and, when ARGV[3] > 0, take about that many deliveries into
- * this consumer's pending list in the same step. When nothing unread precedes the batch, its own
- * first entries are claimed directly (XCLAIM FORCE JUSTID, then the group's last-delivered id moves
- * past them), which costs Redis far less than reading them back; otherwise the oldest unread
- * entries are read. Returns joined strings `{added ids, claimed ids that were just added (the
- * caller has them), other claimed ids, their payloads ("\n")}`.
+ * Write new deliveries and, when ARGV[3] > 0, take about that many into this consumer's pending
+ * list in the same step. KEYS: outbox, the prefix of the idempotency keys (`<prefix>seen:`), then
+ * the cooldown keys the records claim. ARGV: group, consumer, claim count, idempotency window (ms),
+ * record count, then per record five values: id, JSON, dedupe (1: refuse an id written within the
+ * window), cooldown key index in KEYS (0: none), cooldown TTL (ms).
+ *
+ * Per record, in one atomic step: a record whose id was written within the window is a duplicate
+ * (`d`: nothing written, no claim); a record whose cooldown key is held is suppressed (`s`); else
+ * the cooldown key is claimed (value: the delivery id), the id is remembered for the window and the
+ * record is appended (`a`). So a cooldown is claimed only together with its delivery, and a retried
+ * delivery is written once. Appended records are packed in order, up to ENTRY_RECORDS_MAX per entry.
+ *
+ * When nothing unread precedes the batch, its own first entries are claimed directly (XCLAIM FORCE
+ * JUSTID, then the group's last-delivered id moves past them), which costs Redis far less than
+ * reading them back; otherwise the oldest unread entries are read. Returns joined strings `{added
+ * ids, claimed ids that were just added (the caller has them), other claimed ids, their payloads
+ * ("\n"), one status letter per record}`.
  */
 export const ADD_AND_CLAIM = `${LAST_DELIVERED}
 ${READ_NEW}
@@ -78,22 +88,42 @@ end
 -- The group is created here too, so a deleted stream or group heals itself (BUSYGROUP otherwise).
 redis.pcall('XGROUP', 'CREATE', KEYS[1], ARGV[1], '0', 'MKSTREAM')
 local n = tonumber(ARGV[3])
+local window = tonumber(ARGV[4])
+local nrec = tonumber(ARGV[5])
 local backlog = true
 if n > 0 then
   local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
   local delivered = lastDelivered(KEYS[1], ARGV[1])
   backlog = delivered == nil or (last ~= nil and after(last[1], delivered))
 end
+local status, kept = {}, {}
+local a = 6
+for r = 1, nrec do
+  local id, json, dedupe, ck = ARGV[a], ARGV[a + 1], ARGV[a + 2] == '1' and window > 0, tonumber(ARGV[a + 3])
+  local s = 'a'
+  if dedupe and redis.call('EXISTS', KEYS[2] .. id) == 1 then
+    s = 'd'
+  elseif ck > 0 and not redis.call('SET', KEYS[ck], id, 'PX', ARGV[a + 4], 'NX') then
+    s = 's'
+  else
+    if dedupe then redis.call('SET', KEYS[2] .. id, '1', 'PX', window) end
+    kept[#kept + 1] = json
+  end
+  status[r] = s
+  a = a + 5
+end
 local ids, counts = {}, {}
-for i = 4, #ARGV, 2 do
-  local count = tonumber(ARGV[i])
+for first = 1, #kept, ${ENTRY_RECORDS_MAX} do
+  local last = math.min(first + ${ENTRY_RECORDS_MAX} - 1, #kept)
+  local count = last - first + 1
   counts[#counts + 1] = count
   if count == 1 then
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', ARGV[i + 1])
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'd', kept[first])
   else
-    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'n', count, 'b', ARGV[i + 1])
+    ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'n', count, 'b', '[' .. table.concat(kept, ',', first, last) .. ']')
   end
 end
+if #ids == 0 and not backlog then n = 0 end
 local mine, others, data = {}, {}, {}
 if n > 0 and not backlog then
   local args = {KEYS[1], ARGV[1], ARGV[2], 0}
@@ -121,8 +151,7 @@ elseif n > 0 then
     end
   end
 end
-return {table.concat(ids, ','), table.concat(mine, ','), table.concat(others, ','), table.concat(data, '\\n')}`;
-
+return {table.concat(ids, ','), table.concat(mine, ','), table.concat(others, ','), table.concat(data, '\\n'), table.concat(status)}`;
 
 /**
  * Record a batch of settled deliveries in one step. KEYS: outbox, delayed, log, dead, done (hash:

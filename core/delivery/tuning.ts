@@ -31,6 +31,8 @@ export interface DeliveryTuning {
   readBatch: number;
   connectTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Durable mode: how long a delivery id with an idempotency key is remembered, so a retried write of it is refused. */
+  idempotencyWindowMs: number;
 }
 
 export const DEFAULT_TUNING: DeliveryTuning = {
@@ -56,4 +58,5 @@ export const DEFAULT_TUNING: DeliveryTuning = {
   readBatch: 256,
   connectTimeoutMs: 10_000,
   keepAliveTimeoutMs: 30_000,
+  idempotencyWindowMs: 600_000,
 };

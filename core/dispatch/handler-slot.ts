@@ -60,6 +60,7 @@ export class HandlerSlot {
   private running = 0;
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  private spaceWaiters: (() => void)[] = [];
   private received = 0;
   private completed = 0;
   private failed = 0;
@@ -119,15 +120,37 @@ export class HandlerSlot {
 
   private readonly pump = (): void => {
     this.scheduled = false;
+    let started = false;
     while (this.size > 0 && this.running < this.limits.concurrency) {
       const job = this.ring[this.head]!;
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) % this.ring.length;
       this.size--;
       this.running++;
+      started = true;
       void this.run(job);
     }
+    if (started && this.spaceWaiters.length > 0) {
+      const waiters = this.spaceWaiters;
+      this.spaceWaiters = [];
+      for (const w of waiters) w();
+    }
   };
+
+  /** How many events the queue holds at most (`dispatch.queue_size`). */
+  get capacity(): number {
+    return this.ring.length;
+  }
+
+  /** Room in the queue now: events that can be enqueued without the overflow policy dropping any. */
+  free(): number {
+    return this.ring.length - this.size;
+  }
+
+  /** Resolve the next time queued events leave the queue (room was made). */
+  whenSpace(): Promise<void> {
+    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
 
   private async run(job: Job): Promise<void> {
     let report: HandlerReport;

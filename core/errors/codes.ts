@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   FH_HTTP_INVALID: 'A plugin HTTP request (ctx.http) had an invalid URL, protocol or method; nothing was sent.',
   FH_HTTP_TIMEOUT: 'A plugin HTTP request (ctx.http) got no complete response within its deadline.',
   FH_INGEST_BAD_REQUEST: 'An ingestion request body was malformed; nothing from it was accepted.',
+  FH_INGEST_BUSY: 'Durable mode: the handler queues had no room for the whole batch within the wait; nothing was accepted; retry after Retry-After.',
   FH_INGEST_TOO_LARGE: 'An ingestion request body exceeded the configured limit.',
   FH_INGEST_UNAUTHORIZED: 'An ingestion request lacked the bearer token configured as ingest_secret.',
   FH_LISTEN_INSECURE: 'Refused to listen on a non-loopback address without ingest_secret.',

@@ -8,6 +8,8 @@ export interface IngestEvent {
   type: string;
   meta: EventMeta;
   time: EventTime | undefined;
+  /** The sender's event id (optional): the event's idempotency key (see core/http/idempotency.ts). */
+  id?: string;
 }
 
 /** A rejected request: which event (index) and field, and why. */
@@ -22,7 +24,9 @@ export class IngestProblem extends Error {
 }
 
 const MAX_DEPTH = 32;
-const ALLOWED = new Set(['api_id', 'type', 'meta', 'timestamp']);
+const ALLOWED = new Set(['id', 'api_id', 'type', 'meta', 'timestamp']);
+/** Longest event `id` accepted. */
+export const MAX_EVENT_ID_LENGTH = 256;
 
 /**
  * Parse a request body: one event object, a JSON array of them, or NDJSON. Every event is
@@ -69,8 +73,11 @@ function toEvent(value: unknown, index: number): IngestEvent {
     time = typeof v.timestamp === 'string' ? parseRfc3339(v.timestamp) : undefined;
     if (time === undefined) throw new IngestProblem('timestamp must be an RFC 3339 date-time', index, 'timestamp');
   }
+  if (v.id !== undefined && (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > MAX_EVENT_ID_LENGTH)) throw new IngestProblem(`id must be a non-empty string (at most ${MAX_EVENT_ID_LENGTH} characters) when present`, index, 'id');
   const meta = Object.freeze({ ...((v.meta ?? {}) as EventMeta) });
-  return { apiId: v.api_id as string | undefined, type: v.type, meta, time };
+  const event: IngestEvent = { apiId: v.api_id as string | undefined, type: v.type, meta, time };
+  if (v.id !== undefined) event.id = v.id as string;
+  return event;
 }
 
 function depth(value: unknown, level = 0): number {

@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { AdminHttp } from '../admin/admin-http.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
 import type { Runtime } from '../runtime.ts';
+import { eventIdempotencyKey, readIdempotencyKey } from './idempotency.ts';
 import { IngestProblem, parseEvents } from './parse-events.ts';
+
+/** Durable mode: how long a request waits for room in the handler queues before it is answered 429. */
+const INGEST_QUEUE_WAIT_MS = 2_000;
 
 export interface IngestServerOptions {
   /** `host:port`; port 0 picks a free one. */
@@ -107,14 +111,27 @@ export class IngestServer {
       if (error.field !== undefined) headers['x-firehook-error-field'] = error.field;
       return this.fail(req, res, 400, 'FH_INGEST_BAD_REQUEST', where ? `${where}: ${error.message}` : error.message, headers);
     }
+    const idempotency = readIdempotencyKey(req.headers['idempotency-key']);
+    if ('error' in idempotency) return this.fail(req, res, 400, 'FH_INGEST_BAD_REQUEST', idempotency.error, { 'x-firehook-error-field': 'Idempotency-Key' });
+    const batch = events.map((e, i) => ({ apiId: e.apiId, type: e.type, meta: e.meta, time: e.time, idempotencyKey: eventIdempotencyKey(e, i, idempotency.key) }));
     let unmatched = 0;
     if (this.runtime.durable) {
-      // Durable mode: answer only once every handler has taken its events (webhook deliveries persisted).
-      const reports = await Promise.all(events.map((e) => this.runtime.fireAndWait(e.apiId, e.type, e.meta, e.time)));
+      // Durable mode: the batch goes to the handler queues whole, or nothing of it does (no drops),
+      // and the answer comes once every handler has taken its events (webhook deliveries persisted).
+      const admission = await this.runtime.admit(batch, INGEST_QUEUE_WAIT_MS);
+      if (admission.status === 'too-large') {
+        return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', `the request has ${admission.events} events for handler ${admission.handler}, whose queue holds at most ${admission.capacity} (dispatch.queue_size); send smaller batches`);
+      }
+      if (admission.status === 'busy') {
+        this.runtime.logger.warn({ code: 'FH_INGEST_BUSY', handler: admission.handler, events: batch.length }, 'handler queues full; answering 429 before accepting anything');
+        return this.fail(req, res, 429, 'FH_INGEST_BUSY', 'handler queues are full; nothing was accepted; retry later', { 'retry-after': '1' });
+      }
+      const reports = await admission.reports;
       unmatched = reports.filter((r) => r.length === 0).length;
       const failed = reports.flat().filter((r) => r.status === 'failed' || r.status === 'dropped');
       // 202 promises the deliveries are in Redis: a delivery that could not be persisted, or an
       // event dropped by a full queue, makes the sender retry instead (at least once, not at most).
+      // Deliveries of the batch already written keep their ids, so the retry does not write them again.
       const unsafe = failed.find((r) => r.status === 'dropped' || r.code === 'FH_DELIVERY_PERSIST_FAILED' || r.code === 'FH_STORE_UNAVAILABLE');
       if (unsafe) {
         const code = unsafe.status === 'dropped' ? 'FH_DISPATCH_DROPPED' : 'FH_STORE_UNAVAILABLE';
@@ -123,10 +140,7 @@ export class IngestServer {
       }
       if (failed.length > 0) this.runtime.logger.warn({ failed: failed.length }, 'some handlers failed on ingested events');
     } else {
-      for (const e of events) {
-        const queued = e.apiId === undefined ? this.runtime.fireSystem(e.type, e.meta, e.time) : this.runtime.fire(e.apiId, e.type, e.meta, e.time);
-        if (queued === 0) unmatched++;
-      }
+      for (const e of batch) if (this.runtime.fireKeyed(e) === 0) unmatched++;
     }
     send(res, 202, { accepted: events.length, unmatched });
   }

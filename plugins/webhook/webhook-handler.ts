@@ -118,6 +118,7 @@ export async function createWebhookHandler(options: WebhookOptions, ctx: Handler
         options: p.deliveryOptions,
         origin: { apiId: event.apiId, eventType: event.Type, handler, plugin: WEBHOOK_PLUGIN_NAME },
       };
+      if (event.idempotencyKey !== undefined) request.idempotencyKey = event.idempotencyKey;
       if (p.checksumKey !== undefined) {
         const expiryField = CERTIFICATE_EXPIRY_FIELD[event.Type];
         const meta = event.Meta;

@@ -1,0 +1,33 @@
+/**
+ * Idempotency keys of ingested events. A sender that retries a request (after a 429, a 503 or a
+ * lost answer) sends the same events again; each keeps the key it had, so the deliveries derived
+ * from it keep their ids (`webhook-id`) and durable mode writes them once.
+ *
+ * Per event, the first that applies: its `id` field (scoped by API and event type); the request's
+ * `Idempotency-Key` header plus the event's index in the body; else a hash of what the event says
+ * (API, type, meta, timestamp). Without an id, a key or a timestamp, two events with the same
+ * content are one event (within the idempotency window).
+ */
+import { createHash } from 'node:crypto';
+import type { IngestEvent } from './parse-events.ts';
+
+/** Longest `Idempotency-Key` header accepted. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+
+/** The header's value, or an error message when it is unusable; `undefined` when absent. */
+export function readIdempotencyKey(header: string | string[] | undefined): { key: string | undefined } | { error: string } {
+  if (header === undefined) return { key: undefined };
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.length === 0 || value.length > MAX_IDEMPOTENCY_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(value)) {
+    return { error: `Idempotency-Key must be 1-${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters` };
+  }
+  return { key: value };
+}
+
+/** The idempotency key of event `index` of a request. */
+export function eventIdempotencyKey(event: IngestEvent, index: number, requestKey: string | undefined): string {
+  if (event.id !== undefined) return `id\n${event.apiId ?? ''}\n${event.type}\n${event.id}`;
+  if (requestKey !== undefined) return `request\n${requestKey}\n${index}`;
+  const time = event.time === undefined ? '' : `${event.time.epochMs}.${event.time.nanosOfSecond ?? ''}`;
+  return `content\n${createHash('sha256').update(JSON.stringify([event.apiId ?? null, event.type, event.meta, time])).digest('hex')}`;
+}
