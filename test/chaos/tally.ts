@@ -62,13 +62,13 @@ export async function outboxBacklog(redis: Redis): Promise<{ unread: number; pen
  */
 export async function waitSettled(accepted: ReadonlySet<string>, delivered: ReadonlyMap<string, number>, redis: Redis, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  await eventually(() => tally(accepted, delivered).lost === 0 || Date.now() > deadline - 1, 'every accepted event delivered');
+  await eventually(() => tally(accepted, delivered).lost === 0 || Date.now() > deadline - 1, 'every accepted event delivered', timeoutMs);
   await eventually(
     async () => {
       if (Date.now() > deadline - 1) return true;
       const b = await outboxBacklog(redis);
       return b.unread === 0 && b.pending === 0 && b.delayed === 0;
-    }, 'outbox empty');
+    }, 'outbox empty', timeoutMs);
 }
 
 /** Pending (read, unacknowledged) outbox entries per consumer name. */
