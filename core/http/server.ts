@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { AdminHttp } from '../admin/admin-http.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
 import type { Runtime } from '../runtime.ts';
-import { eventIdempotencyKey, readIdempotencyKey } from './idempotency.ts';
+import { eventIdempotencyKeys, readIdempotencyKey } from './idempotency.ts';
 import { IngestProblem, parseEvents } from './parse-events.ts';
 
 /** Durable mode: how long a request waits for room in the handler queues before it is answered 429. */
@@ -113,7 +113,8 @@ export class IngestServer {
     }
     const idempotency = readIdempotencyKey(req.headers['idempotency-key']);
     if ('error' in idempotency) return this.fail(req, res, 400, 'FH_INGEST_BAD_REQUEST', idempotency.error, { 'x-firehook-error-field': 'Idempotency-Key' });
-    const batch = events.map((e, i) => ({ apiId: e.apiId, type: e.type, meta: e.meta, time: e.time, idempotencyKey: eventIdempotencyKey(e, i, idempotency.key) }));
+    const keys = eventIdempotencyKeys(events, idempotency.key);
+    const batch = events.map((e, i) => ({ apiId: e.apiId, type: e.type, meta: e.meta, time: e.time, idempotencyKey: keys[i] }));
     let unmatched = 0;
     if (this.runtime.durable) {
       // Durable mode: the batch goes to the handler queues whole, or nothing of it does (no drops),
