@@ -14,7 +14,7 @@ export { BUILTIN_EVENT_TYPES, isBuiltinEventType, tykView } from './event.ts';
 export type * from './event.ts';
 export { formatGoTime, parseGoDuration, parseRfc3339 } from './go-time.ts';
 export { deliveryOptionProblems } from './config/delivery-option-checks.ts';
-export { deliveryOptionProperties, GO_DURATION_PATTERN, goDuration, HTTP_TOKEN_PATTERN, SIGNING_SECRET_PATTERN } from './config/schema-fragments.ts';
+export { deliveryOptionProperties, GO_DURATION_PATTERN, goDuration, headerValue, HTTP_HEADER_VALUE_PATTERN, HTTP_TOKEN_PATTERN, SIGNING_SECRET_PATTERN } from './config/schema-fragments.ts';
 export { ERROR_CODES, type ErrorCode } from './errors/codes.ts';
 export { ConfigError, FirehookError, formatProblem, HandlerError, StoreError, toPointer, type ConfigProblem } from './errors/firehook-error.ts';
 export { definePlugin, HANDLER_PLUGIN, PLUGIN_CONTRACT_VERSION } from './plugin.ts';

@@ -1,4 +1,7 @@
-/** Live events: server-sent events read through fetch (so the bearer token can be sent), filtered by API and type. */
+/**
+ * Live events: server-sent events read through fetch (so the bearer token can be sent), filtered by
+ * API and type. `x-firehook-client: console` puts the stream in the slots the server keeps for the console.
+ */
 import { api, authHeaders } from '../api.ts';
 import { badge, clear, h, time } from '../dom.ts';
 
@@ -43,7 +46,7 @@ export async function renderEvents(main: HTMLElement, params: URLSearchParams): 
     clear(list, h('li', { class: 'empty' }, 'Waiting for events…'));
     count = 0;
     try {
-      const res = await fetch(`/v1/admin/events/stream?${q}`, { headers: { ...authHeaders(), accept: 'text/event-stream' }, signal: controller.signal });
+      const res = await fetch(`/v1/admin/events/stream?${q}`, { headers: { ...authHeaders(), accept: 'text/event-stream', 'x-firehook-client': 'console' }, signal: controller.signal });
       if (!res.ok || !res.body) throw new Error(`stream refused (${res.status})`);
       state.textContent = 'live · 0 events';
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime.ts';
 import { packageRoot } from '../package-root.ts';
 import { checkAdminAccess } from './admin-auth.ts';
 import { AdminRouter } from './admin-router.ts';
+import { MAX_STREAMS } from './event-stream.ts';
 import { AdminHttpError, sendError } from './http-util.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -86,8 +87,9 @@ export class AdminHttp {
   private stream(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
     const apiId = query.get('api_id') ?? undefined;
     const type = query.get('type') ?? undefined;
-    if (!this.runtime.eventStream.attach(req, res, { ...(apiId ? { apiId } : {}), ...(type ? { type } : {}) })) {
-      sendError(res, 503, 'FH_ADMIN_FORBIDDEN', 'too many event stream listeners');
+    const kind = req.headers['x-firehook-client'] === 'console' ? 'console' : 'api';
+    if (!this.runtime.eventStream.attach(req, res, { ...(apiId ? { apiId } : {}), ...(type ? { type } : {}) }, kind)) {
+      sendError(res, 503, 'FH_ADMIN_STREAMS_FULL', `too many live event streams (${MAX_STREAMS} open); close one or retry later`, [], { 'retry-after': '5' });
     }
   }
 

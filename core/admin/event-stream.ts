@@ -2,6 +2,9 @@
  * The console's live event stream (server-sent events). The dispatcher's observer hands each fired
  * event over only while someone listens; events are buffered and written on the next tick, so the
  * caller's stack pays an array push. Keys are obfuscated and originating requests left out.
+ * Streams are capped: {@link MAX_STREAMS} for API clients, and {@link CONSOLE_STREAMS} more kept for
+ * the web console, so scripts holding streams open can never lock the console out (when the
+ * console's own slots are full, its oldest stream makes room for the new one).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { obfuscateKey } from '../logger.ts';
@@ -11,10 +14,14 @@ export interface StreamFilter {
   type?: string;
 }
 
+/** Who opened a stream: the web console (it says so with `x-firehook-client: console`) or anyone else. */
+export type StreamClientKind = 'console' | 'api';
+
 interface Client {
   res: ServerResponse;
   filter: StreamFilter;
   dropped: number;
+  kind: StreamClientKind;
 }
 
 interface Pending {
@@ -28,7 +35,10 @@ interface Pending {
 /** Most events buffered between two flushes; beyond it events are counted as dropped. */
 const MAX_PENDING = 2_000;
 const HEARTBEAT_MS = 15_000;
-const MAX_CLIENTS = 64;
+/** Streams API clients may hold open at once. */
+export const MAX_STREAMS = 16;
+/** Streams kept for the web console on top of {@link MAX_STREAMS}. */
+export const CONSOLE_STREAMS = 4;
 
 export class EventStream {
   private readonly clients = new Set<Client>();
@@ -71,12 +81,18 @@ export class EventStream {
     for (const c of this.clients) c.res.write(frame);
   }
 
-  /** Serve one SSE client until it disconnects or the stream closes. Returns false when full. */
-  attach(req: IncomingMessage, res: ServerResponse, filter: StreamFilter): boolean {
-    if (this.clients.size >= MAX_CLIENTS) return false;
+  /** Serve one SSE client until it disconnects or the stream closes. Returns false when its kind's slots are full. */
+  attach(req: IncomingMessage, res: ServerResponse, filter: StreamFilter, kind: StreamClientKind = 'api'): boolean {
+    const same = [...this.clients].filter((c) => c.kind === kind);
+    if (kind === 'api' && same.length >= MAX_STREAMS) return false;
+    if (kind === 'console' && same.length >= CONSOLE_STREAMS) {
+      const oldest = same[0]!;
+      this.clients.delete(oldest);
+      oldest.res.end();
+    }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write(`retry: 2000\n: firehook event stream${filter.apiId ? ` api=${filter.apiId}` : ''}${filter.type ? ` type=${filter.type}` : ''}\n\n`);
-    const client: Client = { res, filter, dropped: 0 };
+    const client: Client = { res, filter, dropped: 0, kind };
     this.clients.add(client);
     if (this.clients.size === 1) this.activeListener?.(true);
     req.socket.setKeepAlive(true);

@@ -5,7 +5,7 @@
  * Firehook's delivery options, so it validates (and reports pointers) exactly like one.
  */
 import { deliveryOptionProblems } from '../config/delivery-option-checks.ts';
-import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, UNSIGNED_GO_DURATION_PATTERN } from '../config/schema-fragments.ts';
+import { deliveryOptionProperties, headerValue, HTTP_TOKEN_PATTERN, UNSIGNED_GO_DURATION_PATTERN } from '../config/schema-fragments.ts';
 import { validateAgainst } from '../config/validate.ts';
 import { toPointer, type ConfigProblem } from '../errors/firehook-error.ts';
 import type { JsonSchema } from '../plugin.ts';
@@ -63,7 +63,7 @@ export const globalWebhookSchema: JsonSchema = {
         additionalProperties: false,
         properties: {
           name: { type: 'string', pattern: TOKEN, errorMessage: 'must be a valid HTTP header name' },
-          value: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$', errorMessage: 'must not hold line breaks or NUL' },
+          value: headerValue(),
         },
       },
     },

@@ -95,6 +95,12 @@ export interface GatewayConfig {
   listen: string;
   ingest_secret: string;
   ingest_body_limit: number;
+  /** Most events in one ingestion request (default 10,000, at most `dispatch.queue_size`). */
+  ingest_max_events: number;
+  /** Go duration an ingestion request may take to arrive, headers and body (default `"10s"`). */
+  ingest_read_timeout: string;
+  /** Most open connections to the HTTP server (default 1024). */
+  ingest_max_connections: number;
   event_handlers_path: string;
   plugins: string[];
   log_level: string;

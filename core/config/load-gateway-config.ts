@@ -8,6 +8,9 @@ import { parseDocumentFile } from './parse-document.ts';
 import { gatewayConfigSchema } from './schemas.ts';
 import { deepFreeze, validateAgainst } from './validate.ts';
 
+/** Default of `ingest_max_events` (lowered to `dispatch.queue_size` when that is smaller). */
+const DEFAULT_MAX_EVENTS = 10_000;
+
 /** Name shown for the built-in configuration. */
 export const EMBEDDED_DEFAULTS = '<embedded defaults>';
 
@@ -61,6 +64,7 @@ export async function loadGatewayConfig(file: string | undefined, overrides: Gat
   }
   const problems = validateAgainst(gatewayConfigSchema, raw, name);
   if (problems.length === 0 && raw.webhooks !== undefined) problems.push(...webhookDefaultsProblems(raw.webhooks as WebhookDefaultsConfig, name));
+  if (problems.length === 0) problems.push(...ingestLimitProblems(raw as Partial<GatewayConfig>, name));
   if (problems.length > 0) return { config: undefined, problems };
   return { config: deepFreeze(applyDefaults(raw, name, baseDir, overrides)), problems: [] };
 }
@@ -80,6 +84,19 @@ function webhookDefaultsProblems(w: WebhookDefaultsConfig, file: string): Config
   else if (maxOpen !== undefined && open !== undefined && maxOpen < open) problem(at('breaker', 'max_open'), 'must not be shorter than breaker.open', w.breaker?.max_open);
   const claimIdle = ms(w.claim_idle);
   if (claimIdle !== undefined && claimIdle < 1_000) problem(at('claim_idle'), 'must be at least 1s', w.claim_idle);
+  return problems;
+}
+
+/** Ingestion limits the schema cannot judge alone: a positive read timeout, a batch that fits one handler queue. */
+function ingestLimitProblems(r: Partial<GatewayConfig>, file: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (r.ingest_read_timeout !== undefined && !(parseGoDuration(r.ingest_read_timeout)! > 0)) {
+    problems.push({ file, pointer: '/ingest_read_timeout', message: `must be a positive Go duration (got ${JSON.stringify(r.ingest_read_timeout)})`, severity: 'error' });
+  }
+  const queueSize = r.dispatch?.queue_size ?? 10_000;
+  if (r.ingest_max_events !== undefined && r.ingest_max_events > queueSize) {
+    problems.push({ file, pointer: '/ingest_max_events', message: `must not exceed dispatch.queue_size (${queueSize}): a bigger batch could never be queued whole (got ${r.ingest_max_events})`, severity: 'error' });
+  }
   return problems;
 }
 
@@ -121,6 +138,9 @@ function applyDefaults(raw: Record<string, unknown>, file: string, baseDir: stri
     listen: overrides.listen ?? r.listen ?? '127.0.0.1:7070',
     ingest_secret: r.ingest_secret ?? '',
     ingest_body_limit: r.ingest_body_limit ?? 1024 * 1024,
+    ingest_max_events: r.ingest_max_events ?? Math.min(DEFAULT_MAX_EVENTS, dispatch.queue_size ?? 10_000),
+    ingest_read_timeout: r.ingest_read_timeout ?? '10s',
+    ingest_max_connections: r.ingest_max_connections ?? 1024,
     event_handlers_path: r.event_handlers_path || 'event_handlers',
     plugins: r.plugins ?? [],
     log_level: r.log_level ?? 'info',

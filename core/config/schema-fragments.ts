@@ -10,6 +10,14 @@ export const GO_DURATION_PATTERN = '^(?:0|[-+]?(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-
 export const UNSIGNED_GO_DURATION_PATTERN = '^(?:0|(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$';
 /** An HTTP header name (RFC 9110 token). */
 export const HTTP_TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+/**
+ * An HTTP header value undici will send: tab, visible ASCII and Latin-1 (no line breaks, NUL or
+ * other control characters, nothing above U+00FF).
+ */
+export const HTTP_HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7e\\x80-\\xff]*$';
+export const HTTP_HEADER_VALUE_MESSAGE = 'must hold only tabs, visible ASCII and Latin-1 characters (no line breaks, NUL, control characters or characters above U+00FF)';
+/** A header value property, with its message. */
+export const headerValue = (): JsonSchema => ({ type: 'string', pattern: HTTP_HEADER_VALUE_PATTERN, errorMessage: HTTP_HEADER_VALUE_MESSAGE });
 /** A Standard Webhooks signing secret. */
 export const SIGNING_SECRET_PATTERN = '^whsec_[A-Za-z0-9+/]+={0,2}$';
 

@@ -3,7 +3,7 @@
  * Firehook's own sections reject unknown keys.
  */
 import type { JsonSchema } from '../plugin.ts';
-import { deliveryOptionProperties, goDuration } from './schema-fragments.ts';
+import { deliveryOptionProperties, goDuration, headerValue, HTTP_TOKEN_PATTERN } from './schema-fragments.ts';
 
 const handlerEntry = {
   type: 'object',
@@ -43,7 +43,7 @@ export const gatewayConfigSchema: JsonSchema = {
             method: { type: 'string' },
             target_path: { type: 'string' },
             template_path: { type: 'string' },
-            header_map: { type: 'object', additionalProperties: { type: 'string' } },
+            header_map: { type: 'object', propertyNames: { pattern: HTTP_TOKEN_PATTERN, errorMessage: 'must be a valid HTTP header name' }, additionalProperties: headerValue() },
             event_timeout: { type: 'integer', minimum: 0 },
           },
         },
@@ -80,6 +80,9 @@ export const gatewayConfigSchema: JsonSchema = {
     listen: { type: 'string', pattern: '^(\\[[0-9a-fA-F:.]+\\]|[^:\\s]+):\\d{1,5}$', errorMessage: 'must be host:port (IPv6 in brackets)' },
     ingest_secret: { type: 'string' },
     ingest_body_limit: { type: 'integer', minimum: 1 },
+    ingest_max_events: { type: 'integer', minimum: 1 },
+    ingest_read_timeout: goDuration('"10s" or "30s"'),
+    ingest_max_connections: { type: 'integer', minimum: 1 },
     event_handlers_path: { type: 'string' },
     plugins: { type: 'array', items: { type: 'string', minLength: 1 } },
     log_level: { type: 'string', enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] },

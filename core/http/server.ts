@@ -2,10 +2,12 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdminHttp } from '../admin/admin-http.ts';
-import { FirehookError } from '../errors/firehook-error.ts';
+import { parseGoDuration } from '../go-time.ts';
 import type { Runtime } from '../runtime.ts';
 import { eventIdempotencyKeys, readIdempotencyKey } from './idempotency.ts';
-import { IngestProblem, parseEvents } from './parse-events.ts';
+import { checkBrowserSafe, type ServerIdentity } from './ingest-guard.ts';
+import { checkBoundAddress, checkListenLiteral, listenAddress } from './listen-guard.ts';
+import { ingestFormat, IngestProblem, parseEvents } from './parse-events.ts';
 
 /** Durable mode: how long a request waits for room in the handler queues before it is answered 429. */
 const INGEST_QUEUE_WAIT_MS = 2_000;
@@ -15,43 +17,67 @@ export interface IngestServerOptions {
   listen: string;
   secret: string;
   bodyLimit: number;
+  /** Most events per request (default: the config's `ingest_max_events`). */
+  maxEvents?: number;
+  /** ms a request may take to arrive whole (default: the config's `ingest_read_timeout`). */
+  readTimeoutMs?: number;
+  /** Most open connections (default: the config's `ingest_max_connections`). */
+  maxConnections?: number;
 }
 
 /**
  * The sidecar's HTTP server: `POST /v1/events` (one event, a JSON array or NDJSON),
  * `GET /healthz`, `GET /readyz`; and the management side (core/admin/admin-http.ts): the admin API
  * under `/v1/admin/`, `GET /metrics`, the web console at `/console` (`admin_secret` bearer, or
- * loopback clients only without it).
+ * loopback clients only without it). Without `ingest_secret` it binds loopback addresses only and
+ * refuses what a browser page could send (core/http/ingest-guard.ts).
  */
 export class IngestServer {
   private readonly server: Server;
   private readonly admin: AdminHttp;
   private closed: Promise<void> | undefined;
+  private identity: ServerIdentity | undefined;
+  private readonly maxEvents: number;
+  private readonly readTimeoutMs: number;
 
   constructor(
     private readonly runtime: Runtime,
     private readonly options: IngestServerOptions,
   ) {
     const [host] = splitListen(options.listen);
-    if (!options.secret && !isLoopback(host)) {
-      throw new FirehookError('FH_LISTEN_INSECURE', `refusing to listen on ${options.listen} without ingest_secret; set ingest_secret or listen on a loopback address`);
-    }
+    checkListenLiteral(options.listen, host, options.secret);
+    const config = runtime.config;
+    this.maxEvents = options.maxEvents ?? config.ingest_max_events ?? 10_000;
+    this.readTimeoutMs = options.readTimeoutMs ?? parseGoDuration(config.ingest_read_timeout ?? '10s') ?? 10_000;
     this.admin = new AdminHttp(runtime);
-    this.server = createServer((req, res) => void this.route(req, res));
+    // Node's own request timeout is the backstop (a raw 408) for slow headers and the admin side;
+    // ingestion bodies get a coded 408 from readBody first.
+    const requestTimeout = this.readTimeoutMs + 1_000;
+    this.server = createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.min(1_000, requestTimeout) }, (req, res) => void this.route(req, res));
     this.server.keepAliveTimeout = 65_000;
+    this.server.maxConnections = options.maxConnections ?? config.ingest_max_connections ?? 1024;
   }
 
   /** Start listening; resolves with the bound address. */
   async start(): Promise<AddressInfo> {
     const [host, port] = splitListen(this.options.listen);
+    const bindTo = await listenAddress(this.options.listen, host, this.options.secret);
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(port, host, () => {
+      this.server.listen(port, bindTo, () => {
         this.server.off('error', reject);
         resolve();
       });
     });
-    return this.server.address() as AddressInfo;
+    const address = this.server.address() as AddressInfo;
+    try {
+      checkBoundAddress(this.options.listen, address.address, this.options.secret);
+    } catch (error) {
+      await new Promise((resolve) => this.server.close(resolve));
+      throw error;
+    }
+    this.identity = { listenHost: host, boundAddress: address.address, port: address.port };
+    return address;
   }
 
   /** Stop accepting connections and close idle ones; idempotent. */
@@ -93,22 +119,34 @@ export class IngestServer {
   }
 
   private async ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (this.options.secret && !this.authorized(req.headers.authorization)) {
-      return this.fail(req, res, 401, 'FH_INGEST_UNAUTHORIZED', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
+    if (this.options.secret) {
+      if (!this.authorized(req.headers.authorization)) return this.fail(req, res, 401, 'FH_INGEST_UNAUTHORIZED', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
+    } else {
+      const refused = checkBrowserSafe(req, this.identity!);
+      if (refused) return this.fail(req, res, refused.status, 'FH_INGEST_FORBIDDEN', refused.message, { connection: 'close' });
     }
-    const body = await readBody(req, this.options.bodyLimit);
-    if (body === undefined) {
-      return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', `request body exceeds ${this.options.bodyLimit} bytes`, { connection: 'close' });
+    if (ingestFormat(req.headers['content-type'], this.options.secret !== '') === undefined) {
+      const given = req.headers['content-type'] === undefined ? 'no content type' : `content type "${req.headers['content-type'].split(';')[0]!.trim().slice(0, 100)}"`;
+      return this.fail(req, res, 415, 'FH_INGEST_UNSUPPORTED_MEDIA_TYPE', `unsupported ${given}; send application/json (or a +json type) or application/x-ndjson`, { accept: 'application/json, application/x-ndjson', connection: 'close' });
+    }
+    const body = await readBody(req, this.options.bodyLimit, this.readTimeoutMs);
+    if (body === TOO_LARGE) {
+      return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', `request body exceeds ${this.options.bodyLimit} bytes (ingest_body_limit)`, { connection: 'close' });
+    }
+    if (body === TIMED_OUT) {
+      this.fail(req, res, 408, 'FH_INGEST_TIMEOUT', `request body not received within ${this.readTimeoutMs} ms (ingest_read_timeout)`, { connection: 'close' });
+      return closeAfter(res);
     }
     let events;
     try {
-      events = parseEvents(body, req.headers['content-type'] ?? '');
+      events = parseEvents(body, req.headers['content-type'] ?? '', { maxEvents: this.maxEvents });
     } catch (error) {
       if (!(error instanceof IngestProblem)) throw error;
       const where = [error.index !== undefined ? `event ${error.index}` : '', error.field !== undefined ? `field "${error.field}"` : ''].filter(Boolean).join(', ');
       const headers: Record<string, string> = {};
       if (error.index !== undefined) headers['x-firehook-error-index'] = String(error.index);
-      if (error.field !== undefined) headers['x-firehook-error-field'] = error.field;
+      if (error.field !== undefined && /^[\x20-\x7e]{1,128}$/.test(error.field)) headers['x-firehook-error-field'] = error.field;
+      if (error.status === 413) return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', error.message, { 'x-firehook-error-limit': `ingest_max_events=${this.maxEvents}` });
       return this.fail(req, res, 400, 'FH_INGEST_BAD_REQUEST', where ? `${where}: ${error.message}` : error.message, headers);
     }
     const idempotency = readIdempotencyKey(req.headers['idempotency-key']);
@@ -154,24 +192,47 @@ export class IngestServer {
   }
 }
 
-/** Read a body up to `limit` bytes; `undefined` when it is larger. */
-function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
+const TOO_LARGE = Symbol('too large');
+const TIMED_OUT = Symbol('timed out');
+
+/** Read a body up to `limit` bytes within `timeoutMs`; TOO_LARGE when it is larger, TIMED_OUT when it is slower. */
+function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<string | typeof TOO_LARGE | typeof TIMED_OUT> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.resolve(undefined);
+    return Promise.resolve(TOO_LARGE);
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let over = false;
-    req.on('data', (chunk: Buffer) => {
+    const timer = setTimeout(() => {
+      req.off('data', onData);
+      resolve(TIMED_OUT);
+    }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limit) over = true;
       else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.on('end', () => {
+      clearTimeout(timer);
+      resolve(over ? TOO_LARGE : Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** Close the connection once the response is out: half-close first so the client reads it, then cut. */
+function closeAfter(res: ServerResponse): void {
+  res.once('finish', () => {
+    const socket = res.socket ?? res.req.socket;
+    socket.end();
+    setTimeout(() => socket.destroy(), 1_000).unref();
   });
 }
 
@@ -192,6 +253,3 @@ export function splitListen(listen: string): [string, number] {
   return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}

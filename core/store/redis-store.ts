@@ -24,6 +24,9 @@ export interface RedisStoreOptions {
 
 type Client = Redis | Cluster;
 
+/** Longest a readiness PING may take. */
+const PING_TIMEOUT_MS = 500;
+
 /**
  * The Redis store (ioredis, single node or cluster per Tyk's `storage` keys). When Redis is
  * unreachable, operations fail with FH_STORE_UNAVAILABLE and the client keeps reconnecting.
@@ -122,8 +125,22 @@ export class RedisStore implements Store {
     return Number(await this.run(() => this.redis.eval(INCR_WITH_TTL, 1, key, String(Math.ceil(ttlMs ?? 0)))));
   }
 
+  /**
+   * Readiness: fails at once while the client has lost Redis and is reconnecting (instead of
+   * queueing a PING for the command timeout), and within {@link PING_TIMEOUT_MS} otherwise (first
+   * connection under way, or connected but silent).
+   */
   async ping(): Promise<void> {
-    await this.run(() => this.redis.ping());
+    if (['reconnecting', 'close', 'end'].includes(this.redis.status)) throw new StoreError('FH_STORE_UNAVAILABLE', `redis: not connected (${this.redis.status})`);
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreError('FH_STORE_UNAVAILABLE', `redis: no answer to PING within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.run(() => this.redis.ping()), silent]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

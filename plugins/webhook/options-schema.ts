@@ -1,4 +1,4 @@
-import { deliveryOptionProperties, HTTP_TOKEN_PATTERN, type HandlerDeliveryConfig, type JsonSchema } from '../../core/index.ts';
+import { deliveryOptionProperties, headerValue, HTTP_TOKEN_PATTERN, type HandlerDeliveryConfig, type JsonSchema } from '../../core/index.ts';
 
 /** Methods Tyk accepts for a webhook (upper-cased; empty means GET). */
 export const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
@@ -35,7 +35,7 @@ export const webhookOptionsSchema: JsonSchema = {
     header_map: {
       type: 'object',
       propertyNames: { pattern: TOKEN, errorMessage: 'must be a valid HTTP header name' },
-      additionalProperties: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' },
+      additionalProperties: headerValue(),
     },
     event_timeout: { type: 'integer', minimum: 0 },
     name: { type: 'string' },
@@ -52,6 +52,6 @@ export const oasHeadersSchema: JsonSchema = {
   items: {
     type: 'object',
     required: ['name', 'value'],
-    properties: { name: { type: 'string', pattern: TOKEN }, value: { type: 'string', pattern: '^[^\\r\\n\\u0000]*$' } },
+    properties: { name: { type: 'string', pattern: TOKEN }, value: headerValue() },
   },
 };

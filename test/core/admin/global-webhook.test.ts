@@ -12,8 +12,8 @@ describe('parseGlobalWebhook', () => {
   });
 
   it('reports each bad field at its pointer under the base pointer', () => {
-    const { problems } = parseGlobalWebhook({ id: '-x', url: 'http://h', timeout: '5 s', retry_schedule: ['1s', 'later'], signing: { secret: 'plain' }, headers: [{ name: 'ok', value: 'a\nb' }] }, 'seed.json', '/webhooks/3');
-    expect(problems.map((p) => p.pointer).sort()).toEqual(['/webhooks/3/headers/0/value', '/webhooks/3/id', '/webhooks/3/retry_schedule/1', '/webhooks/3/signing/secret', '/webhooks/3/timeout']);
+    const { problems } = parseGlobalWebhook({ id: '-x', url: 'http://h', timeout: '5 s', retry_schedule: ['1s', 'later'], signing: { secret: 'plain' }, headers: [{ name: 'ok', value: 'a\nb' }, { name: 'X-Price', value: '10 €' }] }, 'seed.json', '/webhooks/3');
+    expect(problems.map((p) => p.pointer).sort()).toEqual(['/webhooks/3/headers/0/value', '/webhooks/3/headers/1/value', '/webhooks/3/id', '/webhooks/3/retry_schedule/1', '/webhooks/3/signing/secret', '/webhooks/3/timeout']);
     expect(problems.every((p) => p.file === 'seed.json')).toBe(true);
   });
 

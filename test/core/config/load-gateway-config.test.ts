@@ -130,4 +130,33 @@ describe('loadGatewayConfig', () => {
     expect(specs[0]).toMatchObject({ event: 'TriggerExceeded', handlerName: 'eh_web_hook_handler', pointer: '/monitor/configuration' });
     expect(specs[0]!.meta).toMatchObject({ template_path: 'templates/monitor_template.json', target_path: 'http://127.0.0.1:9/m' });
   });
+
+  it('applies the ingestion limits\' defaults, the events cap never above dispatch.queue_size', async () => {
+    const { config } = await loadGatewayConfig(await tempConfig({}));
+    expect(config).toMatchObject({ ingest_max_events: 10_000, ingest_read_timeout: '10s', ingest_max_connections: 1024 });
+    const small = await loadGatewayConfig(await tempConfig({ dispatch: { queue_size: 500 } }));
+    expect(small.config!.ingest_max_events).toBe(500);
+  });
+
+  it('rejects bad ingestion limits naming file and pointer', async () => {
+    const file = await tempConfig({ ingest_max_events: 20_000, ingest_read_timeout: '0s', ingest_max_connections: 0 });
+    const { config, problems } = await loadGatewayConfig(file);
+    expect(config).toBeUndefined();
+    expect(problems.map(formatProblem)).toEqual([`${file}#/ingest_max_connections: must be >= 1 (got 0)`]);
+    const semantic = await tempConfig({ ingest_max_events: 20_000, ingest_read_timeout: '0s' });
+    const second = (await loadGatewayConfig(semantic)).problems.map(formatProblem);
+    expect(second).toEqual([
+      `${semantic}#/ingest_read_timeout: must be a positive Go duration (got "0s")`,
+      `${semantic}#/ingest_max_events: must not exceed dispatch.queue_size (10000): a bigger batch could never be queued whole (got 20000)`,
+    ]);
+    const duration = await tempConfig({ ingest_read_timeout: 'soon' });
+    expect((await loadGatewayConfig(duration)).problems.map((p) => p.pointer)).toEqual(['/ingest_read_timeout']);
+  });
+
+  it('rejects monitor header_map values undici cannot send (non-Latin-1, line breaks), naming file#pointer', async () => {
+    const file = await tempConfig({ monitor: { enable_trigger_monitors: true, configuration: { target_path: 'http://127.0.0.1:9/m', header_map: { 'X-Team': 'Ops ✓', 'X-Ok': 'Ren\u00e9e', 'X-Break': 'a\nb' } } } });
+    const { problems } = await loadGatewayConfig(file);
+    expect(problems.map((p) => `${p.file}#${p.pointer}`).sort()).toEqual([`${file}#/monitor/configuration/header_map/X-Break`, `${file}#/monitor/configuration/header_map/X-Team`]);
+    expect(problems[0]!.message).toMatch(/Latin-1/);
+  });
 });

@@ -73,12 +73,13 @@ describe('firehook serve (embedded defaults)', () => {
     const res = await post(s.url, JSON.stringify({ type: 'AuthFailure', meta: { Message: 'x'.repeat(1024 * 1024 + 10) } }));
     expect(res.status).toBe(413);
     expect(res.headers.get('x-firehook-error-code')).toBe('FH_INGEST_TOO_LARGE');
-    expect(await res.json()).toEqual({ error: 'request body exceeds 1048576 bytes' });
+    expect(await res.json()).toEqual({ error: 'request body exceeds 1048576 bytes (ingest_body_limit)' });
   });
 
   it('answers errors from the error templates: XML for XML requests, plain 404 for unknown routes', async () => {
     const xml = await post(s.url, '<event/>', { 'content-type': 'application/xml' });
-    expect(xml.status).toBe(400);
+    expect(xml.status).toBe(415);
+    expect(xml.headers.get('x-firehook-error-code')).toBe('FH_INGEST_UNSUPPORTED_MEDIA_TYPE');
     expect(xml.headers.get('content-type')).toMatch(/xml/);
     expect(await xml.text()).toContain('unsupported content type');
     const missing = await fetch(`${s.url}/no/such/route`);

@@ -61,6 +61,14 @@ describe('normalizeWebhookOptions (Classic)', () => {
     expect(pointers({ target_path: 'http://h', header_map: { ok: 'a\r\nInjected: 1' } })).toEqual(['/header_map/ok']);
   });
 
+  it('rejects header values undici cannot send (above Latin-1, control characters) and keeps Latin-1 ones', () => {
+    expect(pointers({ target_path: 'http://h', header_map: { 'X-Price': '10 €' } })).toEqual(['/header_map/X-Price']);
+    expect(pointers({ target_path: 'http://h', header_map: { 'X-Bell': 'a\u0007b' } })).toEqual(['/header_map/X-Bell']);
+    expect(problems({ target_path: 'http://h', header_map: { 'X-Price': '10 €' } })[0]!.message).toMatch(/Latin-1/);
+    expect(pointers({ target_path: 'http://h', header_map: { 'X-Name': 'Ren\u00e9e\tM\u00fcller' } })).toEqual([]);
+    expect(pointers({ url: 'http://h', enabled: true, headers: [{ name: 'X-A', value: '\u{1F600}' }] }, OAS)).toEqual(['/headers/0/value']);
+  });
+
   it('rejects bad durations, schedules and signing secrets with pointers into them', () => {
     expect(pointers({ target_path: 'http://h', timeout: 'soon' })).toEqual(['/timeout']);
     expect(pointers({ target_path: 'http://h', timeout: '0s' })).toEqual(['/timeout']);
