@@ -34,6 +34,7 @@ export type { HandlerReport } from './dispatch/handler-slot.ts';
 export { checkTargetUrl, createEgressPolicy, EgressDeniedError, parseAllowNetworks, type EgressPolicy, type EgressPolicyOptions } from './net/egress-policy.ts';
 export { isPrivateAddress } from './net/ip-address.ts';
 export { createEgressDispatcher, type EgressDispatcher, type EgressDispatcherOptions } from './net/egress-dispatcher.ts';
+export { applyEgressFloor, egressFloorProblems, type GatewayEgress } from './net/egress-floor.ts';
 export { createSessionStore, type FirehookSessionStore, type SessionStoreOptions, type SetSessionOptions, type TokenEventType } from './sessions/create-session-store.ts';
 export { checkSessionKey, copySession, DEFAULT_SESSION_LIMITS, MAX_SESSION_KEY_BYTES, parseSession, type SessionLimits } from './sessions/session-validation.ts';
 export { createQuotaMonitor, type QuotaCheckResult, type QuotaMonitor, type QuotaMonitorOptions } from './monitor/quota-monitor.ts';

@@ -58,7 +58,7 @@ export async function createDefaultServices(
   const durable = store instanceof RedisStore && config.webhooks.durable !== false;
   const deliveryEngine =
     overrides.delivery === undefined
-      ? createDeliveryService({ store, logger: logger.child({ component: 'delivery' }), defaults: config.webhooks, ...(durable ? { redis: (store as RedisStore).client, durable: true } : {}) })
+      ? createDeliveryService({ store, logger: logger.child({ component: 'delivery' }), defaults: config.webhooks, egress: () => current().webhooks, ...(durable ? { redis: (store as RedisStore).client, durable: true } : {}) })
       : undefined;
   const http = createPluginHttpClient({ gateway: current });
   const ownRegistry = overrides.globalWebhooks === undefined;
@@ -66,7 +66,7 @@ export async function createDefaultServices(
   await globalWebhooks.start();
   const seeds = config.global_webhooks?.seed ?? [];
   if (ownRegistry && seeds.length > 0) {
-    const seeded = await seedGlobalWebhooks(globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true);
+    const seeded = await seedGlobalWebhooks(globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true, config.webhooks);
     if (seeded.created.length + seeded.updated.length > 0) logger.info({ created: seeded.created, updated: seeded.updated }, 'global webhooks seeded');
   }
   return {

@@ -285,7 +285,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     for (const key of restartOnlyChanges(this.gateway, config)) this.logger.warn({ key }, `gateway config key "${key}" changed; it takes effect on restart`);
     const seeds = config.global_webhooks?.seed ?? [];
     if (seeds.length > 0) {
-      const seeded = await seedGlobalWebhooks(this.services.globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true);
+      const seeded = await seedGlobalWebhooks(this.services.globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true, config.webhooks);
       if (seeded.problems.some((p) => p.severity === 'error')) return fail(seeded.problems);
     }
     let apis: ApiDefinition[];

@@ -161,7 +161,9 @@ export class AdminRouter {
       ...(body.meta ? { meta: body.meta as Record<string, unknown> } : {}),
       ...(typeof body.wait_ms === 'number' ? { waitMs: body.wait_ms } : {}),
     });
-    this.audit(c, 'webhook.test', undefined, { id, type: result.event.type, delivery: result.deliveryId });
+    this.audit(c, 'webhook.test', undefined, { id, type: result.event.type, delivery: result.deliveryId, ...(result.refusal ? { refused: result.refusal.range } : {}) });
+    // Refused by the egress policy: nothing was sent; the refusal is the answer.
+    if (result.refusal) throw new AdminHttpError(403, 'FH_EGRESS_DENIED', result.refusal.message, [`/url: ${result.refusal.message}`]);
     sendJson(c.res, 200, result);
   }
 
@@ -241,7 +243,7 @@ export class AdminRouter {
   }
 
   private parse(body: unknown, previous: GlobalWebhookRecord | undefined) {
-    const { webhook, problems } = parseGlobalWebhook(body, 'request');
+    const { webhook, problems } = parseGlobalWebhook(body, 'request', '', this.runtime.config.webhooks);
     if (!webhook) throw new AdminHttpError(400, 'FH_GLOBAL_WEBHOOK_INVALID', 'invalid global webhook', problems.map((p) => `${p.pointer}: ${p.message}`));
     const kept = keepMaskedSecrets(webhook, previous);
     if (kept.problems.length > 0) throw new AdminHttpError(400, 'FH_GLOBAL_WEBHOOK_INVALID', 'invalid global webhook', kept.problems);

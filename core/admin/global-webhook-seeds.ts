@@ -9,6 +9,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseDocumentFile } from '../config/parse-document.ts';
 import type { ConfigProblem } from '../errors/firehook-error.ts';
+import type { GatewayEgress } from '../net/egress-floor.ts';
 import { definitionOf, parseGlobalWebhook, type GlobalWebhookInput } from './global-webhook.ts';
 import type { GlobalWebhookRegistry } from './global-webhook-registry.ts';
 
@@ -32,8 +33,11 @@ async function seedFiles(paths: readonly string[]): Promise<{ files: string[]; p
   return { files, problems };
 }
 
-/** Read and validate seed files; every problem of every file is reported together. */
-export async function readSeeds(paths: readonly string[]): Promise<{ webhooks: GlobalWebhookInput[]; problems: ConfigProblem[] }> {
+/**
+ * Read and validate seed files; every problem of every file is reported together. With the
+ * gateway's `egress` settings, a seed that asks to lower the private-network floor is an error.
+ */
+export async function readSeeds(paths: readonly string[], egress?: GatewayEgress): Promise<{ webhooks: GlobalWebhookInput[]; problems: ConfigProblem[] }> {
   const { files, problems } = await seedFiles(paths);
   const webhooks: GlobalWebhookInput[] = [];
   const seen = new Map<string, string>();
@@ -47,7 +51,7 @@ export async function readSeeds(paths: readonly string[]): Promise<{ webhooks: G
       else if (doc !== null && typeof doc === 'object' && Array.isArray((doc as { webhooks?: unknown }).webhooks)) entries = ((doc as { webhooks: unknown[] }).webhooks).map((d, i) => [d, `${base}/webhooks/${i}`]);
       else entries = [[doc, base]];
       for (const [value, pointer] of entries) {
-        const result = parseGlobalWebhook(value, file, pointer);
+        const result = parseGlobalWebhook(value, file, pointer, egress);
         problems.push(...result.problems);
         if (!result.webhook) continue;
         const previous = seen.get(result.webhook.id);
@@ -64,8 +68,8 @@ export async function readSeeds(paths: readonly string[]): Promise<{ webhooks: G
 }
 
 /** Seed `registry` from `paths`; nothing is written when any seed file has an error. */
-export async function seedGlobalWebhooks(registry: GlobalWebhookRegistry, paths: readonly string[], overwrite: boolean): Promise<SeedResult> {
-  const { webhooks, problems } = await readSeeds(paths);
+export async function seedGlobalWebhooks(registry: GlobalWebhookRegistry, paths: readonly string[], overwrite: boolean, egress?: GatewayEgress): Promise<SeedResult> {
+  const { webhooks, problems } = await readSeeds(paths, egress);
   const result: SeedResult = { created: [], updated: [], problems };
   registry.seedProblems = problems;
   if (problems.some((p) => p.severity === 'error')) return result;

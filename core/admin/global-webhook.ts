@@ -8,6 +8,7 @@ import { deliveryOptionProblems } from '../config/delivery-option-checks.ts';
 import { deliveryOptionProperties, headerValue, HTTP_TOKEN_PATTERN, UNSIGNED_GO_DURATION_PATTERN } from '../config/schema-fragments.ts';
 import { validateAgainst } from '../config/validate.ts';
 import { toPointer, type ConfigProblem } from '../errors/firehook-error.ts';
+import { egressFloorProblems, type GatewayEgress } from '../net/egress-floor.ts';
 import type { JsonSchema } from '../plugin.ts';
 import type { HandlerDeliveryConfig } from '../delivery/delivery-options.ts';
 import type { SigningOptions } from '../delivery/delivery-service.ts';
@@ -81,11 +82,15 @@ export const globalWebhookSchema: JsonSchema = {
 
 /**
  * Validate a definition; problems point into `value` (prefixed with `base`). Bookkeeping fields
- * are accepted and dropped, so a GET body can be edited and sent back.
+ * are accepted and dropped, so a GET body can be edited and sent back. With the gateway's `egress`
+ * settings, a definition that asks to lower the private-network floor is an error (see
+ * core/net/egress-floor.ts).
  */
-export function parseGlobalWebhook(value: unknown, file: string, base = ''): { webhook?: GlobalWebhookInput; problems: ConfigProblem[] } {
+export function parseGlobalWebhook(value: unknown, file: string, base = '', egress?: GatewayEgress): { webhook?: GlobalWebhookInput; problems: ConfigProblem[] } {
   const problems = validateAgainst(globalWebhookSchema, value, file, base);
-  if (problems.length === 0) problems.push(...deliveryOptionProblems(value as Record<string, unknown>, file, (key, ...rest) => base + toPointer(key, ...rest)));
+  const at = (key: string, ...rest: (string | number)[]): string => base + toPointer(key, ...rest);
+  if (problems.length === 0) problems.push(...deliveryOptionProblems(value as Record<string, unknown>, file, at));
+  if (problems.length === 0 && egress) problems.push(...egressFloorProblems(value as Record<string, unknown>, egress, file, at, 'error'));
   if (problems.length > 0) return { problems };
   const input: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) if (!BOOKKEEPING_KEYS.includes(key)) input[key] = v;

@@ -36,6 +36,7 @@ export async function validateFiles(configFile: string | undefined, paths: strin
   const logger = createLogger({ level: 'silent' });
   const shared = new SharedObjects();
   const services = await createDefaultServices(config, logger, { store: new MemoryStore() }, { fire() {}, fireSystem() {} });
+  all.push(...services.globalWebhooks.seedProblems);
   try {
     const built = await buildGeneration({ number: 0, gateway: config, apis: loaded.apis, plugins: [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports)], services: { ...services, logger, shared, fire() {}, fireSystem() {} } });
     all.push(...built.problems);

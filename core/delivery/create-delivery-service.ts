@@ -9,7 +9,7 @@ import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
 import { parseGoDuration } from '../go-time.ts';
 import type { Logger } from '../logger.ts';
-import { createEgressAgent } from '../net/index.ts';
+import { applyEgressFloor, createEgressAgent, type GatewayEgress } from '../net/index.ts';
 import type { Cluster } from 'ioredis';
 import { ioredisClient } from '../store/ioredis-client.ts';
 import type { RedisConnection } from '../store/redis-connection.ts';
@@ -38,6 +38,11 @@ export interface DeliveryServiceOptions {
   /** Prefix of the outbox keys (default `{firehook:delivery}:`; keep a hash tag for Redis Cluster). */
   keyPrefix?: string;
   tuning?: Partial<DeliveryTuning>;
+  /**
+   * The gateway's egress settings in force (they may change on reload); every delivery's policy is
+   * floored by them, whatever its options say. Default: `defaults`.
+   */
+  egress?: () => GatewayEgress;
 }
 
 export interface ManagedDeliveryService extends DeliveryService {
@@ -104,7 +109,8 @@ class DeliveryEngine implements ManagedDeliveryService {
   private readonly log: DeliveryLog;
   private readonly dispatchers = new Map<string, Dispatcher>();
   /** Handlers pass the same options object with every delivery: skip the key building. */
-  private readonly byOptions = new WeakMap<DeliveryOptions, Dispatcher>();
+  private readonly byOptions = new WeakMap<DeliveryOptions, { egress: GatewayEgress; dispatcher: Dispatcher }>();
+  private readonly egress: () => GatewayEgress;
   /** Attempts and parkings under way (counted, not kept: cheaper than a set of promises). */
   private working = 0;
   private onIdle: (() => void) | undefined;
@@ -120,6 +126,7 @@ class DeliveryEngine implements ManagedDeliveryService {
     this.o = options;
     this.t = { ...DEFAULT_TUNING, ...tuningFromConfig(options.defaults), ...options.tuning };
     this.log = new DeliveryLog(this.t.logSize);
+    this.egress = options.egress ?? (() => options.defaults);
     this.delivererOptions = {
       logger: options.logger,
       responseBodyLimit: this.t.responseBodyLimit,
@@ -319,21 +326,23 @@ class DeliveryEngine implements ManagedDeliveryService {
 
   /** `remember`: the caller's own options object (reused per handler), worth a WeakMap entry. */
   private dispatcherFor(options: DeliveryOptions, remember = false): Dispatcher {
+    const egress = this.egress();
     const known = this.byOptions.get(options);
-    if (known) return known;
-    const dispatcher = this.dispatcherForKey(options);
-    if (remember) this.byOptions.set(options, dispatcher);
+    if (known && known.egress === egress) return known.dispatcher;
+    const dispatcher = this.dispatcherForKey(options, egress);
+    if (remember) this.byOptions.set(options, { egress, dispatcher });
     return dispatcher;
   }
 
-  private dispatcherForKey(options: DeliveryOptions): Dispatcher {
+  /** The dispatcher for these options under the gateway's private-network floor (core/net/egress-floor.ts). */
+  private dispatcherForKey(options: DeliveryOptions, egress: GatewayEgress): Dispatcher {
     const connectTimeoutMs = Math.min(this.t.connectTimeoutMs, options.timeoutMs);
-    const key = `${options.denyPrivateNetworks ? 1 : 0}|${options.timeoutMs}|${options.allowNetworks.join(',')}`;
+    const policy = applyEgressFloor(options, egress);
+    const key = `${policy.denyPrivateNetworks ? 1 : 0}|${options.timeoutMs}|${policy.allowNetworks.join(',')}|${policy.metadataAllowNetworks.join(',')}`;
     let dispatcher = this.dispatchers.get(key);
     if (!dispatcher) {
       dispatcher = createEgressAgent({
-        denyPrivateNetworks: options.denyPrivateNetworks,
-        allowNetworks: options.allowNetworks,
+        ...policy,
         connections: this.t.maxConcurrencyPerTarget,
         connectTimeoutMs,
         headersTimeoutMs: options.timeoutMs,

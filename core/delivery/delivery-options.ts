@@ -5,6 +5,7 @@
 import { FirehookError } from '../errors/firehook-error.ts';
 import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
 import { parseGoDuration } from '../go-time.ts';
+import { applyEgressFloor } from '../net/egress-floor.ts';
 import type { DeliveryOptions, SigningOptions } from './delivery-service.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './retry-policy.ts';
 
@@ -33,7 +34,11 @@ function duration(text: string, what: string): number {
   return ms;
 }
 
-/** Handler values win over gateway defaults (signing included); throws FH_DELIVERY_INVALID for a bad duration. */
+/**
+ * Handler values win over gateway defaults (signing included), except the private-network policy:
+ * the gateway's `deny_private_networks: true` is a floor the handler cannot lower (see
+ * core/net/egress-floor.ts). Throws FH_DELIVERY_INVALID for a bad duration.
+ */
 export function resolveDeliveryOptions(handler: HandlerDeliveryConfig, defaults: WebhookDefaultsConfig = {}): DeliveryOptions {
   const timeoutText = handler.timeout ?? defaults.timeout;
   const scheduleText = handler.retry_schedule ?? defaults.retry_schedule;
@@ -41,8 +46,7 @@ export function resolveDeliveryOptions(handler: HandlerDeliveryConfig, defaults:
   const options: DeliveryOptions = {
     timeoutMs: timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS,
     retryScheduleMs: scheduleText === undefined ? [...DEFAULT_RETRY_SCHEDULE_MS] : scheduleText.map((d, i) => duration(d, `retry_schedule[${i}]`)),
-    denyPrivateNetworks: handler.deny_private_networks ?? defaults.deny_private_networks ?? false,
-    allowNetworks: [...(defaults.allow_networks ?? []), ...(handler.allow_networks ?? [])],
+    ...applyEgressFloor({ denyPrivateNetworks: handler.deny_private_networks ?? defaults.deny_private_networks, allowNetworks: handler.allow_networks }, defaults),
   };
   const signing = handler.signing ?? defaults.signing;
   if (signing) options.signing = signing;

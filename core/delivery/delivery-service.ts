@@ -15,8 +15,12 @@ export interface DeliveryOptions {
   /** Delay before each retry, ms; `[]` = a single attempt. */
   retryScheduleMs: number[];
   signing?: SigningOptions;
+  /** Under the gateway's floor: `false` is raised to `true` when the gateway config denies private networks. */
   denyPrivateNetworks: boolean;
+  /** Exceptions; while the gateway denies private networks only its own `allow_networks` apply. */
   allowNetworks: string[];
+  /** Set by the delivery service (the gateway's `allow_networks`: the only entries that open cloud-metadata addresses). */
+  metadataAllowNetworks?: string[];
 }
 
 export interface DeliveryRequest {

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   FH_DELIVERY_TARGET_GONE: 'A target answered 410 Gone; the delivery stopped retrying.',
   FH_DISPATCH_DROPPED: 'An event was dropped because a handler queue was full (overflow policy).',
   FH_EGRESS_DENIED: 'An outbound connection was refused by the private-network egress policy (resolved address checked at connect time).',
+  FH_EGRESS_FLOOR: 'A definition asks to lower the private-network floor of the gateway (deny_private_networks: false, or an allow_networks entry outside the gateway list, while the gateway config denies private networks): refused by the admin API and seed files, ignored with a warning in API definitions.',
   FH_EGRESS_INVALID_ALLOW: 'An allow_networks entry is not a host name, IP address or CIDR.',
   FH_ERRORTPL_NOT_LOADED: 'renderSync was called before the error templates were loaded.',
   FH_ERRORTPL_RENDER_FAILED: 'An error template failed to load or render; the built-in error body was served instead.',

@@ -16,21 +16,20 @@ export function createEgressConnector(policy: EgressPolicy, options: Pick<Egress
   const base = buildConnector({
     timeout: options.connectTimeoutMs ?? 10_000,
     ...options.tls,
-    ...(policy.denyPrivateNetworks ? { lookup: createGuardedLookup(policy, options.lookup) } : options.lookup ? { lookup: options.lookup } : {}),
+    // Always guarded: cloud-metadata addresses are refused even when private networks are allowed.
+    lookup: createGuardedLookup(policy, options.lookup),
   } as buildConnector.BuildOptions);
   const connector: buildConnector.connector = (opts, callback) => {
     if (opts.protocol !== 'http:' && opts.protocol !== 'https:') {
       callback(new FirehookError('FH_EGRESS_DENIED', `egress refused: protocol ${opts.protocol} is not http or https`), null);
       return;
     }
-    if (policy.denyPrivateNetworks) {
-      const host = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
-      if (parseAddress(host)) {
-        const range = policy.check(host);
-        if (range !== undefined) {
-          callback(new EgressDeniedError(host, host, range), null);
-          return;
-        }
+    const host = opts.hostname.startsWith('[') ? opts.hostname.slice(1, -1) : opts.hostname;
+    if (parseAddress(host)) {
+      const range = policy.check(host);
+      if (range !== undefined) {
+        callback(new EgressDeniedError(host, host, range), null);
+        return;
       }
     }
     return base(opts, callback);

@@ -7,13 +7,19 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { FirehookError } from '../errors/firehook-error.ts';
-import { cidrContains, classifyAddress, parseAddress, parseCidr, type Cidr } from './ip-address.ts';
+import { cidrContains, classifyAddress, parseAddress, parseCidr, type Cidr, type ParsedAddress } from './ip-address.ts';
 
 export interface EgressPolicyOptions {
   /** Refuse loopback, private, link-local, CGNAT, metadata and other reserved addresses. */
   denyPrivateNetworks: boolean;
   /** Exceptions: host names (`hooks.internal`, `*.corp.example`), IPs or CIDRs. */
   allowNetworks: readonly string[];
+  /**
+   * The entries that may open cloud-metadata addresses (169.254.169.254, fd00:ec2::254, ...),
+   * which are refused even when private networks are allowed: the gateway config's own
+   * `allow_networks`. Default: `allowNetworks`.
+   */
+  metadataAllowNetworks?: readonly string[];
 }
 
 export interface EgressPolicy {
@@ -83,31 +89,50 @@ export function parseAllowNetworks(entries: readonly string[]): { rules: AllowRu
 }
 
 /** Build a policy; throws FH_EGRESS_INVALID_ALLOW naming every bad allow-list entry. */
-export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
-  const { rules, problems } = parseAllowNetworks(options.allowNetworks);
+function compileRules(entries: readonly string[]): AllowRules {
+  const { rules, problems } = parseAllowNetworks(entries);
   if (problems.length > 0) {
     throw new FirehookError('FH_EGRESS_INVALID_ALLOW', `invalid allow_networks entries: ${problems.map((p) => JSON.stringify(p.entry)).join(', ')}`);
   }
-  const hostAllowed = (hostname: string): boolean => {
-    const host = normaliseHost(hostname);
-    if (rules.hosts.has(host)) return true;
-    return rules.suffixes.some((suffix) => host.endsWith(suffix));
-  };
+  return rules;
+}
+
+function hostMatches(rules: AllowRules, hostname: string): boolean {
+  const host = normaliseHost(hostname);
+  if (rules.hosts.has(host)) return true;
+  return rules.suffixes.some((suffix) => host.endsWith(suffix));
+}
+
+function addressMatches(rules: AllowRules, parsed: ParsedAddress): boolean {
+  if (rules.cidrs.some((cidr) => cidrContains(cidr, parsed))) return true;
+  // An IPv4-mapped IPv6 address is also allowed by an IPv4 rule for the address it maps.
+  if (parsed.family === 6 && parsed.value >> 32n === 0xffffn) {
+    const v4 = { family: 4 as const, value: parsed.value & 0xffffffffn };
+    if (rules.cidrs.some((cidr) => cidrContains(cidr, v4))) return true;
+  }
+  return false;
+}
+
+/** Build a policy; throws FH_EGRESS_INVALID_ALLOW naming every bad allow-list entry. */
+export function createEgressPolicy(options: EgressPolicyOptions): EgressPolicy {
+  const rules = compileRules(options.allowNetworks);
+  const metadataRules = options.metadataAllowNetworks === undefined ? rules : compileRules(options.metadataAllowNetworks);
+  const hostAllowed = (hostname: string): boolean => hostMatches(rules, hostname);
   return {
     denyPrivateNetworks: options.denyPrivateNetworks,
     hostAllowed,
     check(ip, hostname) {
+      const parsed = parseAddress(ip);
+      if (!parsed) return options.denyPrivateNetworks ? 'unparseable' : undefined;
+      const range = classifyAddress(parsed);
+      // Cloud metadata: refused whatever the private-network setting, unless the gateway names it.
+      if (range !== undefined && range.endsWith('cloud-metadata')) {
+        return (hostname !== undefined && hostMatches(metadataRules, hostname)) || addressMatches(metadataRules, parsed) ? undefined : range;
+      }
       if (!options.denyPrivateNetworks) return undefined;
       if (hostname !== undefined && hostAllowed(hostname)) return undefined;
-      const parsed = parseAddress(ip);
-      if (!parsed) return 'unparseable';
-      if (rules.cidrs.some((cidr) => cidrContains(cidr, parsed))) return undefined;
-      // An IPv4-mapped IPv6 address is also allowed by an IPv4 rule for the address it maps.
-      if (parsed.family === 6 && parsed.value >> 32n === 0xffffn) {
-        const v4 = { family: 4 as const, value: parsed.value & 0xffffffffn };
-        if (rules.cidrs.some((cidr) => cidrContains(cidr, v4))) return undefined;
-      }
-      return classifyAddress(parsed);
+      if (addressMatches(rules, parsed)) return undefined;
+      return range;
     },
   };
 }
@@ -159,7 +184,7 @@ export function checkTargetUrl(url: string, options: EgressPolicyOptions): strin
   } catch {
     return undefined;
   }
-  const policy = createEgressPolicy({ ...options, denyPrivateNetworks: true });
+  const policy = createEgressPolicy({ ...options, denyPrivateNetworks: true, metadataAllowNetworks: options.metadataAllowNetworks ?? options.allowNetworks });
   const host = normaliseHost(hostname);
   if (parseAddress(host)) return policy.check(host);
   if ((host === 'localhost' || host.endsWith('.localhost')) && !policy.hostAllowed(host)) return 'loopback';

@@ -11,3 +11,4 @@ export {
   type EgressPolicyOptions,
 } from './egress-policy.ts';
 export { classifyAddress, isPrivateAddress, parseAddress, parseCidr } from './ip-address.ts';
+export { allowEntryCovered, applyEgressFloor, egressFloorProblems, type FlooredPolicy, type GatewayEgress } from './egress-floor.ts';

@@ -96,9 +96,11 @@ const low32 = (value: bigint): bigint => value & 0xffffffffn;
 const V4_RANGES: readonly Range[] = [
   range('0.0.0.0/8', 'unspecified'),
   range('10.0.0.0/8', 'private'),
+  range('100.100.100.200/32', 'cloud-metadata'), // Alibaba Cloud
   range('100.64.0.0/10', 'cgnat'),
   range('127.0.0.0/8', 'loopback'),
-  range('169.254.169.254/32', 'cloud-metadata'),
+  range('169.254.169.254/32', 'cloud-metadata'), // AWS, GCP, Azure, OpenStack, ...
+  range('169.254.170.2/32', 'cloud-metadata'), // AWS ECS task credentials
   range('169.254.0.0/16', 'link-local'),
   range('172.16.0.0/12', 'private'),
   range('192.0.0.0/24', 'reserved'),
@@ -125,6 +127,7 @@ const V6_RANGES: readonly Range[] = [
   range('2002::/16', '6to4', (value) => (value >> 80n) & 0xffffffffn),
   range('3fff::/20', 'documentation'),
   range('5f00::/16', 'reserved'),
+  range('fd00:ec2::254/128', 'cloud-metadata'), // AWS IMDS over IPv6
   range('fc00::/7', 'private'),
   range('fe80::/10', 'link-local'),
   range('fec0::/10', 'site-local'),

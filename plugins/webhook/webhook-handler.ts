@@ -10,7 +10,9 @@ import {
   COOLDOWN_KEY_PREFIX,
   cooldownKey,
   createWebhookChecksum,
+  egressFloorProblems,
   resolveDeliveryOptions,
+  toPointer,
   type CompiledTemplate,
   type DeliveryRequest,
   type EventMessage,
@@ -95,6 +97,17 @@ function warnPrivateTarget(p: Prepared, ctx: HandlerContext): void {
   ctx.warn(ctx.source.format === 'oas' ? '/url' : '/target_path', `the target is a ${kind} address; set deny_private_networks: true to refuse private targets (off by default, as in Tyk)`);
 }
 
+/**
+ * The gateway's `deny_private_networks: true` is a floor (core/net/egress-floor.ts): a handler
+ * asking to lower it is warned and ignored (API definitions are often shared with gateways that
+ * allow private networks, so this is not an error that would disable the handler).
+ */
+function warnEgressFloor(globalId: string | undefined, options: WebhookOptions, ctx: HandlerContext): void {
+  const own = globalId === undefined;
+  const problems = egressFloorProblems(options, ctx.gateway.webhooks ?? {}, ctx.source.file, (key, ...rest) => (own ? toPointer(key, ...rest) : '/id'), 'warning');
+  for (const p of problems) ctx.warn(p.pointer, own ? p.message : `global webhook "${globalId}" ${p.message.startsWith('"') ? `allow_networks entry ${p.message}` : `deny_private_networks ${p.message}`}`);
+}
+
 /** Build a live handler from validated options (resolving a global webhook reference first). */
 export async function createWebhookHandler(options: WebhookOptions, ctx: HandlerContext): Promise<Handler> {
   if (options.disabled) return { handle: () => ({ status: 'skipped', detail: 'disabled' }) };
@@ -102,6 +115,7 @@ export async function createWebhookHandler(options: WebhookOptions, ctx: Handler
   if (binding.kind === 'unresolved') return { handle: () => ({ status: 'skipped', detail: `global webhook "${options.id}" not resolved` }) };
   const state = { current: await prepare(binding.options, ctx) };
   warnPrivateTarget(state.current, ctx);
+  warnEgressFloor(binding.kind === 'local' && binding.options === options ? undefined : options.id, binding.options, ctx);
   const handler = ctx.handlerId;
   ctx.logger.debug({ url: state.current.url.replace(/\?.*$/, ''), method: state.current.method, template: state.current.template.path, cooldown_s: state.current.cooldownSeconds, global: binding.kind === 'live' ? options.id : undefined }, 'webhook handler ready');
   const unwatch = binding.kind === 'live' ? followGlobalWebhook(options, binding.revision, ctx, async (next) => void (state.current = await prepare(next, ctx))) : undefined;

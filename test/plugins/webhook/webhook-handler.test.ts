@@ -121,13 +121,24 @@ describe('eh_web_hook_handler', () => {
     expect(ctx.warnings.map((w) => w.pointer)).toEqual(['/bodyTemplate']);
   });
 
-  it('resolves delivery options from handler values over gateway webhooks defaults', async () => {
+  it('resolves delivery options from handler values over gateway webhooks defaults; the private-network floor holds', async () => {
     const ctx = handlerContext(await gatewayConfig({ webhooks: { timeout: '10s', retry_schedule: ['1s'], deny_private_networks: true, allow_networks: ['10.0.0.0/8'] } }));
     await (await build({ target_path: 'http://h/x', method: 'POST' }, ctx)).handle(event('AuthFailure'));
-    await (await build({ target_path: 'http://h/x', method: 'POST', timeout: '2s', retry_schedule: [], deny_private_networks: false, signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } }, ctx)).handle(event('AuthFailure'));
+    await (await build({ target_path: 'http://h/x', method: 'POST', timeout: '2s', retry_schedule: [], deny_private_networks: false, allow_networks: ['10.1.0.0/16', '192.168.0.0/16'], signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } }, ctx)).handle(event('AuthFailure'));
     const [defaults, own] = ctx.recorder.requests;
-    expect(defaults!.options).toEqual({ timeoutMs: 10_000, retryScheduleMs: [1000], denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/8'] });
-    expect(own!.options).toEqual({ timeoutMs: 2000, retryScheduleMs: [], denyPrivateNetworks: false, allowNetworks: ['10.0.0.0/8'], signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } });
+    expect(defaults!.options).toEqual({ timeoutMs: 10_000, retryScheduleMs: [1000], denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/8'], metadataAllowNetworks: ['10.0.0.0/8'] });
+    // deny_private_networks: false and the entry outside the gateway's list are ignored, with a warning each
+    expect(own!.options).toEqual({ timeoutMs: 2000, retryScheduleMs: [], denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/8'], metadataAllowNetworks: ['10.0.0.0/8'], signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } });
+    const floor = ctx.warnings.filter((w) => w.message.includes('FH_EGRESS_FLOOR'));
+    expect(floor.map((w) => w.pointer)).toEqual(['/deny_private_networks', '/allow_networks/1']);
+    expect(floor[0]!.message).toContain('ignored, private networks stay denied');
+  });
+
+  it('lets a handler tighten a gateway that allows private networks, with its own exceptions', async () => {
+    const ctx = handlerContext(await gatewayConfig({ webhooks: { allow_networks: ['10.0.0.0/8'] } }));
+    await (await build({ target_path: 'http://h/x', method: 'POST', deny_private_networks: true, allow_networks: ['hooks.internal'] }, ctx)).handle(event('AuthFailure'));
+    expect(ctx.recorder.requests[0]!.options).toMatchObject({ denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/8', 'hooks.internal'], metadataAllowNetworks: ['10.0.0.0/8'] });
+    expect(ctx.warnings.filter((w) => w.message.includes('FH_EGRESS_FLOOR'))).toEqual([]);
   });
 
   it('uses a 30 s timeout when nothing sets one', async () => {
