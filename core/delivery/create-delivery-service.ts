@@ -50,13 +50,21 @@ export interface ManagedDeliveryService extends DeliveryService {
   /** Resolves once the outbox is ready (durable: consumer group created, reader running). */
   readonly ready: Promise<void>;
   stats(): DeliveryStats;
-  /** Stop taking work, drain in-flight attempts until the deadline; durable work left stays in Redis. Idempotent. */
+  /**
+   * Stop taking work and drain until the deadline: in-flight attempts finish; in memory mode the
+   * queued deliveries (and retries due before the deadline) keep being delivered until none is
+   * left. What is left is reported (count, and ids in the log); durable work left stays in Redis.
+   * Idempotent.
+   */
   close(deadlineMs?: number): Promise<{ unfinished: number }>;
 }
 
 type ClaimSync = (key: string, value: string, ttlMs: number) => boolean;
 
 let enginesInProcess = 0;
+
+/** Delivery ids per log line when a close reports what it left unfinished. */
+const UNFINISHED_IDS_PER_LINE = 1_000;
 
 /**
  * `<hostname>:<pid>` for the first engine of a process, so a restarted container (same host name,
@@ -114,6 +122,10 @@ class DeliveryEngine implements ManagedDeliveryService {
   /** Attempts and parkings under way (counted, not kept: cheaper than a set of promises). */
   private working = 0;
   private onIdle: (() => void) | undefined;
+  /** Jobs whose attempt is under way (their ids are reported when a close leaves them unfinished). */
+  private readonly active = new Set<Job>();
+  /** Memory-mode drain: whether everything that can be delivered before the deadline has been. */
+  private drained: (() => boolean) | undefined;
   private readonly claimSync: ClaimSync | undefined;
   private readonly counters = { submitted: 0, suppressed: 0, deduplicated: 0, delivered: 0, attempts: 0, retries: 0, failed: 0 };
   /** Durable mode on a single Redis: the outbox claims cooldowns in the script that writes the delivery. */
@@ -242,27 +254,63 @@ class DeliveryEngine implements ManagedDeliveryService {
 
   private async shutdown(deadlineMs: number): Promise<{ unfinished: number }> {
     const deadline = Date.now() + deadlineMs;
-    const stopping = this.outbox.stopFeeding();
+    const stopping = this.outbox.mode === 'memory' ? Promise.resolve() : this.outbox.stopFeeding();
     await this.ready.catch(() => undefined);
     await stopping;
-    await this.outbox.stopFeeding();
-    const waiting = this.gate.drainQueued();
+    /** What is left, by state: `queued` and `retry` were not sent; `in-flight` were sent and their answer is unknown. */
+    const left: { queued: string[]; retry: string[]; 'in-flight': string[] } = { queued: [], retry: [], 'in-flight': [] };
     let unfinished = 0;
-    if (this.outbox.mode === 'durable') {
-      await this.outbox.giveBack(waiting).catch(() => (unfinished += waiting.length));
-    } else {
+    if (this.outbox instanceof MemoryOutbox) {
+      // Memory mode: nothing survives the process, so use the drain time to deliver what is queued.
+      const memory = this.outbox;
+      await this.waitUntil(() => this.working === 0 && this.gate.queued === 0 && memory.dueBefore(deadline) === 0, deadline);
+      await memory.stopFeeding();
+      const waiting = this.gate.drainQueued();
       unfinished += waiting.length;
-    }
-    if (this.working > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise<void>((resolve) => (this.onIdle = resolve)), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
-      clearTimeout(timer);
+      for (const job of waiting) left.queued.push(job.record.id);
+      for (const job of this.active) left['in-flight'].push(job.record.id);
+      left.retry.push(...memory.scheduledIds());
+    } else {
+      await this.outbox.stopFeeding();
+      const waiting = this.gate.drainQueued();
+      await this.outbox.giveBack(waiting).catch(() => {
+        unfinished += waiting.length;
+        for (const job of waiting) left.queued.push(job.record.id);
+      });
+      await this.waitUntil(() => this.working === 0, deadline);
+      for (const job of this.active) left['in-flight'].push(job.record.id);
     }
     unfinished += this.working;
     unfinished += await this.outbox.stop();
     await Promise.all([...this.dispatchers.values()].map((d) => (unfinished > 0 ? d.destroy() : d.close()).catch(() => undefined)));
-    if (unfinished > 0) this.o.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, mode: this.outbox.mode }, 'delivery service closed with work unfinished');
+    if (unfinished > 0) {
+      const mode = this.outbox.mode;
+      const what = mode === 'memory' ? 'lost with the process' : 'left in Redis for the next worker';
+      this.o.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, mode, drain_ms: deadlineMs, delivered: this.counters.delivered }, `delivery service closed with work unfinished (${what})`);
+      // Every id, in bounded lines, so an operator can reconcile what a receiver never got.
+      for (const [state, ids] of Object.entries(left)) {
+        for (let i = 0; i < ids.length; i += UNFINISHED_IDS_PER_LINE) {
+          this.o.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', mode, state, part: Math.floor(i / UNFINISHED_IDS_PER_LINE) + 1, parts: Math.ceil(ids.length / UNFINISHED_IDS_PER_LINE), ids: ids.slice(i, i + UNFINISHED_IDS_PER_LINE) }, 'unfinished delivery ids');
+        }
+      }
+    }
     return { unfinished };
+  }
+
+  /** Resolve once `done()` holds (checked now and after every attempt or parking ends) or at `deadline`. */
+  private async waitUntil(done: () => boolean, deadline: number): Promise<void> {
+    if (done()) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.drained = done;
+        this.onIdle = resolve;
+      }),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+    this.drained = undefined;
+    this.onIdle = undefined;
   }
 
   private begin(): void {
@@ -272,13 +320,14 @@ class DeliveryEngine implements ManagedDeliveryService {
   private end(): void {
     this.working--;
     this.outbox.wake();
-    if (this.working === 0 && this.onIdle) this.onIdle();
+    if (this.onIdle && this.drained?.()) this.onIdle();
   }
 
   private async work(job: Job): Promise<void> {
     let health: Health = 'neutral';
     let released = false;
     this.begin();
+    this.active.add(job);
     try {
       const decision = await attemptDelivery(job, this.delivererOptions);
       health = decision.health;
@@ -300,6 +349,7 @@ class DeliveryEngine implements ManagedDeliveryService {
       this.o.logger.error({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not record a delivery attempt; it will be retried');
     } finally {
       if (!released) this.gate.finished(job.target, health);
+      this.active.delete(job);
       this.end();
     }
   }

@@ -11,7 +11,8 @@ import { makeJob, type Outbox, type Settlement } from './outbox.ts';
 export class MemoryOutbox implements Outbox {
   readonly mode = 'memory' as const;
   private deliver: ((job: Job) => void) | undefined;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Retries waiting for their time, with when they are due. */
+  private readonly timers = new Map<NodeJS.Timeout, { job: Job; dueAt: number }>();
   private readonly dead = new Map<string, { record: DeliveryRecord; letter: DeadLetter }>();
   private readonly deadLetterMax: number;
   private feeding = true;
@@ -43,7 +44,7 @@ export class MemoryOutbox implements Outbox {
         if (this.feeding) this.deliver?.(job);
       }, Math.max(0, settlement.dueAt - Date.now()));
       timer.unref();
-      this.timers.add(timer);
+      this.timers.set(timer, { job, dueAt: settlement.dueAt });
     } else if (settlement.kind === 'dead') {
       this.dead.delete(job.record.id);
       this.dead.set(job.record.id, { record: job.record, letter: settlement.letter });
@@ -57,6 +58,18 @@ export class MemoryOutbox implements Outbox {
     return this.timers.size;
   }
 
+  /** Retries due at or before `time` (a draining close still sends those). */
+  dueBefore(time: number): number {
+    let n = 0;
+    for (const { dueAt } of this.timers.values()) if (dueAt <= time) n++;
+    return n;
+  }
+
+  /** Ids of the retries still waiting (what a close leaves undelivered). */
+  scheduledIds(): string[] {
+    return [...this.timers.values()].map((t) => t.job.record.id);
+  }
+
   async stopFeeding(): Promise<void> {
     this.feeding = false;
   }
@@ -64,7 +77,7 @@ export class MemoryOutbox implements Outbox {
   async stop(): Promise<number> {
     this.feeding = false;
     const dropped = this.timers.size;
-    for (const timer of this.timers) clearTimeout(timer);
+    for (const timer of this.timers.keys()) clearTimeout(timer);
     this.timers.clear();
     return dropped;
   }

@@ -174,6 +174,32 @@ describe('DeliveryService (memory mode)', () => {
     await expect(svc.submit(request(`${s.url}/hook`))).rejects.toMatchObject({ code: 'FH_DELIVERY_CLOSED' });
   });
 
+  it('keeps delivering queued deliveries while it closes, until the queue is empty', async () => {
+    const s = await sink(() => ({ status: 200, delayMs: 5 }));
+    const svc = service({ maxConcurrencyPerTarget: 1 });
+    for (let i = 0; i < 200; i++) await svc.submit(request(`${s.url}/hook`));
+    expect(svc.stats().queued).toBeGreaterThan(100); // one at a time: most are still waiting
+    expect(await svc.close(120_000)).toEqual({ unfinished: 0 });
+    expect(s.received.length).toBe(200);
+    expect(svc.stats().delivered).toBe(200);
+  });
+
+  it('reports the count and every id of what a close past the deadline leaves undelivered', async () => {
+    const s = await sink(() => ({ status: 200, delayMs: 2_000 }));
+    const { logger, lines } = capturingLogger();
+    const svc = service({ maxConcurrencyPerTarget: 1 }, logger);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await svc.submit(request(`${s.url}/hook`));
+      if (r.status === 'queued') ids.push(r.id);
+    }
+    await eventually(() => s.received.length === 1);
+    expect(await svc.close(100)).toEqual({ unfinished: 3 });
+    const parsed = lines.map((l) => JSON.parse(l) as { code?: string; unfinished?: number; ids?: string[] });
+    expect(parsed.find((l) => l.code === 'FH_SHUTDOWN_INCOMPLETE' && l.unfinished !== undefined)?.unfinished).toBe(3);
+    expect(parsed.filter((l) => l.ids).flatMap((l) => l.ids!).sort()).toEqual([...ids].sort());
+  });
+
   it('refuses with FH_DELIVERY_QUEUE_FULL and releases the claim when the memory queue is full', async () => {
     const s = await sink(() => ({ status: 200, delayMs: 500 }));
     const store = new MemoryStore();
