@@ -85,6 +85,7 @@ export interface GlobalWebhook {
   cooldownPeriod?: string;
   timeout?: string;
   retry_schedule?: string[];
+  deny_private_networks?: boolean;
   revision: number;
   updatedAt: string;
   deleted?: boolean;

@@ -24,6 +24,8 @@ function readForm(form: HTMLFormElement): Record<string, unknown> {
   if (headers.length > 0) out.headers = headers;
   const schedule = v('retry_schedule');
   if (schedule !== '') out.retry_schedule = schedule.split(/[\s,]+/).filter(Boolean);
+  const privateNetworks = v('deny_private_networks');
+  if (privateNetworks !== '') out.deny_private_networks = privateNetworks === 'deny';
   return out;
 }
 
@@ -35,7 +37,7 @@ function editor(existing: GlobalWebhook | undefined, done: () => void): HTMLElem
     const body = readForm(form);
     try {
       if (existing) {
-        const keep = Object.fromEntries(Object.entries(existing).filter(([k]) => ['signing', 'deny_private_networks', 'allow_networks', 'tyk_compat_escaping'].includes(k)));
+        const keep = Object.fromEntries(Object.entries(existing).filter(([k]) => ['signing', 'allow_networks', 'tyk_compat_escaping'].includes(k)));
         await api('PUT', `/webhooks/${encodeURIComponent(existing.id)}`, { ...keep, ...body, id: existing.id });
         toast(`Saved ${existing.id}`);
       } else {
@@ -58,6 +60,9 @@ function editor(existing: GlobalWebhook | undefined, done: () => void): HTMLElem
     field('Body template (path)', h('input', { name: 'bodyTemplate', value: existing?.bodyTemplate ?? '', placeholder: 'empty: templates/default_webhook.json' })),
     field('Timeout', h('input', { name: 'timeout', value: existing?.timeout ?? '', placeholder: '30s' })),
     field('Retry schedule', h('input', { name: 'retry_schedule', value: (existing?.retry_schedule ?? []).join(', '), placeholder: 'e.g. 5s, 1m, 10m; empty: default' })),
+    field('Private networks', h('select', { name: 'deny_private_networks' },
+      [['', 'gateway default'], ['deny', 'deny'], ['allow', 'allow (only if the gateway allows them)']].map(([value, label]) =>
+        h('option', { value, selected: (existing?.deny_private_networks === undefined ? '' : existing.deny_private_networks ? 'deny' : 'allow') === value }, label)))),
     field('Headers (one "Name: value" per line)', h('textarea', { name: 'headers' }, headersText(existing)), true)),
   problems,
   h('div', { class: 'row' }, h('button', { class: 'primary', type: 'submit' }, existing ? 'Save' : 'Create'), h('button', { type: 'button', onclick: done }, 'Cancel')));
@@ -73,10 +78,15 @@ function tester(w: GlobalWebhook, types: string[]): HTMLElement {
     h('div', { class: 'row' }, type, apiId, h('button', { class: 'primary', onclick: async (e: Event) => {
       (e.target as HTMLButtonElement).disabled = true;
       try {
-        const r = await api<{ status: string; detail?: string; deliveryId?: string; attempts: Attempt[] }>('POST', `/webhooks/${encodeURIComponent(w.id)}/test`, { type: type.value, ...(apiId.value ? { api_id: apiId.value } : {}) });
+        const r = await api<{ status: string; detail?: string; deliveryId?: string; attempts: Attempt[]; response?: { status: number; body: string; truncated: boolean } }>('POST', `/webhooks/${encodeURIComponent(w.id)}/test`, { type: type.value, ...(apiId.value ? { api_id: apiId.value } : {}) });
         const a = r.attempts[0];
         clear(out, h('p', {}, badge(r.status, 'info'), ' ', r.deliveryId ? h('a', { href: `#/deliveries?delivery=${r.deliveryId}`, class: 'mono' }, r.deliveryId) : r.detail ?? ''),
-          a ? h('p', {}, 'First attempt: ', outcomeBadge(a.outcome, a.responseCode), ` in ${a.durationMs} ms`, a.error ? h('span', { class: 'muted' }, ` — ${a.error}`) : null) : h('p', { class: 'muted' }, 'No attempt recorded yet.'));
+          a ? h('p', {}, 'First attempt: ', outcomeBadge(a.outcome, a.responseCode), ` in ${a.durationMs} ms`, a.error ? h('span', { class: 'muted' }, ` — ${a.error}`) : null) : h('p', { class: 'muted' }, 'No attempt recorded yet.'),
+          r.response ? h('div', { class: 'response' }, h('p', { class: 'muted' }, `Response ${r.response.status}, body${r.response.truncated ? ' (first 2 KiB)' : ''}, credentials redacted:`), h('pre', {}, r.response.body)) : null);
+      } catch (error) {
+        // e.g. the egress policy refused the target: nothing was sent
+        if (!(error instanceof ApiError)) throw error;
+        clear(out, h('p', { class: 'refusal' }, badge(error.status === 403 ? 'refused' : 'error', 'bad'), ' ', h('span', { class: 'mono' }, error.code), ' ', error.message));
       } finally {
         (e.target as HTMLButtonElement).disabled = false;
       }
