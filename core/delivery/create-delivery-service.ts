@@ -122,6 +122,8 @@ class DeliveryEngine implements ManagedDeliveryService {
   private readonly egress: () => GatewayEgress;
   /** Attempts and parkings under way (counted, not kept: cheaper than a set of promises). */
   private working = 0;
+  /** Of those, how many are done and only wait for their outcome to be recorded. */
+  private settling = 0;
   private onIdle: (() => void) | undefined;
   /** Jobs whose attempt is under way (their ids are reported when a close leaves them unfinished). */
   private readonly active = new Set<Job>();
@@ -161,6 +163,9 @@ class DeliveryEngine implements ManagedDeliveryService {
         group: 'firehook',
         logger: options.logger,
         claimIdleMs: this.t.claimIdleMs,
+        livenessMs: Math.min(this.t.livenessMs, this.t.claimIdleMs),
+        // Every job this process holds may be waiting for its settle; twice that as a margin.
+        unsettledMax: 2 * this.t.maxInFlight,
         claimIntervalMs: this.t.claimIntervalMs,
         moverIntervalMs: this.t.moverIntervalMs,
         readBlockMs: this.t.readBlockMs,
@@ -281,7 +286,8 @@ class DeliveryEngine implements ManagedDeliveryService {
       await this.waitUntil(() => this.working === 0, deadline);
       for (const job of this.active) left['in-flight'].push(job.record.id);
     }
-    unfinished += this.working;
+    // Attempts still running; settles still waiting (Redis unreachable) get a last try in stop().
+    unfinished += this.working - this.settling;
     unfinished += await this.outbox.stop();
     await Promise.all([...this.dispatchers.values()].map((d) => (unfinished > 0 ? d.destroy() : d.close()).catch(() => undefined)));
     if (unfinished > 0) {
@@ -339,7 +345,14 @@ class DeliveryEngine implements ManagedDeliveryService {
       const kind = decision.settlement.kind;
       if (decision.deadReason === 'gone') this.gone[job.target] = Date.now();
       const settled = this.outbox.settle(job, decision.settlement, decision.attempt);
-      if (settled) await settled;
+      if (settled) {
+        this.settling++;
+        try {
+          await settled;
+        } finally {
+          this.settling--;
+        }
+      }
       // Counted once recorded (in durable mode: once the attempt is in Redis and the entry acknowledged).
       if (kind === 'done') this.counters.delivered++;
       else if (kind === 'retry') this.counters.retries++;
@@ -359,11 +372,15 @@ class DeliveryEngine implements ManagedDeliveryService {
   private park(job: Job, until: number): boolean {
     if (this.closing) return false;
     this.begin();
+    this.settling++;
     Promise.resolve(this.outbox.settle(job, { kind: 'defer', dueAt: until }, undefined))
       .catch((error: unknown) => {
         this.o.logger.warn({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not park a delivery; it will be claimed again');
       })
-      .finally(() => this.end());
+      .finally(() => {
+        this.settling--;
+        this.end();
+      });
     return true;
   }
 

@@ -21,10 +21,12 @@ export interface DeliveryKeys {
   done: string;
   /** Prefix of the idempotency keys: `<seen><delivery id>` marks a delivery written within the idempotency window. */
   seen: string;
+  /** Hash: consumer name -> Redis time (ms) it last showed it is alive (0: closed, holding work). */
+  consumers: string;
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
-  return { outbox: `${prefix}outbox`, delayed: `${prefix}delayed`, dead: `${prefix}dead`, log: `${prefix}log`, done: `${prefix}done`, seen: `${prefix}seen:` };
+  return { outbox: `${prefix}outbox`, delayed: `${prefix}delayed`, dead: `${prefix}dead`, log: `${prefix}log`, done: `${prefix}done`, seen: `${prefix}seen:`, consumers: `${prefix}consumers` };
 }
 
 type StreamEntry = [id: string, fields: string[] | null];

@@ -4,12 +4,18 @@
  * there is a backlog, a blocking XREADGROUP otherwise), takes over entries abandoned by dead workers
  * (XAUTOCLAIM) and keeps its own fresh (heartbeat XCLAIM) so nobody steals them. An entry may hold
  * several deliveries; one taken over after a crash hands out only those not yet settled.
+ * Liveness (see redis-consumers.ts): the consumer stamps itself alive several times per liveness
+ * period; entries of consumers whose stamp went stale are taken over at once, and gone consumers are
+ * removed from the group. It judges others only after its own stamps have gone through for a whole
+ * period, so after a Redis outage (when every stamp is stale) each live worker has had time to
+ * stamp again before anyone takes its entries.
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger.ts';
 import type { DeliveryRecord, Job } from './delivery-record.ts';
 import { makeJob } from './outbox.ts';
 import { field, type DeliveryKeys } from './redis-admin.ts';
+import { RETIRE_CONSUMER, STAMP_CONSUMER, TAKE_OVER_GONE } from './redis-consumers.ts';
 import { ENTRY_RECORDS_MAX, READ_BATCH, runScript } from './redis-scripts.ts';
 
 export type StreamEntry = [id: string, fields: string[] | null];
@@ -36,11 +42,15 @@ export interface IntakeOptions {
   consumer: string;
   logger: Logger;
   claimIdleMs: number;
+  /** A consumer not stamped alive for this long (ms) is gone. */
+  livenessMs: number;
   readBlockMs: number;
   readBatch: number;
   /** Rate-limited warning about Redis trouble. */
   warn(error: unknown, message: string): void;
   ensureGroup(): Promise<void>;
+  /** Redis answers again after the liveness stamp failed. */
+  reconnected(): void;
 }
 
 export class RedisIntake {
@@ -55,6 +65,8 @@ export class RedisIntake {
   private wakeUp: (() => void) | undefined;
   private claimCursor = '0-0';
   private reserved = 0;
+  /** When the current run of successful liveness stamps began (undefined: the last one failed). */
+  private stampedSince: number | undefined;
 
   constructor(options: IntakeOptions) {
     this.o = options;
@@ -88,6 +100,8 @@ export class RedisIntake {
       this.reader = reader;
       reader.on('error', (error: Error) => this.o.logger.debug({ err: error.message }, 'delivery reader connection error'));
     }
+    // Stamped alive before anything is read: nobody takes what this consumer is about to hold.
+    await this.stamp();
     await this.recoverOwn();
     this.feeding = true;
     this.readLoop = this.runReader();
@@ -247,7 +261,57 @@ export class RedisIntake {
       .catch((error: unknown) => this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error) }, 'could not drop unreadable outbox entries'));
   }
 
+  /** Stamp this consumer alive (Redis time); tracks how long stamps have gone through without a break. */
+  private async stamp(): Promise<boolean> {
+    try {
+      await runScript(this.o.redis, STAMP_CONSUMER, [this.o.keys.consumers], [this.o.consumer]);
+    } catch (error) {
+      this.stampedSince = undefined;
+      throw error;
+    }
+    const recovered = this.stampedSince === undefined;
+    if (recovered) this.stampedSince = Date.now();
+    return recovered;
+  }
+
+  /** This process has been in touch with Redis for a whole liveness period: it may judge others. */
+  private mayJudge(): boolean {
+    return this.stampedSince !== undefined && Date.now() - this.stampedSince >= this.o.livenessMs;
+  }
+
+  /**
+   * The liveness tick: stamp; after a break, refresh the hold on held entries at once and let the
+   * outbox retry what it could not settle; then take over the entries of gone consumers.
+   */
+  async liveness(): Promise<void> {
+    if (await this.stamp()) {
+      this.o.reconnected();
+      await this.heartbeat();
+    }
+    await this.takeOverGone();
+  }
+
+  /** Take the pending entries of consumers that are gone (stale stamp) and remove gone, empty consumers. */
+  async takeOverGone(): Promise<void> {
+    if (!this.mayJudge()) return;
+    const count = this.reserve(Math.min(Math.ceil(Math.max(0, this.available()) / ENTRY_RECORDS_MAX), 100));
+    let reply: [StreamEntry[], string[]];
+    try {
+      reply = (await runScript(this.o.redis, TAKE_OVER_GONE, [this.o.keys.outbox, this.o.keys.consumers], [this.o.group, this.o.consumer, this.o.livenessMs, this.o.claimIdleMs, count])) as typeof reply;
+    } finally {
+      this.unreserve(count);
+    }
+    const [taken, removed] = reply;
+    if (taken.length > 0) {
+      this.o.logger.info({ count: taken.length }, 'took over deliveries of a worker that is gone');
+      await this.take(taken, true);
+    }
+    if (removed.length > 0) this.o.logger.info({ consumers: removed }, 'removed gone workers from the delivery group');
+  }
+
   async claimAbandoned(): Promise<void> {
+    // Right after an outage every entry looks idle: give live workers a period to refresh theirs.
+    if (!this.mayJudge()) return;
     const free = this.available();
     if (free <= 0) return;
     const count = Math.min(Math.ceil(free / ENTRY_RECORDS_MAX), 100);
@@ -270,10 +334,9 @@ export class RedisIntake {
     }
   }
 
-  /** Remove this consumer from the group when it holds nothing. */
+  /** On close: leave the group when holding nothing, else mark this consumer gone so others take its entries at once. */
   async retireConsumer(): Promise<void> {
-    const pending = (await this.o.redis.call('XPENDING', this.o.keys.outbox, this.o.group, '-', '+', 1, this.o.consumer)) as unknown[];
-    if (pending.length === 0) await this.o.redis.call('XGROUP', 'DELCONSUMER', this.o.keys.outbox, this.o.group, this.o.consumer);
+    await runScript(this.o.redis, RETIRE_CONSUMER, [this.o.keys.outbox, this.o.keys.consumers], [this.o.group, this.o.consumer]);
   }
 }
 

@@ -6,6 +6,9 @@
  * times and are moved back to the stream when due; exhausted ones go to a dead-letter stream.
  * Entries held by a dead process are taken over with XAUTOCLAIM; live ones are kept fresh with a
  * heartbeat XCLAIM so nobody steals them.
+ * A settle that fails because Redis is unreachable is not forgotten: its deliveries stay held (the
+ * heartbeat keeps their entries claimed) in a bounded retry set and are recorded once Redis answers
+ * again, so an outage does not turn into a wave of re-sends after `claim_idle`.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { FirehookError } from '../errors/firehook-error.ts';
@@ -26,6 +29,9 @@ import { ADD_AND_CLAIM, ENTRY_RECORDS_MAX, MOVE_DUE, runScript, SETTLE, TRIM_ACK
  * durable throughput by 10-15%; a crash inside the window re-sends those deliveries (at least once).
  */
 const SETTLE_GATHER_MS = 20;
+
+/** Settles per script call when retrying (a first try takes what gathered, 512 at most as well). */
+const SETTLE_CHUNK = 512;
 
 export interface RedisOutboxOptions {
   redis: Redis | Cluster;
@@ -50,6 +56,10 @@ export interface RedisOutboxOptions {
    * caller claims it before the write then.
    */
   atomicCooldown: boolean;
+  /** A consumer whose liveness stamp is older than this (ms) is gone: its entries are taken over at once. */
+  livenessMs: number;
+  /** Settles kept for a retry while Redis is unreachable, at most (the oldest beyond are given up). */
+  unsettledMax: number;
 }
 
 interface Pending<T, R = void> {
@@ -83,6 +93,13 @@ export class RedisOutbox implements Outbox {
   private lastWarn = 0;
   private stopped = false;
   private retryWake: (() => void) | undefined;
+  /** Settles that failed for want of Redis, kept (their entries still held) until recorded. */
+  private unsettled: Pending<SettleItem>[] = [];
+  private unsettledTimer: NodeJS.Timeout | undefined;
+  private unsettledRun: Promise<void> | undefined;
+  private unsettledRound = 0;
+  /** stop() made its last try: what is left now is given up. */
+  private final = false;
 
   constructor(options: RedisOutboxOptions) {
     this.o = options;
@@ -94,10 +111,12 @@ export class RedisOutbox implements Outbox {
       consumer: options.consumer,
       logger: options.logger,
       claimIdleMs: options.claimIdleMs,
+      livenessMs: options.livenessMs,
       readBlockMs: options.readBlockMs,
       readBatch: options.readBatch,
       warn: (error, message) => this.warnRedis(error, message),
       ensureGroup: () => this.ensureGroup(),
+      reconnected: () => this.retryUnsettledNow(),
     });
   }
 
@@ -148,6 +167,7 @@ export class RedisOutbox implements Outbox {
     every(1_000, () => runScript(this.o.redis, TRIM_ACKED, [this.keys.outbox], [this.o.group]));
     every(this.o.claimIntervalMs, () => this.intake.claimAbandoned());
     every(Math.max(50, Math.floor(this.o.claimIdleMs / 3)), () => this.intake.heartbeat());
+    every(Math.max(50, Math.floor(this.o.livenessMs / 5)), () => this.intake.liveness());
   }
 
   wake(): void {
@@ -171,7 +191,17 @@ export class RedisOutbox implements Outbox {
     const owned = jobs.filter((job) => job.ref !== undefined);
     if (owned.length === 0) return;
     // Re-appended as new entries and settled in their old ones, in one script.
-    await this.runSettle(owned.map((job) => ({ job, settlement: undefined, attempt: undefined })));
+    const items = owned.map((job) => ({ job, settlement: undefined, attempt: undefined }));
+    try {
+      await this.runSettle(items);
+    } finally {
+      this.releaseAll(items);
+    }
+  }
+
+  /** Settles kept for a retry because Redis was unreachable (their deliveries are still held). */
+  unsettledCount(): number {
+    return this.unsettled.length;
   }
 
   scheduledCount(): number {
@@ -187,6 +217,10 @@ export class RedisOutbox implements Outbox {
     await this.intake.stop();
   }
 
+  /**
+   * Returns how many settles could not be recorded even by a last try (Redis unreachable): their
+   * entries stay pending, and their deliveries are sent again (same `webhook-id`) once taken over.
+   */
   async stop(): Promise<number> {
     await this.stopFeeding();
     while (this.flushes.size > 0 || this.adds.length > 0 || this.settles.length > 0) {
@@ -194,8 +228,23 @@ export class RedisOutbox implements Outbox {
       if (this.settles.length > 0) this.track(this.flushSettles());
       await Promise.allSettled(this.flushes);
     }
+    await this.unsettledRun;
+    clearTimeout(this.unsettledTimer);
+    this.unsettledTimer = undefined;
+    this.final = true;
+    if (this.unsettled.length > 0) await this.retryUnsettled();
+    const left = this.unsettled.splice(0);
+    if (left.length > 0) {
+      this.o.logger.warn(
+        { code: 'FH_DELIVERY_PERSIST_FAILED', unsettled: left.length },
+        'closing with settled deliveries not recorded in Redis (unreachable); they will be sent again, with the same webhook-id, once another worker takes them over',
+      );
+      const error = new FirehookError('FH_DELIVERY_PERSIST_FAILED', 'delivery outbox closed before the settle could be recorded');
+      for (const p of left) p.reject(error);
+      this.releaseAll(left.map((p) => p.item));
+    }
     await this.intake.retireConsumer().catch(() => undefined);
-    return 0;
+    return left.length;
   }
 
   /** Redis trouble is logged at most every 10 s (the client reconnects on its own). */
@@ -276,48 +325,113 @@ export class RedisOutbox implements Outbox {
     if (batch.length === 0) return;
     try {
       await this.runSettle(batch.map((p) => p.item));
-      for (const p of batch) p.resolve();
     } catch (error) {
-      // Unacknowledged entries stay pending; once their heartbeat stops they are claimed again.
-      for (const p of batch) p.reject(persistError(error));
+      if (!this.final && redisUnreachable(error)) {
+        this.keepUnsettled(batch, error);
+        return;
+      }
+      // Redis refused the script: the entries stay pending and are claimed again once idle.
+      this.giveUp(batch, error);
+      return;
     }
+    this.releaseAll(batch.map((p) => p.item));
+    for (const p of batch) p.resolve();
   }
 
   /**
-   * One script call for settled (or given back) deliveries: per entry the ids settled now (the
-   * entry is acknowledged once all of its deliveries are), then log lines, retries, dead letters
-   * and records to re-append. Releases the jobs' hold on their entries either way.
+   * Keep settles Redis could not take (their deliveries stay held, so the heartbeat keeps their
+   * entries claimed) and retry them with a backoff, or at once when Redis answers again. Beyond
+   * `unsettledMax` the oldest are given up (sent again once taken over: at least once).
+   */
+  private keepUnsettled(batch: Pending<SettleItem>[], error: unknown): void {
+    this.unsettled.push(...batch);
+    const over = this.unsettled.length - this.o.unsettledMax;
+    if (over > 0) {
+      this.o.logger.warn({ code: 'FH_DELIVERY_PERSIST_FAILED', dropped: over, kept: this.o.unsettledMax }, 'too many settles waiting for Redis; the oldest are given up and will be sent again');
+      this.giveUp(this.unsettled.splice(0, over), error);
+    }
+    this.warnRedis(error, 'could not record settled deliveries (Redis unreachable); keeping them and retrying');
+    this.scheduleUnsettled();
+  }
+
+  private giveUp(batch: Pending<SettleItem>[], error: unknown): void {
+    this.releaseAll(batch.map((p) => p.item));
+    for (const p of batch) p.reject(persistError(error));
+  }
+
+  private scheduleUnsettled(delayMs?: number): void {
+    if (this.final || this.unsettledTimer || this.unsettledRun || this.unsettled.length === 0) return;
+    // Closing: retry often, the drain time is short.
+    const delay = delayMs ?? (this.stopped ? 100 : Math.min(100 * 2 ** this.unsettledRound, 2_000));
+    this.unsettledTimer = setTimeout(() => {
+      this.unsettledTimer = undefined;
+      this.unsettledRun = this.retryUnsettled().finally(() => {
+        this.unsettledRun = undefined;
+        this.scheduleUnsettled();
+      });
+    }, delay);
+    this.unsettledTimer.unref();
+  }
+
+  /** Redis answered again (liveness refreshed after failing): retry the kept settles now. */
+  private retryUnsettledNow(): void {
+    this.unsettledRound = 0;
+    if (this.unsettledRun) return;
+    clearTimeout(this.unsettledTimer);
+    this.unsettledTimer = undefined;
+    this.scheduleUnsettled(0);
+  }
+
+  /** One pass over the kept settles; what Redis still cannot take stays kept. */
+  private async retryUnsettled(): Promise<void> {
+    while (this.unsettled.length > 0) {
+      const batch = this.unsettled.splice(0, SETTLE_CHUNK);
+      try {
+        // Safe to repeat: SETTLE skips what an earlier try (whose reply was lost) recorded.
+        await this.runSettle(batch.map((p) => p.item));
+      } catch (error) {
+        if (redisUnreachable(error)) {
+          this.unsettled.unshift(...batch);
+          this.unsettledRound++;
+          return;
+        }
+        this.giveUp(batch, error);
+        continue;
+      }
+      this.releaseAll(batch.map((p) => p.item));
+      for (const p of batch) p.resolve();
+    }
+    this.unsettledRound = 0;
+    this.o.logger.info('settles kept during a Redis outage are recorded');
+  }
+
+  private releaseAll(items: SettleItem[]): void {
+    for (const { job } of items) if (job.ref !== undefined) this.intake.release(job.ref);
+  }
+
+  /**
+   * One script call for settled (or given back) deliveries, grouped by entry: per delivery its
+   * outcome (done, retry or park, dead letter, re-append) and log line. The jobs keep their hold on
+   * their entries: the caller releases them once this is recorded (or given up).
    */
   private async runSettle(items: SettleItem[]): Promise<void> {
-    const byEntry = new Map<string, { size: number; ids: string[] }>();
-    const logLines: string[] = [];
-    const delayed: (string | number)[] = [];
-    const dead: string[] = [];
-    const readd: string[] = [];
+    const byEntry = new Map<string, { size: number; values: (string | number)[]; k: number }>();
     for (const { job, settlement, attempt } of items) {
-      if (attempt) logLines.push(encodeAttempt(attempt, this.o.logBodyBytes));
-      if (settlement === undefined) {
-        readd.push(JSON.stringify(job.record));
-      } else if (settlement.kind === 'retry' || settlement.kind === 'defer') {
-        delayed.push(settlement.dueAt, JSON.stringify(job.record));
-      } else if (settlement.kind === 'dead') {
-        dead.push(job.record.id, JSON.stringify(job.record), JSON.stringify(settlement.letter));
-      }
-      if (job.ref !== undefined) {
-        let entry = byEntry.get(job.ref);
-        if (!entry) byEntry.set(job.ref, (entry = { size: job.entrySize ?? 1, ids: [] }));
-        entry.ids.push(job.record.id);
-      }
+      const ref = job.ref ?? '';
+      let entry = byEntry.get(ref);
+      if (!entry) byEntry.set(ref, (entry = { size: job.entrySize ?? 1, values: [], k: 0 }));
+      const line = attempt ? encodeAttempt(attempt, this.o.logBodyBytes) : '';
+      const id = job.record.id;
+      entry.k++;
+      if (settlement === undefined) entry.values.push(id, 'a', JSON.stringify(job.record), '', line);
+      else if (settlement.kind === 'retry' || settlement.kind === 'defer') entry.values.push(id, 'r', settlement.dueAt, JSON.stringify(job.record), line);
+      else if (settlement.kind === 'dead') entry.values.push(id, 'x', JSON.stringify(job.record), JSON.stringify(settlement.letter), line);
+      else entry.values.push(id, 'd', '', '', line);
     }
-    const groups: (string | number)[] = [];
-    for (const [ref, { size, ids }] of byEntry) groups.push(ref, size, ids.length, ...ids);
+    const args: (string | number)[] = [this.o.group, this.o.logSize, this.o.deadLetterMax, byEntry.size];
+    for (const [ref, { size, values, k }] of byEntry) args.push(ref, size, k, ...values);
     const keys = [this.keys.outbox, this.keys.delayed, this.keys.log, this.keys.dead, this.keys.done];
-    const args = [this.o.group, this.o.logSize, this.o.deadLetterMax, byEntry.size, logLines.length, delayed.length / 2, dead.length / 3, readd.length, ...groups, ...logLines, ...delayed, ...dead, ...readd];
-    try {
-      await runScript(this.o.redis, SETTLE, keys, args);
-    } finally {
-      for (const { job } of items) if (job.ref !== undefined) this.intake.release(job.ref);
-    }
+    await runScript(this.o.redis, SETTLE, keys, args);
   }
 
   private async moveDue(): Promise<void> {
@@ -330,6 +444,15 @@ export class RedisOutbox implements Outbox {
 
 function persistError(cause: unknown): FirehookError {
   return new FirehookError('FH_DELIVERY_PERSIST_FAILED', `delivery outbox write failed: ${errorText(cause)}`, { cause });
+}
+
+/**
+ * The error says Redis could not be reached or could not answer now (connection lost, retries
+ * exhausted, loading, failing over), as opposed to Redis refusing the command.
+ */
+function redisUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'ReplyError') return true;
+  return /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLICAS|MISCONF)\b/.test(error.message);
 }
 
 function errorText(error: unknown): string {

@@ -156,60 +156,72 @@ return {table.concat(ids, ','), table.concat(mine, ','), table.concat(others, ',
 /**
  * Record a batch of settled deliveries in one step. KEYS: outbox, delayed, log, dead, done (hash:
  * entry id -> ids of its deliveries already settled, for entries settled piecemeal). ARGV: group,
- * log size, dead-letter cap, then five counts (entries, log lines, delayed records, dead letters,
- * records to re-append) and the values in that order: per entry (id, deliveries in it, k, k
- * delivery ids); lines; (due, record) pairs; (id, record, letter) triples; records. An entry is
- * acknowledged once all its deliveries are settled, so a crash part-way re-sends only the rest.
+ * log size, dead-letter cap, number of entries, then per entry: its id ('' for deliveries of no
+ * entry), the deliveries it holds, k, and k items of five values (delivery id, kind, a, b, log
+ * line or ''). Kinds: `d` done, `r` retry or park (a: due time, b: record), `x` dead (a: record, b:
+ * letter), `a` re-append (a: record). An entry is acknowledged once all its deliveries are settled,
+ * so a crash part-way re-sends only the rest.
+ * Safe to run again with the same arguments (a retry after a lost reply, or a delivery settled by
+ * two holders): an entry no longer pending was settled already and is skipped whole, and a delivery
+ * already noted as settled in its entry is not recorded twice.
  */
-export const SETTLE = `local nentries, nlog, ndelay, ndead, nreadd = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
-local i = 9
+export const SETTLE = `local nentries = tonumber(ARGV[4])
+local i = 5
 -- unpack in slices: Lua's stack takes a few thousand values at most.
 local function chunks(list, first, last, fn)
   for from = first, last, 1000 do fn(unpack(list, from, math.min(from + 999, last))) end
 end
-local acks = {}
+local lines, acks = {}, {}
+local function apply(at)
+  local kind, a, b, line = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4]
+  if line ~= '' then lines[#lines + 1] = line end
+  if kind == 'r' then
+    redis.call('ZADD', KEYS[2], a, b)
+  elseif kind == 'x' then
+    redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[at], 'd', a, 'l', b)
+  elseif kind == 'a' then
+    redis.call('XADD', KEYS[1], '*', 'd', a)
+  end
+end
 for _ = 1, nentries do
   local ref, total, k = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  if k >= total then
-    acks[#acks + 1] = ref
-    if total > 1 then redis.call('HDEL', KEYS[5], ref) end
-  else
+  local first = i + 3
+  i = first + 5 * k
+  if ref == '' then
+    for j = 0, k - 1 do apply(first + 5 * j) end
+  elseif #redis.call('XPENDING', KEYS[1], ARGV[1], ref, ref, 1) > 0 then
     -- Ids settled so far, each once (a delivery settled twice by two holders counts once).
     local seen, settled = {}, {}
-    local all = table.concat(ARGV, ',', i + 3, i + 2 + k)
-    local prev = redis.call('HGET', KEYS[5], ref)
-    if prev then all = prev .. ',' .. all end
-    for id in string.gmatch(all, '[^,]+') do
+    local prev = false
+    if total > 1 then prev = redis.call('HGET', KEYS[5], ref) end
+    if prev then
+      for id in string.gmatch(prev, '[^,]+') do
+        if not seen[id] then
+          seen[id] = true
+          settled[#settled + 1] = id
+        end
+      end
+    end
+    for j = 0, k - 1 do
+      local at = first + 5 * j
+      local id = ARGV[at]
       if not seen[id] then
         seen[id] = true
         settled[#settled + 1] = id
+        apply(at)
       end
     end
     if #settled >= total then
       acks[#acks + 1] = ref
-      redis.call('HDEL', KEYS[5], ref)
+      if prev then redis.call('HDEL', KEYS[5], ref) end
     else
       redis.call('HSET', KEYS[5], ref, table.concat(settled, ','))
     end
   end
-  i = i + 3 + k
 end
-if nlog > 0 then
-  chunks(ARGV, i, i + nlog - 1, function(...) redis.call('LPUSH', KEYS[3], ...) end)
+if #lines > 0 then
+  chunks(lines, 1, #lines, function(...) redis.call('LPUSH', KEYS[3], ...) end)
   redis.call('LTRIM', KEYS[3], 0, tonumber(ARGV[2]) - 1)
-end
-i = i + nlog
-for _ = 1, ndelay do
-  redis.call('ZADD', KEYS[2], ARGV[i], ARGV[i + 1])
-  i = i + 2
-end
-for _ = 1, ndead do
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'id', ARGV[i], 'd', ARGV[i + 1], 'l', ARGV[i + 2])
-  i = i + 3
-end
-for _ = 1, nreadd do
-  redis.call('XADD', KEYS[1], '*', 'd', ARGV[i])
-  i = i + 1
 end
 if #acks > 0 then chunks(acks, 1, #acks, function(...) redis.call('XACK', KEYS[1], ARGV[1], ...) end) end
 return #acks`;

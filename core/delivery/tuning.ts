@@ -25,6 +25,12 @@ export interface DeliveryTuning {
   jitter: number;
   maxRetryAfterMs: number;
   claimIdleMs: number;
+  /**
+   * Durable mode: a worker not stamped alive for this long (ms; at most `claimIdleMs`) is gone, and
+   * its pending deliveries are taken over at once instead of after `claimIdleMs`. Workers stamp
+   * five times per period.
+   */
+  livenessMs: number;
   claimIntervalMs: number;
   moverIntervalMs: number;
   readBlockMs: number;
@@ -52,6 +58,7 @@ export const DEFAULT_TUNING: DeliveryTuning = {
   jitter: 0.1,
   maxRetryAfterMs: 3_600_000,
   claimIdleMs: 60_000,
+  livenessMs: 10_000,
   claimIntervalMs: 5_000,
   moverIntervalMs: 250,
   readBlockMs: 1_000,
