@@ -344,13 +344,16 @@ export class RedisOutbox implements Outbox {
    * `unsettledMax` the oldest are given up (sent again once taken over: at least once).
    */
   private keepUnsettled(batch: Pending<SettleItem>[], error: unknown): void {
+    // Once per outage (the kept set was empty), whatever else was warned about lately.
+    if (this.unsettled.length === 0 && !this.unsettledRun) {
+      this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error), unsettled: batch.length }, 'could not record settled deliveries (Redis unreachable); keeping them held and retrying');
+    }
     this.unsettled.push(...batch);
     const over = this.unsettled.length - this.o.unsettledMax;
     if (over > 0) {
       this.o.logger.warn({ code: 'FH_DELIVERY_PERSIST_FAILED', dropped: over, kept: this.o.unsettledMax }, 'too many settles waiting for Redis; the oldest are given up and will be sent again');
       this.giveUp(this.unsettled.splice(0, over), error);
     }
-    this.warnRedis(error, 'could not record settled deliveries (Redis unreachable); keeping them and retrying');
     this.scheduleUnsettled();
   }
 

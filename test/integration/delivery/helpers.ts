@@ -20,6 +20,8 @@ export interface Reply {
   headers?: Record<string, string>;
   body?: string;
   delayMs?: number;
+  /** Answer once this settles (after `delayMs`, if also set). */
+  wait?: Promise<unknown>;
 }
 
 export interface Sink {
@@ -64,8 +66,9 @@ export async function startSink(reply: (req: Received) => Reply = () => ({ statu
         res.writeHead(r.status, r.headers ?? {});
         res.end(r.body ?? '');
       };
-      if (r.delayMs) setTimeout(send, r.delayMs);
-      else send();
+      const later = r.wait ? () => void r.wait!.then(send, send) : send;
+      if (r.delayMs) setTimeout(later, r.delayMs);
+      else later();
     });
   });
   server.keepAliveTimeout = 60_000;
