@@ -17,6 +17,8 @@ export interface Receiver {
   readonly mode: ReceiverMode;
   /** Event id -> 2xx answers given for it. */
   readonly delivered: Map<string, number>;
+  /** Event id -> the `webhook-id` headers of its 2xx answers (a redelivery of one delivery keeps its id). */
+  readonly webhookIds: Map<string, Set<string>>;
   /** Values of the X-Chaos-Revision header seen (the API definition revision that sent it). */
   readonly revisions: Set<string>;
   /** Requests that reached the handler (any outcome). */
@@ -35,6 +37,7 @@ export async function startReceiver(options: { delayMs?: number } = {}): Promise
   let arrivals = 0;
   let failedAnswers = 0;
   const delivered = new Map<string, number>();
+  const webhookIds = new Map<string, Set<string>>();
   const revisions = new Set<string>();
   const held = new Set<ServerResponse>();
   const server = createServer((req, res) => {
@@ -56,12 +59,19 @@ export async function startReceiver(options: { delayMs?: number } = {}): Promise
         return;
       }
       const id = eventId(Buffer.concat(chunks).toString('utf8'));
+      const webhookId = req.headers['webhook-id'];
       const answer = (): void => {
         if (res.destroyed) return;
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('ok', () => {
           // counted once the answer is handed to the socket, not before
-          if (id !== undefined) delivered.set(id, (delivered.get(id) ?? 0) + 1);
+          if (id !== undefined) {
+            delivered.set(id, (delivered.get(id) ?? 0) + 1);
+            if (typeof webhookId === 'string') {
+              const seen = webhookIds.get(id) ?? new Set<string>();
+              webhookIds.set(id, seen.add(webhookId));
+            }
+          }
         });
       };
       if (options.delayMs) setTimeout(answer, options.delayMs);
@@ -105,6 +115,7 @@ export async function startReceiver(options: { delayMs?: number } = {}): Promise
       return mode;
     },
     delivered,
+    webhookIds,
     revisions,
     get arrivals() {
       return arrivals;

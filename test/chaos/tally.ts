@@ -71,6 +71,25 @@ export async function waitSettled(accepted: ReadonlySet<string>, delivered: Read
     }, 'outbox empty', timeoutMs);
 }
 
+/** 2xx answers given so far, over all ids. */
+export function answered(delivered: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const count of delivered.values()) n += count;
+  return n;
+}
+
+/** Event ids delivered under more than one `webhook-id` (a new delivery, not a redelivery), up to 5. */
+export function multiplied(webhookIds: ReadonlyMap<string, ReadonlySet<string>>): { count: number; sample: string[] } {
+  const ids = [...webhookIds].filter(([, seen]) => seen.size > 1).map(([id]) => id);
+  return { count: ids.length, sample: ids.slice(0, 5) };
+}
+
+/** Consumer names in the outbox group (XINFO CONSUMERS). */
+export async function groupConsumers(redis: Redis): Promise<string[]> {
+  const list = (await redis.xinfo('CONSUMERS', OUTBOX, 'firehook').catch(() => [])) as unknown[][];
+  return list.map((c) => String(c[c.indexOf('name') + 1])).sort();
+}
+
 /** Pending (read, unacknowledged) outbox entries per consumer name. */
 export async function pendingByConsumer(redis: Redis): Promise<Record<string, number>> {
   const summary = (await redis.xpending(OUTBOX, 'firehook').catch(() => [0, null, null, null])) as [number, string | null, string | null, [string, string][] | null];
