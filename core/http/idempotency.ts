@@ -4,11 +4,11 @@
  * from it keep their ids (`webhook-id`) and durable mode writes them once.
  *
  * Per event, the first that applies: its `id` field (scoped by API and event type); the request's
- * `Idempotency-Key` header plus the event's index in the body; else, for an event that carries a
- * `timestamp`, a hash of what it says (API, type, meta, timestamp) and how many identical events
- * came before it in the same body. An event with none of these gets no key: its deliveries get
- * fresh ids, because two such events with the same content may well be two real events, and
- * merging them would drop one that was answered 202.
+ * `Idempotency-Key` header plus the event's index in the body; else a hash of what it says (API,
+ * type, meta, timestamp) and how many identical events came before it in the same body. So a
+ * retried body keeps its keys, and identical events of one body stay distinct; two requests with
+ * the same events and no id, key or timestamp are one within the idempotency window (a sender
+ * that repeats identical events on purpose sends a timestamp or an id).
  */
 import { createHash } from 'node:crypto';
 import type { IngestEvent } from './parse-events.ts';
@@ -26,14 +26,13 @@ export function readIdempotencyKey(header: string | string[] | undefined): { key
   return { key: value };
 }
 
-/** The idempotency key of each event of a request body (`undefined`: none, fresh delivery ids). */
-export function eventIdempotencyKeys(events: readonly IngestEvent[], requestKey: string | undefined): Array<string | undefined> {
+/** The idempotency key of each event of a request body. */
+export function eventIdempotencyKeys(events: readonly IngestEvent[], requestKey: string | undefined): string[] {
   const seen = new Map<string, number>();
   return events.map((event, index) => {
     if (event.id !== undefined) return `id\n${event.apiId ?? ''}\n${event.type}\n${event.id}`;
     if (requestKey !== undefined) return `request\n${requestKey}\n${index}`;
-    if (event.time === undefined) return undefined;
-    const time = `${event.time.epochMs}.${event.time.nanosOfSecond ?? ''}`;
+    const time = event.time === undefined ? '' : `${event.time.epochMs}.${event.time.nanosOfSecond ?? ''}`;
     const content = createHash('sha256').update(JSON.stringify([event.apiId ?? null, event.type, event.meta, time])).digest('hex');
     // the n-th identical event of one body is its own event; a retry of the body numbers them alike
     const occurrence = seen.get(content) ?? 0;

@@ -58,7 +58,8 @@ describe('durable ingestion overloaded (chaos)', () => {
       const res = await fetch(`${ws.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       expect(res.status).toBe(413);
       expect(res.headers.get('x-firehook-error-code')).toBe('FH_INGEST_TOO_LARGE');
-      expect(await res.text()).toMatch(/1600 events .*at most 1000 \(dispatch\.queue_size\)/);
+      // ingest_max_events defaults to dispatch.queue_size: refused before the queues are asked
+      expect(await res.text()).toMatch(/more than 1000 events .*ingest_max_events/);
     }
     // refused before anything reached a handler: the outbox was never written
     expect(await redis.client.xlen(OUTBOX)).toBe(0);
