@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { loadGatewayConfig } from '../dist/core/config/load-gateway-config.js';
-import { Dispatcher } from '../dist/core/dispatcher.js';
+import { Dispatcher } from '../dist/core/dispatch/dispatcher.js';
 import { buildGeneration } from '../dist/core/generation.js';
 import { createLogger } from '../dist/core/logger.js';
 import { definePlugin, PLUGIN_CONTRACT_VERSION } from '../dist/core/plugin.js';

@@ -9,7 +9,7 @@ import type { LookupFunction } from 'node:net';
 import { request, type Dispatcher } from 'undici';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import { FirehookError } from './errors/firehook-error.ts';
-import { parseGoDuration } from './go-time.ts';
+import { parseGoDuration } from './go/time.ts';
 import { createEgressAgent } from './net/egress-agent.ts';
 import type { EgressDispatcher } from './net/egress-dispatcher.ts';
 

@@ -11,7 +11,7 @@ import type { GatewayConfig } from './config/gateway-config.ts';
 import { loadGatewayConfig, resolveConfigPath, type GatewayOverrides } from './config/load-gateway-config.ts';
 import { builtinPlugins } from './container.ts';
 import type { HandlerReport, SlotStats } from './dispatch/handler-slot.ts';
-import { Dispatcher, type Admission, type BatchEvent, type DispatchCounters, type EventTime } from './dispatcher.ts';
+import { Dispatcher, type Admission, type BatchEvent, type DispatchCounters, type EventTime } from './dispatch/dispatcher.ts';
 import { ConfigError, FirehookError, formatProblem, type ConfigProblem } from './errors/firehook-error.ts';
 import type { EventType, MetaInput } from './event.ts';
 import { buildGeneration, disposeGeneration, type Generation } from './generation.ts';

@@ -13,7 +13,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import { createHandlerContext } from '../handler-context.ts';
 import type { GatewayConfig } from '../config/gateway-config.ts';
 import type { AttemptRecord, DeliveryAdmin } from '../delivery/delivery-service.ts';
-import { buildEvent } from '../dispatcher.ts';
+import { buildEvent } from '../dispatch/dispatcher.ts';
 import { FirehookError, formatProblem, type ConfigProblem } from '../errors/firehook-error.ts';
 import type { HandlerOutcome, HandlerPlugin } from '../plugin.ts';
 import type { RuntimeServices } from '../runtime-services.ts';

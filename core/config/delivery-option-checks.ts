@@ -6,7 +6,7 @@
  */
 import { decodeSigningSecret } from '../delivery/signing.ts';
 import type { ConfigProblem } from '../errors/firehook-error.ts';
-import { parseGoDuration } from '../go-time.ts';
+import { parseGoDuration } from '../go/time.ts';
 import { parseAllowNetworks } from '../net/egress-policy.ts';
 import { SIGNING_SECRET_PATTERN } from './schema-fragments.ts';
 import { showValue } from './validate.ts';

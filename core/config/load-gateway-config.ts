@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { toPointer, type ConfigProblem } from '../errors/firehook-error.ts';
 import { packageRoot } from '../package-root.ts';
-import { parseGoDuration } from '../go-time.ts';
+import { parseGoDuration } from '../go/time.ts';
 import { deliveryOptionProblems } from './delivery-option-checks.ts';
 import type { GatewayConfig, StorageConfig, WebhookDefaultsConfig } from './gateway-config.ts';
 import { parseDocumentFile } from './parse-document.ts';

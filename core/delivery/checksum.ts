@@ -7,7 +7,7 @@
 import { hash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
 import { FirehookError } from '../errors/firehook-error.ts';
-import { formatGoTime, parseRfc3339 } from '../go-time.ts';
+import { formatGoTime, parseRfc3339 } from '../go/time.ts';
 
 /* oxlint-disable no-control-regex -- Go rejects control characters in URLs; so do we */
 

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Dispatcher } from 'undici';
 import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
 import { FirehookError } from '../errors/firehook-error.ts';
-import { parseGoDuration } from '../go-time.ts';
+import { parseGoDuration } from '../go/time.ts';
 import type { Logger } from '../logger.ts';
 import { createEgressAgent } from '../net/index.ts';
 import { applyEgressFloor, type GatewayEgress } from '../net/egress-floor.ts';

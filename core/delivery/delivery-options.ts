@@ -4,7 +4,7 @@
  */
 import { FirehookError } from '../errors/firehook-error.ts';
 import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
-import { parseGoDuration } from '../go-time.ts';
+import { parseGoDuration } from '../go/time.ts';
 import { applyEgressFloor } from '../net/egress-floor.ts';
 import type { DeliveryOptions, SigningOptions } from './delivery-service.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './retry-policy.ts';

@@ -1,5 +1,5 @@
-import { parseRfc3339 } from '../go-time.ts';
-import type { EventTime } from '../dispatcher.ts';
+import { parseRfc3339 } from '../go/time.ts';
+import type { EventTime } from '../dispatch/dispatcher.ts';
 import type { EventMeta } from '../event.ts';
 
 /** One event as posted to `POST /v1/events`. */

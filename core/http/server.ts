@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AdminHttp } from '../admin/admin-http.ts';
-import { parseGoDuration } from '../go-time.ts';
+import { parseGoDuration } from '../go/time.ts';
 import type { Runtime } from '../runtime.ts';
 import { eventIdempotencyKeys, readIdempotencyKey } from './idempotency.ts';
 import { checkBrowserSafe, type ServerIdentity } from './ingest-guard.ts';

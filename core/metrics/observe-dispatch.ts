@@ -1,5 +1,5 @@
 import type { EventStream } from '../admin/event-stream.ts';
-import type { Dispatcher, FireObserver } from '../dispatcher.ts';
+import type { Dispatcher, FireObserver } from '../dispatch/dispatcher.ts';
 import type { MetricsService } from './metrics-service.ts';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { FirehookError } from '../errors/firehook-error.ts';
 import { DEFAULT_ORIGINATING_REQUEST_MAX_BYTES } from './encode-originating-request.ts';
-import { headerTokens } from './go-http.ts';
+import { headerTokens } from '../go/http.ts';
 
 export interface DecodedRequest {
   method: string;

@@ -14,12 +14,12 @@ import { FirehookError } from '../errors/firehook-error.ts';
 import {
   GO_COPY_BUFFER_BYTES,
   GO_DEFAULT_USER_AGENT,
-  canonicalHeaderKey,
+  canonicalMimeHeaderKey,
   goRequestHost,
   headerTokens,
   sanitizeHeaderValue,
   shouldSendContentLength,
-} from './go-http.ts';
+} from '../go/http.ts';
 import {
   fromFetchRequest,
   fromIncomingMessage,
@@ -102,7 +102,7 @@ function targetAndHost(parts: RequestParts): { requestUri: string; host: string 
 function groupHeaders(pairs: Array<[string, string]>): Map<string, string[]> {
   const grouped = new Map<string, string[]>();
   for (const [name, value] of pairs) {
-    const key = canonicalHeaderKey(name);
+    const key = canonicalMimeHeaderKey(name);
     const list = grouped.get(key);
     if (list) list.push(value);
     else grouped.set(key, [value]);
@@ -145,7 +145,7 @@ function writeRequest(parts: RequestParts, maxBytes: number): Buffer {
   const connection = headerTokens(headers.get('Connection') ?? []);
   const http10 = parts.httpVersion === '1.0';
   const implicitClose = http10 && !connection.includes('keep-alive') && !connection.includes('close');
-  const declaredTrailers = [...new Set((headers.get('Trailer') ?? []).flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '').map(canonicalHeaderKey))].sort();
+  const declaredTrailers = [...new Set((headers.get('Trailer') ?? []).flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '').map(canonicalMimeHeaderKey))].sort();
 
   const lines: string[] = [`${method} ${requestUri} HTTP/1.1\r\n`, `Host: ${goRequestHost(host)}\r\n`];
   const userAgent = headers.get('User-Agent');

@@ -2,7 +2,7 @@
  * Tyk's template time functions: `as_rfc3339` (a time -> RFC 3339) and `as_rfc3339_from_string`
  * (Go's `time.Time.String()` text -> RFC 3339, the input unchanged when it does not parse).
  */
-import { parseRfc3339 } from '../go-time.ts';
+import { parseRfc3339 } from '../go/time.ts';
 
 interface WallTime {
   /** Wall-clock fields in the value's own zone. */

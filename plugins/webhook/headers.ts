@@ -1,21 +1,4 @@
-import type { TemplateFormat } from '../../core/index.ts';
-
-const TOKEN_BYTE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
-
-/**
- * Go's textproto.CanonicalMIMEHeaderKey: upper-case the first letter and each letter after a dash,
- * lower-case the rest; names holding a space or a byte that is not a token character stay as written.
- */
-export function canonicalMimeHeaderKey(name: string): string {
-  for (const c of name) if (!TOKEN_BYTE.test(c)) return name;
-  let out = '';
-  let upper = true;
-  for (const c of name) {
-    out += upper ? c.toUpperCase() : c.toLowerCase();
-    upper = c === '-';
-  }
-  return out;
-}
+import { canonicalMimeHeaderKey, type TemplateFormat } from '../../core/index.ts';
 
 const CONTENT_TYPES: Record<TemplateFormat, string> = {
   json: 'application/json',

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadApiDefinitions } from '../../core/config/load-api-definitions.ts';
 import { loadGatewayConfig } from '../../core/config/load-gateway-config.ts';
-import { Dispatcher } from '../../core/dispatcher.ts';
+import { Dispatcher } from '../../core/dispatch/dispatcher.ts';
 import { formatProblem } from '../../core/errors/firehook-error.ts';
 import { buildGeneration, disposeGeneration } from '../../core/generation.ts';
 import { definePlugin, PLUGIN_CONTRACT_VERSION, type PluginExport } from '../../core/plugin.ts';

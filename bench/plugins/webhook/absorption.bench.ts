@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { report, timeLoop, type BenchResult } from '../../bench-format.ts';
 import { COOLDOWN_KEY_PREFIX, createWebhookChecksum } from '../../../core/delivery/checksum.ts';
 import type { EventMessage } from '../../../core/event.ts';
-import { formatGoTime } from '../../../core/go-time.ts';
+import { formatGoTime } from '../../../core/go/time.ts';
 import { createLogger } from '../../../core/logger.ts';
 import type { HandlerContext } from '../../../core/plugin.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildEvent } from '../../../core/dispatcher.ts';
+import { buildEvent } from '../../../core/dispatch/dispatcher.ts';
 import { HandlerSlot, type HandlerReport } from '../../../core/dispatch/handler-slot.ts';
 import { captureLogger } from '../../helpers/capture-logger.ts';
 import { eventually } from '../../helpers/poll.ts';

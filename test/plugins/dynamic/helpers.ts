@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GatewayConfig } from '../../../core/config/gateway-config.ts';
 import { loadGatewayConfig, resolveConfigPath } from '../../../core/config/load-gateway-config.ts';
-import { formatGoTime } from '../../../core/go-time.ts';
+import { formatGoTime } from '../../../core/go/time.ts';
 import type { EventMessage, EventMeta } from '../../../core/event.ts';
 import type { DiscoverContext, HandlerContext } from '../../../core/plugin.ts';
 import { SharedObjects } from '../../../core/runtime-services.ts';

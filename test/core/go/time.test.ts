@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatGoTime, parseGoDuration, parseRfc3339 } from '../../core/go-time.ts';
+import { formatGoTime, parseGoDuration, parseRfc3339 } from '../../../core/go/time.ts';
 
 describe('formatGoTime', () => {
   it('trims trailing fraction zeros and omits the dot for whole seconds', () => {

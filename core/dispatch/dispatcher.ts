@@ -1,8 +1,8 @@
-import type { HandlerReport, HandlerSlot, ReportCallback, SlotObserver } from './dispatch/handler-slot.ts';
-import type { EventMessage, EventMeta, EventType, MetaInput } from './event.ts';
-import type { Generation } from './generation.ts';
-import { formatGoTime } from './go-time.ts';
-import type { Logger } from './logger.ts';
+import type { HandlerReport, HandlerSlot, ReportCallback, SlotObserver } from './handler-slot.ts';
+import type { EventMessage, EventMeta, EventType, MetaInput } from '../event.ts';
+import type { Generation } from '../generation.ts';
+import { formatGoTime } from '../go/time.ts';
+import type { Logger } from '../logger.ts';
 
 /** When an event happened: epoch ms, with nanoseconds of the second when known (RFC 3339 input). */
 export interface EventTime {

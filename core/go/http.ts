@@ -1,6 +1,7 @@
 /**
- * Small pieces of Go's net/http request serialisation (`(*http.Request).Write`), reproduced so the
- * bytes Firehook puts in `Meta.OriginatingRequest` match what a Tyk gateway would put there.
+ * Small pieces of Go's net/http and textproto, reproduced so what Firehook writes matches what a
+ * Tyk gateway would: the bytes of `Meta.OriginatingRequest` (`(*http.Request).Write`) and header
+ * names as Go canonicalises them (webhook `header_map`).
  */
 
 /** RFC 7230 token characters, as Go's `textproto` accepts them in header names. */
@@ -15,7 +16,7 @@ function isTokenChar(code: number): boolean {
  * Go's `textproto.CanonicalMIMEHeaderKey`: `content-type` -> `Content-Type`. A name holding a
  * character that is not a token character is returned unchanged, as Go does.
  */
-export function canonicalHeaderKey(name: string): string {
+export function canonicalMimeHeaderKey(name: string): string {
   for (let i = 0; i < name.length; i++) {
     if (!isTokenChar(name.charCodeAt(i))) return name;
   }
