@@ -50,11 +50,11 @@ export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChe
 export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/index.ts';
 export type { ManagedDeliveryService } from './delivery/index.ts';
 export { validateAgainst as validateOptions, showValue, dedupeProblems } from './config/validate.ts';
-export { GlobalWebhookRegistry, type GlobalWebhookRegistryOptions, type WebhookWatcher } from './admin/global-webhook-registry.ts';
-export { globalWebhookAsOasHandler, globalWebhookSchema, parseGlobalWebhook, maskSecrets, type GlobalWebhookInput, type GlobalWebhookRecord } from './admin/global-webhook.ts';
-export { MemoryWebhookBackend, type WebhookBackend } from './admin/webhook-backend.ts';
-export { RedisWebhookBackend } from './admin/redis-webhook-backend.ts';
-export { readSeeds, seedGlobalWebhooks, type SeedResult } from './admin/global-webhook-seeds.ts';
+export { GlobalWebhookRegistry, type GlobalWebhookRegistryOptions, type WebhookWatcher } from './global-webhooks/registry.ts';
+export { globalWebhookAsOasHandler, globalWebhookSchema, parseGlobalWebhook, maskSecrets, type GlobalWebhookInput, type GlobalWebhookRecord } from './global-webhooks/global-webhook.ts';
+export { MemoryWebhookBackend, type WebhookBackend } from './global-webhooks/backend.ts';
+export { RedisWebhookBackend } from './global-webhooks/redis-backend.ts';
+export { readSeeds, seedGlobalWebhooks, type SeedResult } from './global-webhooks/seeds.ts';
 export { sampleMeta } from './admin/sample-events.ts';
 export { MetricsService, DEFAULT_METRICS_CONFIG, type MetricsConfig, type MetricsSources } from './metrics/metrics-service.ts';
 export { createDeliveryService, DEFAULT_RETRY_SCHEDULE, DEFAULT_RETRY_SCHEDULE_MS, RedisDeliveryAdmin, signWebhook, type DeliveryServiceOptions, type DeliveryTuning } from './delivery/index.ts';

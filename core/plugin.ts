@@ -8,7 +8,7 @@ import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventMessage, EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
 import type { PluginHttpClient } from './plugin-http-client.ts';
-import type { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
+import type { GlobalWebhookRegistry } from './global-webhooks/registry.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';

@@ -1,8 +1,8 @@
-import { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
-import { seedGlobalWebhooks } from './admin/global-webhook-seeds.ts';
-import { RedisWebhookBackend } from './admin/redis-webhook-backend.ts';
+import { GlobalWebhookRegistry } from './global-webhooks/registry.ts';
+import { seedGlobalWebhooks } from './global-webhooks/seeds.ts';
+import { RedisWebhookBackend } from './global-webhooks/redis-backend.ts';
 import { resolveConfigPath } from './config/load-gateway-config.ts';
-import { MemoryWebhookBackend } from './admin/webhook-backend.ts';
+import { MemoryWebhookBackend } from './global-webhooks/backend.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import { createDeliveryService, type ManagedDeliveryService } from './delivery/index.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';

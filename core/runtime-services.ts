@@ -1,4 +1,4 @@
-import type { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
+import type { GlobalWebhookRegistry } from './global-webhooks/registry.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { EventStream } from './admin/event-stream.ts';
-import type { GlobalWebhookRegistry } from './admin/global-webhook-registry.ts';
-import { seedGlobalWebhooks } from './admin/global-webhook-seeds.ts';
+import type { GlobalWebhookRegistry } from './global-webhooks/registry.ts';
+import { seedGlobalWebhooks } from './global-webhooks/seeds.ts';
 import { testFireWebhook, type TestFireInput, type TestFireResult } from './admin/test-fire.ts';
 import { MetricsService, type SandboxStatsLike } from './metrics/metrics-service.ts';
 import { observeDispatch } from './metrics/observe-dispatch.ts';

@@ -8,7 +8,7 @@ import { BUILTIN_EVENT_TYPES } from '../event.ts';
 import type { AttemptRecord } from '../delivery/delivery-service.ts';
 import type { Logger } from '../logger.ts';
 import type { Runtime } from '../runtime.ts';
-import { keepMaskedSecrets, maskSecrets, parseGlobalWebhook, type GlobalWebhookRecord } from './global-webhook.ts';
+import { keepMaskedSecrets, maskSecrets, parseGlobalWebhook, type GlobalWebhookRecord } from '../global-webhooks/global-webhook.ts';
 import { AdminHttpError, intParam, readJson, sendJson, strParam } from './http-util.ts';
 import { describeApis, webhookReferences } from './api-listing.ts';
 

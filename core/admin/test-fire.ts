@@ -20,7 +20,7 @@ import type { RuntimeServices } from '../runtime-services.ts';
 import { resolveDeliveryOptions } from '../delivery/delivery-options.ts';
 import { createEgressPolicy, createGuardedLookup, EgressDeniedError } from '../net/egress-policy.ts';
 import { parseAddress } from '../net/ip-address.ts';
-import type { GlobalWebhookInput } from './global-webhook.ts';
+import type { GlobalWebhookInput } from '../global-webhooks/global-webhook.ts';
 import { sampleMeta } from './sample-events.ts';
 
 /** Bytes of the response body a test-fire shows. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { globalWebhookAsOasHandler, keepMaskedSecrets, maskSecrets, parseGlobalWebhook } from '../../../core/admin/global-webhook.ts';
+import { globalWebhookAsOasHandler, keepMaskedSecrets, maskSecrets, parseGlobalWebhook } from '../../../core/global-webhooks/global-webhook.ts';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { FirehookError, type ConfigProblem } from '../errors/firehook-error.ts';
 import type { Logger } from '../logger.ts';
 import { definitionOf, type GlobalWebhookInput, type GlobalWebhookRecord } from './global-webhook.ts';
-import type { WebhookBackend } from './webhook-backend.ts';
+import type { WebhookBackend } from './backend.ts';
 
 /** Gets each new revision; a returned promise is awaited by local writes (so a PUT answers once this node follows). */
 export type WebhookWatcher = (record: GlobalWebhookRecord) => void | Promise<void>;

@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GlobalWebhookRegistry } from '../../../core/admin/global-webhook-registry.ts';
-import { readSeeds, seedGlobalWebhooks } from '../../../core/admin/global-webhook-seeds.ts';
-import { MemoryWebhookBackend } from '../../../core/admin/webhook-backend.ts';
+import { GlobalWebhookRegistry } from '../../../core/global-webhooks/registry.ts';
+import { readSeeds, seedGlobalWebhooks } from '../../../core/global-webhooks/seeds.ts';
+import { MemoryWebhookBackend } from '../../../core/global-webhooks/backend.ts';
 import { createLogger } from '../../../core/logger.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 

@@ -11,7 +11,7 @@ import { parseDocumentFile } from '../config/parse-document.ts';
 import type { ConfigProblem } from '../errors/firehook-error.ts';
 import type { GatewayEgress } from '../net/egress-floor.ts';
 import { definitionOf, parseGlobalWebhook, type GlobalWebhookInput } from './global-webhook.ts';
-import type { GlobalWebhookRegistry } from './global-webhook-registry.ts';
+import type { GlobalWebhookRegistry } from './registry.ts';
 
 export interface SeedResult {
   created: string[];

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { ioredisClient, type IoredisClient } from '../store/ioredis-client.ts';
 import type { RedisConnection } from '../store/redis-connection.ts';
 import type { GlobalWebhookRecord } from './global-webhook.ts';
-import type { WebhookBackend } from './webhook-backend.ts';
+import type { WebhookBackend } from './backend.ts';
 
 const TAG = '{firehook:global-webhooks}';
 

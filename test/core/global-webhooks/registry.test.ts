@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { GlobalWebhookRegistry } from '../../../core/admin/global-webhook-registry.ts';
-import type { GlobalWebhookRecord } from '../../../core/admin/global-webhook.ts';
-import { RedisWebhookBackend } from '../../../core/admin/redis-webhook-backend.ts';
-import { MemoryWebhookBackend, type WebhookBackend } from '../../../core/admin/webhook-backend.ts';
+import { GlobalWebhookRegistry } from '../../../core/global-webhooks/registry.ts';
+import type { GlobalWebhookRecord } from '../../../core/global-webhooks/global-webhook.ts';
+import { RedisWebhookBackend } from '../../../core/global-webhooks/redis-backend.ts';
+import { MemoryWebhookBackend, type WebhookBackend } from '../../../core/global-webhooks/backend.ts';
 import { createLogger } from '../../../core/logger.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { RedisStore } from '../../../core/store/redis-store.ts';
