@@ -1,4 +1,4 @@
-import type { PluginExport } from '../core/index.ts';
+import type { PluginExport } from '../core/plugin-api.ts';
 import { createDynamicPlugin } from './dynamic/index.ts';
 import { createLogPlugin } from './log/log-plugin.ts';
 import { createWebhookPlugin } from './webhook/index.ts';

@@ -18,7 +18,7 @@ import {
   type HandlerContext,
   type HandlerOutcome,
   type HandlerPlugin,
-} from '../../core/index.ts';
+} from '../../core/plugin-api.ts';
 import { SandboxError, type FileReport, type RunResult, type SandboxScope } from '../../sandbox/index.ts';
 import { EventBatcher } from './event-batcher.ts';
 import { GenerationFiles } from './generation-files.ts';

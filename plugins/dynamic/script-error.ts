@@ -1,4 +1,4 @@
-import { FirehookError, type ErrorCode } from '../../core/index.ts';
+import { FirehookError, type ErrorCode } from '../../core/plugin-api.ts';
 import type { SandboxError } from '../../sandbox/index.ts';
 
 /** A sandbox failure as a Firehook error: the FH_SANDBOX_* code plus file, line and column. */

@@ -1,4 +1,4 @@
-import { definePlugin, obfuscateKey, PLUGIN_CONTRACT_VERSION, type HandlerPlugin } from '../../core/index.ts';
+import { definePlugin, obfuscateKey, PLUGIN_CONTRACT_VERSION, type HandlerPlugin } from '../../core/plugin-api.ts';
 
 export interface LogOptions {
   prefix: string;

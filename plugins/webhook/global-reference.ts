@@ -6,7 +6,7 @@
  * registry does not know is a plain local webhook when the handler has its own URL, and an error
  * (at the id) otherwise.
  */
-import { ConfigError, globalWebhookAsOasHandler, type GlobalWebhookRecord, type HandlerContext } from '../../core/index.ts';
+import { ConfigError, globalWebhookAsOasHandler, type GlobalWebhookRecord, type HandlerContext } from '../../core/plugin-api.ts';
 import { cooldownWasWritten, normalizeWebhookOptions } from './normalize-options.ts';
 import type { WebhookOptions } from './options-schema.ts';
 

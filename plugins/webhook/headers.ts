@@ -1,4 +1,4 @@
-import { canonicalMimeHeaderKey, type TemplateFormat } from '../../core/index.ts';
+import { canonicalMimeHeaderKey, type TemplateFormat } from '../../core/plugin-api.ts';
 
 const CONTENT_TYPES: Record<TemplateFormat, string> = {
   json: 'application/json',

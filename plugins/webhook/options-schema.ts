@@ -1,4 +1,4 @@
-import { deliveryOptionProperties, headerValue, HTTP_TOKEN_PATTERN, type HandlerDeliveryConfig, type JsonSchema } from '../../core/index.ts';
+import { deliveryOptionProperties, headerValue, HTTP_TOKEN_PATTERN, type HandlerDeliveryConfig, type JsonSchema } from '../../core/plugin-api.ts';
 
 /** Methods Tyk accepts for a webhook (upper-cased; empty means GET). */
 export const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;

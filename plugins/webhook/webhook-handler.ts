@@ -19,7 +19,7 @@ import {
   type Handler,
   type HandlerContext,
   type HandlerOutcome,
-} from '../../core/index.ts';
+} from '../../core/plugin-api.ts';
 import { followGlobalWebhook, resolveGlobalReference } from './global-reference.ts';
 import { webhookHeaders } from './headers.ts';
 import type { WebhookOptions } from './options-schema.ts';

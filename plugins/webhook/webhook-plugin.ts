@@ -1,4 +1,4 @@
-import { definePlugin, PLUGIN_CONTRACT_VERSION, type HandlerPlugin } from '../../core/index.ts';
+import { definePlugin, PLUGIN_CONTRACT_VERSION, type HandlerPlugin } from '../../core/plugin-api.ts';
 import { normalizeWebhookOptions } from './normalize-options.ts';
 import { webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
 import { createWebhookHandler, WEBHOOK_PLUGIN_NAME } from './webhook-handler.ts';

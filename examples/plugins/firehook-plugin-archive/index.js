@@ -7,7 +7,7 @@
  * shutdown or reload loses nothing that was accepted. Each rotation fires the custom system event
  * `ArchiveFileRotated` (declared in `events`, so configuring a handler for it validates cleanly).
  */
-import { ConfigError, definePlugin, parseGoDuration, PLUGIN_CONTRACT_VERSION } from 'firehook';
+import { ConfigError, definePlugin, parseGoDuration, PLUGIN_CONTRACT_VERSION } from 'firehook/plugin';
 import { archiveOptionsSchema, DEFAULTS, normalizeArchiveOptions } from './lib/options.js';
 import { archiveRecord } from './lib/record.js';
 import { WriterPool } from './lib/writer-pool.js';

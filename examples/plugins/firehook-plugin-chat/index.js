@@ -14,7 +14,7 @@ import {
   parseGoDuration,
   PLUGIN_CONTRACT_VERSION,
   resolveDeliveryOptions,
-} from 'firehook';
+} from 'firehook/plugin';
 import { formatChatMessage } from './lib/format-message.js';
 import { chatOptionsSchema, normalizeChatOptions } from './lib/options.js';
 

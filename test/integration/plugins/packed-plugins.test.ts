@@ -81,10 +81,13 @@ describe('the packed project', () => {
   });
 
   it('loads from CommonJS with require()', async () => {
-    await writeFile(join(packed.project, 'require-check.cjs'), "const fh = require('firehook');\nconsole.log(typeof fh.createRuntime, typeof fh.definePlugin, typeof fh.MemoryStore);\n");
+    await writeFile(
+      join(packed.project, 'require-check.cjs'),
+      "const fh = require('firehook');\nconst sdk = require('firehook/plugin');\nconsole.log(typeof fh.createRuntime, typeof fh.definePlugin, typeof fh.MemoryStore, typeof sdk.definePlugin, typeof sdk.createRuntime);\n",
+    );
     const result = await run(process.execPath, ['--no-node-snapshot', 'require-check.cjs'], packed.project);
     expect(result.stderr).toBe('');
-    expect(result.stdout.trim()).toBe('function function function');
+    expect(result.stdout.trim()).toBe('function function function function undefined');
     expect(result.code).toBe(0);
   });
 
@@ -94,7 +97,8 @@ describe('the packed project', () => {
     await writeFile(
       join(dir, 'gateway.ts'),
       [
-        "import { createRuntime, definePlugin, MemoryStore, RedisStore, IngestServer, type EventMessage, type HandlerPlugin, type Logger, type Runtime } from 'firehook';",
+        "import { createRuntime, MemoryStore, RedisStore, IngestServer, type Logger, type Runtime } from 'firehook';",
+        "import { definePlugin, type EventMessage, type HandlerPlugin } from 'firehook/plugin';",
         'export const plugin: HandlerPlugin = definePlugin({ name: "fh_consumer", contractVersion: 1, optionsSchema: { type: "object" }, create: () => ({ handle(event: EventMessage) { void event.Type; } }) });',
         'export async function start(): Promise<Runtime> { const runtime = await createRuntime({ configFile: "tyk.conf" }); const logger: Logger = runtime.logger; logger.info({ generation: 1 }, "started"); return runtime; }',
         'export const stores = [MemoryStore, RedisStore, IngestServer];',

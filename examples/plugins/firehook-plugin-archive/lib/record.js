@@ -4,7 +4,7 @@
  * read) plus the API context and an RFC 3339 time, and optionally the originating request decoded
  * from `Meta.OriginatingRequest` (base64 of the HTTP/1.1 wire form) with Firehook's decoder.
  */
-import { decodeOriginatingRequest } from 'firehook';
+import { decodeOriginatingRequest } from 'firehook/plugin';
 
 /**
  * `raw`: Meta as received; `decoded`: `request` instead of the base64 in Meta; `both`: both;

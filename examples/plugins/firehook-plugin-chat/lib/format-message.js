@@ -7,7 +7,7 @@
  * The message holds nothing time-varying, so identical events give identical bodies and the
  * cooldown (a checksum of the body) can absorb duplicates.
  */
-import { obfuscateKey } from 'firehook';
+import { obfuscateKey } from 'firehook/plugin';
 
 /** Slack: at most 10 fields per section, 150 characters in a header, 2000 per field. */
 const MAX_FIELDS = 10;
