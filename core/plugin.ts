@@ -3,6 +3,7 @@
  * implement exactly this; there is no private back door.
  */
 import type { ApiFormat } from './config/api-definition.ts';
+import type { JsonSchema } from './config/json-schema.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventMessage, EventType, MetaInput } from './event.ts';
@@ -19,8 +20,7 @@ export const HANDLER_PLUGIN: unique symbol = Symbol.for('firehook.handler-plugin
 /** Version of this contract; a plugin declaring another major is refused at load. */
 export const PLUGIN_CONTRACT_VERSION = 1;
 
-/** A JSON Schema (draft 2020-12, as ajv takes it). */
-export type JsonSchema = Readonly<Record<string, unknown>>;
+export type { JsonSchema } from './config/json-schema.ts';
 
 /** What a handler did with one event. */
 export interface HandlerOutcome {

@@ -2,8 +2,25 @@
  * The gateway configuration as Firehook uses it after loading: Tyk's keys (COMPAT.md) plus
  * Firehook's own. Values here are normalised (defaults applied) and the object is frozen.
  */
-import type { HandlerDeliveryConfig } from '../delivery/delivery-options.ts';
+import type { SigningOptions } from '../delivery/delivery-service.ts';
 import type { EventHandlersSection } from './api-definition.ts';
+
+/**
+ * Firehook's delivery options as users write them, the same in a webhook handler, a global webhook
+ * and the gateway's `webhooks` defaults (their schema: `deliveryOptionProperties`).
+ */
+export interface HandlerDeliveryConfig {
+  /** Go duration, default `"30s"`. */
+  timeout?: string;
+  /** Go durations: the delay before each retry; `[]` = one attempt only. */
+  retry_schedule?: string[];
+  signing?: SigningOptions;
+  deny_private_networks?: boolean;
+  /** Hosts, IPs or CIDRs allowed even when private networks are denied. */
+  allow_networks?: string[];
+  /** Render templates with Tyk's HTML escaping, byte for byte. */
+  tyk_compat_escaping?: boolean;
+}
 
 export interface StorageConfig {
   /** `memory` (default) or `redis`. */

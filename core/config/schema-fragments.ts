@@ -2,7 +2,7 @@
  * JSON-schema pieces shared by the three places delivery options are written: the gateway config's
  * `webhooks` defaults, a webhook handler's options and a global webhook definition.
  */
-import type { JsonSchema } from '../plugin.ts';
+import type { JsonSchema } from './json-schema.ts';
 
 /** A Go duration string (`"30s"`, `"1m30s"`, `"0"`, signed); semantic checks come after the schema. */
 export const GO_DURATION_PATTERN = '^(?:0|[-+]?(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)$';

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { ConfigProblem } from '../errors/firehook-error.ts';
 import { toPointer } from '../errors/firehook-error.ts';
-import type { JsonSchema } from '../plugin.ts';
+import type { JsonSchema } from './json-schema.ts';
 
 /**
  * `verbose` gives each error its schema node, so a schema may say what a `pattern` means with an

@@ -3,28 +3,13 @@
  * gateway's `webhooks` defaults into the DeliveryOptions a request carries.
  */
 import { FirehookError } from '../errors/firehook-error.ts';
-import type { WebhookDefaultsConfig } from '../config/gateway-config.ts';
+import type { HandlerDeliveryConfig, WebhookDefaultsConfig } from '../config/gateway-config.ts';
+
+export type { HandlerDeliveryConfig } from '../config/gateway-config.ts';
 import { parseGoDuration } from '../go/time.ts';
 import { applyEgressFloor } from '../net/egress-floor.ts';
-import type { DeliveryOptions, SigningOptions } from './delivery-service.ts';
+import type { DeliveryOptions } from './delivery-service.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './retry-policy.ts';
-
-/**
- * Firehook's delivery options as users write them, the same in a webhook handler, a global webhook
- * and the gateway's `webhooks` defaults (their schema: `deliveryOptionProperties`).
- */
-export interface HandlerDeliveryConfig {
-  /** Go duration, default `"30s"`. */
-  timeout?: string;
-  /** Go durations: the delay before each retry; `[]` = one attempt only. */
-  retry_schedule?: string[];
-  signing?: SigningOptions;
-  deny_private_networks?: boolean;
-  /** Hosts, IPs or CIDRs allowed even when private networks are denied. */
-  allow_networks?: string[];
-  /** Render templates with Tyk's HTML escaping, byte for byte. */
-  tyk_compat_escaping?: boolean;
-}
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 

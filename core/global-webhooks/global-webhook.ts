@@ -9,7 +9,7 @@ import { deliveryOptionProperties, headerValue, HTTP_TOKEN_PATTERN, UNSIGNED_GO_
 import { validateAgainst } from '../config/validate.ts';
 import { toPointer, type ConfigProblem } from '../errors/firehook-error.ts';
 import { egressFloorProblems, type GatewayEgress } from '../net/egress-floor.ts';
-import type { JsonSchema } from '../plugin.ts';
+import type { JsonSchema } from '../config/json-schema.ts';
 import type { HandlerDeliveryConfig } from '../delivery/delivery-options.ts';
 import type { SigningOptions } from '../delivery/delivery-service.ts';
 

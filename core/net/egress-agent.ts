@@ -9,7 +9,7 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { FirehookError } from '../errors/firehook-error.ts';
 import { parseAddress } from './ip-address.ts';
 import { createEgressPolicy, createGuardedLookup, EgressDeniedError, type EgressPolicy } from './egress-policy.ts';
-import type { EgressDispatcher, EgressDispatcherOptions } from './egress-dispatcher.ts';
+import type { EgressDispatcher, EgressDispatcherOptions } from './egress-types.ts';
 
 /** Builds the undici connector that checks literal IPs up front and host names on resolution. */
 export function createEgressConnector(policy: EgressPolicy, options: Pick<EgressDispatcherOptions, 'connectTimeoutMs' | 'lookup' | 'tls'> = {}): buildConnector.connector {
