@@ -178,7 +178,7 @@ function errorText(error: unknown): string {
 }
 
 /** Classic handler_meta keys match case-insensitively: the default normalisation lower-cases them. */
-export function lowerCaseKeys(meta: Readonly<Record<string, unknown>>): Record<string, unknown> {
+function lowerCaseKeys(meta: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(meta)) out[k.toLowerCase()] = v;
   return out;

@@ -34,7 +34,7 @@ export interface Logger {
 }
 
 /** Header names whose values never appear in logs in full. */
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'headers.authorization',
   'headers.Authorization',
   'header_map.Authorization',

@@ -15,12 +15,12 @@ export function nodeVersionProblem(version: string = process.version): string | 
   return `firehook needs Node.js >= ${MIN_NODE_MAJOR} (this is ${version})`;
 }
 
-export const NODE_VERSION_HINT =
+const NODE_VERSION_HINT =
   `hint: install Node.js ${MIN_NODE_MAJOR} or newer and run firehook with it (node --version shows which one runs); ` +
   `inside a clone of the firehook repository, npm scripts (npm start, npm test) already run on the Node ${MIN_NODE_MAJOR} that its dev dependencies bring`;
 
 /** Prints the problem and the hint on stderr and exits 2 when this Node is too old. */
-export function requireSupportedNode(): void {
+function requireSupportedNode(): void {
   const problem = nodeVersionProblem();
   if (problem === undefined) return;
   process.stderr.write(`${problem}\n${NODE_VERSION_HINT}\n`);

@@ -96,7 +96,7 @@ async function loadOne(spec: string, baseDir: string): Promise<LoadedPlugin> {
  * Refuse two packages (or a package and a built-in) claiming one handler name, naming both; returns
  * handler name -> package spec for the packages' names.
  */
-export function checkPluginNames(builtinNames: readonly string[], packages: readonly LoadedPlugin[]): Map<string, string> {
+function checkPluginNames(builtinNames: readonly string[], packages: readonly LoadedPlugin[]): Map<string, string> {
   const owner = new Map<string, string>(builtinNames.map((n) => [n, 'the built-in handlers']));
   const origins = new Map<string, string>();
   for (const pkg of packages) {

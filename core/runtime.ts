@@ -12,7 +12,7 @@ import { loadGatewayConfig, resolveConfigPath, type GatewayOverrides } from './c
 import { builtinPlugins } from './container.ts';
 import type { HandlerReport, SlotStats } from './dispatch/handler-slot.ts';
 import { Dispatcher, type Admission, type BatchEvent, type DispatchCounters, type EventTime } from './dispatch/dispatcher.ts';
-import { ConfigError, FirehookError, formatProblem, type ConfigProblem } from './errors/firehook-error.ts';
+import { ConfigError, formatProblem, type ConfigProblem } from './errors/firehook-error.ts';
 import type { EventType, MetaInput } from './event.ts';
 import { buildGeneration, disposeGeneration, type Generation } from './generation.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -227,7 +227,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     return this.dispatcher.fireAndWait(apiId, type, meta, time);
   }
 
-  /** Fire a batch whole once the handler queues have room for it, or not at all (see {@link Dispatcher.admit}). */
+  /** Fire a batch whole once the handler queues have room for it, or not at all (see `Dispatcher.admit`). */
   admit(events: readonly BatchEvent[], waitMs: number): Promise<Admission> {
     return this.dispatcher.admit(events, waitMs);
   }
@@ -359,4 +359,3 @@ export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   return Runtime.create(options);
 }
 
-export { FirehookError };

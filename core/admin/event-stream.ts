@@ -38,7 +38,7 @@ const HEARTBEAT_MS = 15_000;
 /** Streams API clients may hold open at once. */
 export const MAX_STREAMS = 16;
 /** Streams kept for the web console on top of {@link MAX_STREAMS}. */
-export const CONSOLE_STREAMS = 4;
+const CONSOLE_STREAMS = 4;
 
 export class EventStream {
   private readonly clients = new Set<Client>();

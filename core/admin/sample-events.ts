@@ -1,5 +1,4 @@
 /** Sample metadata per Tyk event type, for test-firing a webhook (Go field names, as in COMPAT.md). */
-import { BUILTIN_EVENT_TYPES } from '../event.ts';
 
 const KEY = 'sample-key-0123456789abcdef';
 
@@ -50,6 +49,3 @@ export function sampleMeta(type: string, apiId: string): Record<string, unknown>
       return { Message: `Sample ${type} event` };
   }
 }
-
-/** Event types the console offers. */
-export const SAMPLE_EVENT_TYPES: readonly string[] = BUILTIN_EVENT_TYPES;

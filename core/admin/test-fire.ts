@@ -24,7 +24,7 @@ import type { GlobalWebhookInput } from '../global-webhooks/global-webhook.ts';
 import { sampleMeta } from './sample-events.ts';
 
 /** Bytes of the response body a test-fire shows. */
-export const TEST_FIRE_BODY_LIMIT = 2048;
+const TEST_FIRE_BODY_LIMIT = 2048;
 
 export interface TestFireInput {
   webhookId: string;
@@ -36,7 +36,7 @@ export interface TestFireInput {
   waitMs?: number;
 }
 
-export interface TestFireRefusal {
+interface TestFireRefusal {
   code: 'FH_EGRESS_DENIED';
   message: string;
   /** The address refused and its range (`loopback`, `private`, `cloud-metadata`, ...). */
@@ -195,7 +195,7 @@ const PATTERNS: [RegExp, string | ((...m: string[]) => string)][] = [
 ];
 
 /** A response body with credentials (secret-named fields, credential headers, token shapes) replaced by `[redacted]`. */
-export function redactResponseBody(body: string): string {
+function redactResponseBody(body: string): string {
   let out = body;
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement as never);
   return out;

@@ -89,7 +89,7 @@ function fromClassic(d: Record<string, unknown>, file: string, base: string, for
 }
 
 /** Handler specs from a Classic `event_handlers` section (API or gateway level). */
-export function classicHandlers(section: EventHandlersSection | undefined, file: string, eventsPointer: string, format: ApiFormat | 'gateway'): HandlerSpec[] {
+function classicHandlers(section: EventHandlersSection | undefined, file: string, eventsPointer: string, format: ApiFormat | 'gateway'): HandlerSpec[] {
   const specs: HandlerSpec[] = [];
   for (const [event, entries] of Object.entries(section?.events ?? {})) {
     entries.forEach((entry, i) => {

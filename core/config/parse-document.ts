@@ -20,7 +20,7 @@ export async function parseDocumentFile(file: string): Promise<ParsedFile> {
   return parseDocumentText(file, text);
 }
 
-export function parseDocumentText(file: string, text: string): ParsedFile {
+function parseDocumentText(file: string, text: string): ParsedFile {
   if (/\.ya?ml$/i.test(file)) return parseYaml(file, text);
   try {
     return { file, documents: [JSON.parse(text) as unknown], problems: [] };

@@ -15,7 +15,7 @@ const handlerEntry = {
 } as const;
 
 /** `event_handlers` in Classic definitions and the gateway config. */
-export const eventHandlersSchema = {
+const eventHandlersSchema = {
   type: 'object',
   properties: {
     events: {

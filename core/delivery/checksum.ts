@@ -139,7 +139,7 @@ export function goRequestTarget(url: string): { requestUri: string; host: string
 }
 
 /** Request line, Host and User-Agent: the part of the wire form that depends on method and URL only. */
-export function goRequestHead(method: string, url: string): string {
+function goRequestHead(method: string, url: string): string {
   const { requestUri, host } = goRequestTarget(url);
   return `${method || 'GET'} ${requestUri} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: Go-http-client/1.1\r\n`;
 }

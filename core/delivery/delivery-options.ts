@@ -11,7 +11,7 @@ import { applyEgressFloor } from '../net/egress-floor.ts';
 import type { DeliveryOptions } from './delivery-service.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './retry-policy.ts';
 
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 function duration(text: string, what: string): number {
   const ms = parseGoDuration(text);

@@ -144,13 +144,8 @@ export function buildRecord(request: DeliveryRequest, id: string, nowMs: number)
   return record;
 }
 
-/** `scheme://host:port`, lower-cased: the target a breaker and a concurrency cap apply to. */
-export function targetOf(url: string): string {
-  return new URL(url).origin;
-}
-
 /** A URL safe to log: no credentials, no query string, no fragment. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;
@@ -160,7 +155,7 @@ export function redactUrl(url: string): string {
 }
 
 /** Headers with credentials replaced by `[redacted]`. */
-export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name] = SECRET_HEADERS.test(name) ? '[redacted]' : value;
   return out;

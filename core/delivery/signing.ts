@@ -25,7 +25,7 @@ export function decodeSigningSecret(secret: string): Buffer {
 }
 
 /** Every secret that signs: the current one first, then the previous ones still accepted. */
-export function signingSecrets(signing: SigningOptions): string[] {
+function signingSecrets(signing: SigningOptions): string[] {
   return [signing.secret, ...(signing.previous_secrets ?? [])];
 }
 

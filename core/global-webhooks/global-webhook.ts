@@ -38,10 +38,10 @@ export interface GlobalWebhookRecord extends GlobalWebhookInput {
 }
 
 /** Fields that belong to the definition (the rest is bookkeeping). */
-export const DEFINITION_KEYS = ['id', 'name', 'url', 'method', 'headers', 'bodyTemplate', 'cooldownPeriod', 'timeout', 'retry_schedule', 'signing', 'deny_private_networks', 'allow_networks', 'tyk_compat_escaping'] as const;
+const DEFINITION_KEYS = ['id', 'name', 'url', 'method', 'headers', 'bodyTemplate', 'cooldownPeriod', 'timeout', 'retry_schedule', 'signing', 'deny_private_networks', 'allow_networks', 'tyk_compat_escaping'] as const;
 const BOOKKEEPING_KEYS = ['revision', 'createdAt', 'updatedAt', 'deleted', 'deletedAt'];
 
-export const GLOBAL_WEBHOOK_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+const GLOBAL_WEBHOOK_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
 const DURATION = UNSIGNED_GO_DURATION_PATTERN;
 const TOKEN = HTTP_TOKEN_PATTERN;
 /** A secret, or its mask as API answers show it (sent back unchanged to keep the stored one). */

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { IngestEvent } from './parse-events.ts';
 
 /** Longest `Idempotency-Key` header accepted. */
-export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
 /** The header's value, or an error message when it is unusable; `undefined` when absent. */
 export function readIdempotencyKey(header: string | string[] | undefined): { key: string | undefined } | { error: string } {

@@ -28,7 +28,7 @@ export function isLoopbackAddress(address: string): boolean {
 }
 
 /** A host name (no port, no brackets) that always means this machine: `localhost` or a loopback address. */
-export function isLoopbackName(name: string): boolean {
+function isLoopbackName(name: string): boolean {
   const n = name.toLowerCase().replace(/\.$/, '');
   return n === 'localhost' || isLoopbackAddress(n);
 }

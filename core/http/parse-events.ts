@@ -34,11 +34,11 @@ export interface ParseLimits {
 
 const MAX_DEPTH = 32;
 /** Longest `api_id` and `type` (an API id or event name longer than this is a mistake or an attack on label cardinality). */
-export const MAX_API_ID_LENGTH = 256;
-export const MAX_TYPE_LENGTH = 128;
+const MAX_API_ID_LENGTH = 256;
+const MAX_TYPE_LENGTH = 128;
 const ALLOWED = new Set(['id', 'api_id', 'type', 'meta', 'timestamp']);
 /** Longest event `id` accepted. */
-export const MAX_EVENT_ID_LENGTH = 256;
+const MAX_EVENT_ID_LENGTH = 256;
 
 /**
  * The format of a body from its `Content-Type`: `application/json` or any `+json` type, NDJSON

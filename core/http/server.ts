@@ -248,7 +248,7 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** Split `host:port` (IPv6 in brackets). */
-export function splitListen(listen: string): [string, number] {
+function splitListen(listen: string): [string, number] {
   const i = listen.lastIndexOf(':');
   return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
 }

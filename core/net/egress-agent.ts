@@ -9,10 +9,10 @@ import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { FirehookError } from '../errors/firehook-error.ts';
 import { parseAddress } from './ip-address.ts';
 import { createEgressPolicy, createGuardedLookup, EgressDeniedError, type EgressPolicy } from './egress-policy.ts';
-import type { EgressDispatcher, EgressDispatcherOptions } from './egress-types.ts';
+import type { EgressDispatcherOptions } from './egress-types.ts';
 
 /** Builds the undici connector that checks literal IPs up front and host names on resolution. */
-export function createEgressConnector(policy: EgressPolicy, options: Pick<EgressDispatcherOptions, 'connectTimeoutMs' | 'lookup' | 'tls'> = {}): buildConnector.connector {
+function createEgressConnector(policy: EgressPolicy, options: Pick<EgressDispatcherOptions, 'connectTimeoutMs' | 'lookup' | 'tls'> = {}): buildConnector.connector {
   const base = buildConnector({
     timeout: options.connectTimeoutMs ?? 10_000,
     ...options.tls,
@@ -53,11 +53,3 @@ export function createEgressAgent(options: EgressDispatcherOptions): Dispatcher 
   });
 }
 
-/**
- * The undici dispatcher behind a Firehook `EgressDispatcher`. Every `EgressDispatcher` Firehook
- * hands out is one (`createEgressDispatcher`, `ctx.http.dispatcher`); this is the one place that
- * says so to the type checker.
- */
-export function undiciDispatcher(dispatcher: EgressDispatcher): Dispatcher {
-  return dispatcher as Dispatcher;
-}

@@ -127,7 +127,7 @@ export class RedisStore implements Store {
 
   /**
    * Readiness: fails at once while the client has lost Redis and is reconnecting (instead of
-   * queueing a PING for the command timeout), and within {@link PING_TIMEOUT_MS} otherwise (first
+   * queueing a PING for the command timeout), and within `PING_TIMEOUT_MS` otherwise (first
    * connection under way, or connected but silent).
    */
   async ping(): Promise<void> {

@@ -7,7 +7,7 @@
 import { GoTemplateSyntaxError, lexGoTemplate, type GoToken } from './go-lexer.ts';
 
 /** Go template functions Firehook provides, with their argument counts (min, max). */
-export const GO_FUNCTIONS: Readonly<Record<string, readonly [number, number]>> = {
+const GO_FUNCTIONS: Readonly<Record<string, readonly [number, number]>> = {
   and: [1, Infinity],
   or: [1, Infinity],
   not: [1, 1],
@@ -250,7 +250,7 @@ function pathSuffix(path: string[]): string {
 }
 
 /** A Handlebars expression for any string (Handlebars string literals cannot hold `"` or a trailing `\`). */
-export function stringLiteral(value: string): string {
+function stringLiteral(value: string): string {
   if (!/["\\]/.test(value)) return `"${value}"`;
   const parts = value.split(/(["\\])/).filter((p) => p !== '');
   const exprs = parts.map((p) => (p === '"' ? '(fh_chr 34)' : p === '\\' ? '(fh_chr 92)' : `"${p}"`));

@@ -7,7 +7,7 @@ import type { TemplateFormat } from './template-service.ts';
 import type { OutputPolicy } from './go-translate.ts';
 
 /** Tracks whether the text so far ends inside a JSON string literal. */
-export class JsonOutputPolicy implements OutputPolicy {
+class JsonOutputPolicy implements OutputPolicy {
   private inString = false;
   private escaped = false;
 

@@ -25,7 +25,7 @@ function daysInMonth(year: number, month: number): number {
 }
 
 /** Parse Go's `time.Time.String()` text (without a monotonic suffix); `undefined` when invalid. */
-export function parseGoTimeString(text: string): WallTime | undefined {
+function parseGoTimeString(text: string): WallTime | undefined {
   const m = GO_TIME.exec(text);
   if (!m) return undefined;
   const [year, month, day, hour, minute, second, sign, oh, om] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), m[7], Number(m[8]), Number(m[9])];
@@ -38,7 +38,7 @@ function pad(n: number, width = 2): string {
 }
 
 /** Go's `t.Format(time.RFC3339)`: whole seconds, `Z` for UTC, otherwise `+hh:mm`. */
-export function formatRfc3339(t: WallTime): string {
+function formatRfc3339(t: WallTime): string {
   const date = `${pad(t.year, 4)}-${pad(t.month)}-${pad(t.day)}T${pad(t.hour)}:${pad(t.minute)}:${pad(t.second)}`;
   if (t.offsetMinutes === 0) return date + 'Z';
   const abs = Math.abs(t.offsetMinutes);

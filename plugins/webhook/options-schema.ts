@@ -1,7 +1,7 @@
 import { deliveryOptionProperties, headerValue, HTTP_TOKEN_PATTERN, type HandlerDeliveryConfig, type JsonSchema } from '../../core/plugin-api.ts';
 
 /** Methods Tyk accepts for a webhook (upper-cased; empty means GET). */
-export const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
+const WEBHOOK_METHODS = ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'] as const;
 
 /**
  * The webhook handler's options after `normalize` (Classic and OAS map onto these names), plus
