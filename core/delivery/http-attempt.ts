@@ -30,13 +30,12 @@ export interface AttemptResponse {
 }
 
 /**
- * Below this a native timer bounds the whole attempt precisely; above it the dispatcher's
- * headers/body timeouts (set to the same value, undici's coarse timers: up to ~1 s late) and a
- * check of the deadline on each body chunk do, saving a timer per request on the hot path.
+ * Send one attempt. Never throws: failures come back in `error`. A native timer bounds the whole
+ * attempt, whatever its length: the dispatcher's headers/body timeouts only start once the request
+ * is written, so they cannot bound the time spent waiting for a free connection or connecting (an
+ * attempt queued behind a busy or dying connection would otherwise outlive its timeout, and hold
+ * its target's concurrency slot, for as long as the queue ahead of it takes).
  */
-const PRECISE_TIMEOUT_BELOW_MS = 5_000;
-
-/** Send one attempt. Never throws: failures come back in `error`. */
 export function sendAttempt(dispatcher: Dispatcher, request: AttemptRequest, timeoutMs: number, bodyLimit: number): Promise<AttemptResponse> {
   return new Promise((resolve) => {
     const attempt = new Attempt(resolve, bodyLimit, timeoutMs);
@@ -58,7 +57,6 @@ class Attempt implements Dispatcher.DispatchHandler {
   private readonly resolve: (response: AttemptResponse) => void;
   private readonly bodyLimit: number;
   private readonly started = performance.now();
-  private readonly deadline: number;
   private controller: Controller | null = null;
   private timer: NodeJS.Timeout | undefined;
   private settled = false;
@@ -71,10 +69,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   constructor(resolve: (response: AttemptResponse) => void, bodyLimit: number, timeoutMs: number) {
     this.resolve = resolve;
     this.bodyLimit = bodyLimit;
-    this.deadline = this.started + timeoutMs;
-    if (timeoutMs < PRECISE_TIMEOUT_BELOW_MS) {
-      this.timer = setTimeout(() => this.timeout(timeoutMs), timeoutMs);
-    }
+    this.timer = setTimeout(() => this.timeout(timeoutMs), timeoutMs);
   }
 
   onRequestStart(controller: Controller): void {
@@ -97,8 +92,8 @@ class Attempt implements Dispatcher.DispatchHandler {
       else (this.chunks ??= [this.first]).push(kept);
     }
     this.size += chunk.length;
-    // Past the bound or the deadline: keep what arrived, drop the rest with the connection.
-    if (this.size > this.bodyLimit || performance.now() > this.deadline) {
+    // Past the bound: keep what arrived, drop the rest with the connection.
+    if (this.size > this.bodyLimit) {
       this.succeed();
       controller.abort(new Error('response body not read further'));
     }

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendAttempt, type AttemptRequest } from '../../../core/delivery/http-attempt.ts';
+import { sendAttempt, type AttemptRequest, type AttemptResponse } from '../../../core/delivery/http-attempt.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -88,6 +89,27 @@ describe('sendAttempt', () => {
     expect(response.error?.code).toBe('ETIMEDOUT');
     expect(response.statusCode).toBeUndefined();
     expect(response.durationMs).toBeGreaterThanOrEqual(190);
+  });
+
+  it('ends at its timeout, whatever its length, while it waits in the pool for a busy connection', async () => {
+    // One connection, held by a first request the target never answers; the dispatcher's own
+    // timers are far away (they only start once a request is written). A 5 s timeout is one of
+    // those the attempt once left to undici's timers: the second attempt, queued behind the first,
+    // then waited for the first to time out before its own timeout even began.
+    let release: (() => void) | undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const t = await target((_req, res) => void held.then(() => res.end('late')));
+    cleanups.push(async () => release!());
+    const a = new Agent({ connections: 1, headersTimeout: 60_000, bodyTimeout: 60_000 });
+    cleanups.push(() => a.destroy());
+    const timeoutMs = 5_000;
+    const outcomes: (AttemptResponse | undefined)[] = [undefined, undefined];
+    void sendAttempt(a, post(t.origin), timeoutMs, 64).then((r) => (outcomes[0] = r));
+    void sendAttempt(a, post(t.origin), timeoutMs, 64).then((r) => (outcomes[1] = r));
+    // Both end while the target still holds the first request and the dispatcher's timers are far off.
+    await eventually(() => outcomes.every((r) => r !== undefined), 'both attempts ended');
+    release!();
+    expect(outcomes.map((r) => r?.error?.code)).toEqual(['ETIMEDOUT', 'ETIMEDOUT']);
   });
 
   it('keeps the status when the timeout strikes while the body is still arriving', async () => {
