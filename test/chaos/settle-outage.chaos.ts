@@ -4,9 +4,12 @@
  *
  * Attempts answered 2xx while Redis is down cannot be acknowledged. The runtime keeps those
  * settles (their entries stay held by it) and records them once Redis is back, so they are not
- * taken over and sent again `claim_idle` later. Bound: duplicated = 0 (no delivery is re-sent:
- * every settle was pending in memory, nothing crashed), every event under one `webhook-id`, and
- * no late wave: nothing more arrives for two `claim_idle` after everything settled.
+ * taken over and sent again `claim_idle` later. The receiver answers after 100 ms, the timeout is
+ * 2 s and Redis stays down 4 s (settings under which delivery was once reported to stall). Bound:
+ * every accepted event delivered, every event under one `webhook-id`; duplicated no more than the
+ * attempts that ended without an answer (a timed-out attempt the receiver did answer is sent
+ * again, under the same `webhook-id`; no settle is re-sent, nothing crashed); and no late wave:
+ * nothing more arrives for two `claim_idle` after everything settled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,14 +21,14 @@ import { eventually } from '../helpers/poll.ts';
 const EVENTS = 4_000;
 const RATE = 400;
 const CLAIM_IDLE_MS = 5_000;
-const DOWN_MS = 2_000;
+const DOWN_MS = 4_000;
 
 let env: ChaosEnv;
 beforeAll(async () => {
   env = await chaosEnv({
     persistentRedis: true,
-    receiverDelayMs: 20,
-    gateway: { webhooks: { timeout: '1s', retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')], max_concurrency_per_target: 16, claim_idle: `${CLAIM_IDLE_MS / 1000}s` } },
+    receiverDelayMs: 100,
+    gateway: { webhooks: { timeout: '2s', retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')], max_concurrency_per_target: 16, claim_idle: `${CLAIM_IDLE_MS / 1000}s` } },
   });
 });
 afterAll(async () => {
@@ -67,16 +70,21 @@ describe('durable delivery when Redis stops while deliveries are settled (chaos)
     const lateWave = answered(env.receiver.delivered) - settledAnswers;
 
     const t = tally(production.accepted, env.receiver.delivered);
+    const metrics = await (await fetch(`${env.ws.url}/metrics`)).text();
+    const unanswered = metrics
+      .split('\n')
+      .filter((line) => line.startsWith('firehook_delivery_attempt_errors_total'))
+      .reduce((n, line) => n + Number(line.split(' ').at(-1)), 0);
     const renamed = multiplied(env.receiver.webhookIds);
     printTally(
       'settle-outage',
       t,
-      `Redis down ${DOWN_MS} ms (claim_idle ${CLAIM_IDLE_MS} ms, AOF fsync always); ${answeredDuringOutage} answered 2xx while down, first kept batch ${String(kept.unsettled)} settles; late wave ${lateWave}; events under >1 webhook-id ${renamed.count}; ${production.rejected.size} not accepted: ${JSON.stringify(Object.fromEntries(production.failures))}`,
+      `Redis down ${DOWN_MS} ms (claim_idle ${CLAIM_IDLE_MS} ms, AOF fsync always); ${answeredDuringOutage} answered 2xx while down, first kept batch ${String(kept.unsettled)} settles; late wave ${lateWave}; ${unanswered} attempts without an answer; events under >1 webhook-id ${renamed.count}; ${production.rejected.size} not accepted: ${JSON.stringify(Object.fromEntries(production.failures))}`,
     );
     expect(answeredDuringOutage, 'attempts were answered while Redis was down').toBeGreaterThan(0);
     expect(t.lost, `lost ${t.lostSample.join(', ')}`).toBe(0);
     expect(lateWave, 'nothing sent again after claim_idle').toBe(0);
     expect(renamed.count, `events delivered under several webhook-ids: ${renamed.sample.join(', ')}`).toBe(0);
-    expect(t.duplicated).toBe(0);
+    expect(t.duplicated, 'duplicates only from attempts that ended without an answer').toBeLessThanOrEqual(unanswered);
   });
 });
