@@ -1,6 +1,6 @@
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { HANDLER_PLUGIN, type HandlerPlugin, type PluginExport } from './plugin.ts';
-import { HandlerRegistry } from './registry.ts';
+import { HandlerRegistry } from './handler-registry.ts';
 
 /**
  * The composition root: the only place that registers. Each configuration generation gets one

@@ -28,7 +28,7 @@ export { BUILTIN_ERROR_JSON, createErrorRenderer, errorFormatFor, type ErrorRend
 export { createRuntime, Runtime, type CloseReport, type ReloadResult, type RuntimeOptions, type RuntimeStats } from './runtime.ts';
 export { IngestServer, type IngestServerOptions } from './http/server.ts';
 export { loadGatewayConfig, EMBEDDED_DEFAULTS, type GatewayOverrides } from './config/load-gateway-config.ts';
-export { validateFiles } from './config/validate-files.ts';
+export { validateFiles } from './validate-files.ts';
 export { createTemplateService, templateFormatFor, TemplateError, type TemplateServiceOptions } from './template/index.ts';
 export type { ManagedDeliveryService } from './delivery/index.ts';
 export { GlobalWebhookRegistry, type GlobalWebhookRegistryOptions, type WebhookWatcher } from './global-webhooks/registry.ts';
@@ -36,10 +36,10 @@ export { globalWebhookSchema, parseGlobalWebhook, maskSecrets, type GlobalWebhoo
 export { MemoryWebhookBackend, type WebhookBackend } from './global-webhooks/backend.ts';
 export { RedisWebhookBackend } from './global-webhooks/redis-backend.ts';
 export { readSeeds, seedGlobalWebhooks, type SeedResult } from './global-webhooks/seeds.ts';
-export { sampleMeta } from './admin/sample-events.ts';
+export { sampleMeta } from './sample-events.ts';
 export { MetricsService, DEFAULT_METRICS_CONFIG, type MetricsConfig, type MetricsSources } from './metrics/metrics-service.ts';
 export { createDeliveryService, DEFAULT_RETRY_SCHEDULE, DEFAULT_RETRY_SCHEDULE_MS, RedisDeliveryAdmin, signWebhook, type DeliveryServiceOptions, type DeliveryTuning } from './delivery/index.ts';
 export { AdminHttp, type AdminHttpOptions } from './admin/admin-http.ts';
 export { checkAdminAccess, type GateResult } from './admin/admin-auth.ts';
-export { EventStream, safeMeta, type StreamFilter } from './admin/event-stream.ts';
-export type { TestFireInput, TestFireResult } from './admin/test-fire.ts';
+export { EventStream, safeMeta, type StreamFilter } from './dispatch/event-stream.ts';
+export type { TestFireInput, TestFireResult } from './test-fire.ts';

@@ -24,7 +24,6 @@ export type * from './template/template-service.ts';
 export type * from './delivery/delivery-service.ts';
 export type { PluginHttpClient, PluginHttpRequestInit, PluginHttpResponse } from './plugin-http-client.ts';
 export type { Logger, LogFn } from './logger.ts';
-export type { HandlerReport } from './dispatch/handler-slot.ts';
 export type * from './config/gateway-config.ts';
 export type * from './config/api-definition.ts';
 export type { GlobalWebhookRecord } from './global-webhooks/global-webhook.ts';

@@ -7,7 +7,7 @@ import { FirehookError } from './errors/firehook-error.ts';
 import { packageVersion } from './package-root.ts';
 import type { HandlerPlugin, PluginExport } from './plugin.ts';
 import { builtinPlugins } from './container.ts';
-import { checkContract } from './registry.ts';
+import { checkContract } from './handler-registry.ts';
 
 /** A plugin package as loaded: where from, and what it exports. */
 export interface LoadedPlugin {

@@ -22,6 +22,15 @@ export const PLUGIN_CONTRACT_VERSION = 1;
 
 export type { JsonSchema } from './config/json-schema.ts';
 
+/** What happened to one event at one handler. */
+export interface HandlerReport {
+  handler: string;
+  plugin: string;
+  status: HandlerOutcome['status'] | 'dropped';
+  detail?: string;
+  code?: string;
+}
+
 /** What a handler did with one event. */
 export interface HandlerOutcome {
   status: 'ok' | 'suppressed' | 'queued' | 'skipped' | 'failed';

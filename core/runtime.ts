@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { EventStream } from './admin/event-stream.ts';
+import { EventStream } from './dispatch/event-stream.ts';
 import type { GlobalWebhookRegistry } from './global-webhooks/registry.ts';
 import { seedGlobalWebhooks } from './global-webhooks/seeds.ts';
-import { testFireWebhook, type TestFireInput, type TestFireResult } from './admin/test-fire.ts';
+import { testFireWebhook, type TestFireInput, type TestFireResult } from './test-fire.ts';
 import { MetricsService, type SandboxStatsLike } from './metrics/metrics-service.ts';
 import { observeDispatch } from './metrics/observe-dispatch.ts';
 import { findSandboxStats, TrackedSharedObjects } from './metrics/tracked-shared-objects.ts';

@@ -11,7 +11,7 @@ import type { Runtime } from '../runtime.ts';
 import { packageRoot } from '../package-root.ts';
 import { checkAdminAccess } from './admin-auth.ts';
 import { AdminRouter } from './admin-router.ts';
-import { MAX_STREAMS } from './event-stream.ts';
+import { MAX_STREAMS } from '../dispatch/event-stream.ts';
 import { AdminHttpError, sendError } from './http-util.ts';
 
 const CONTENT_TYPES: Record<string, string> = {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { validateFiles } from '../config/validate-files.ts';
+import { validateFiles } from '../validate-files.ts';
 import { formatProblem } from '../errors/firehook-error.ts';
 
 /** `firehook validate [paths...]`: exit 0 when valid (warnings allowed), 1 with problem lines otherwise. */

@@ -2,16 +2,9 @@ import type { OverflowPolicy } from '../config/gateway-config.ts';
 import { HandlerError } from '../errors/firehook-error.ts';
 import type { EventMessage } from '../event.ts';
 import type { Logger } from '../logger.ts';
-import type { Handler, HandlerOutcome } from '../plugin.ts';
+import type { Handler, HandlerReport } from '../plugin.ts';
 
-/** What happened to one event at one handler. */
-export interface HandlerReport {
-  handler: string;
-  plugin: string;
-  status: HandlerOutcome['status'] | 'dropped';
-  detail?: string;
-  code?: string;
-}
+export type { HandlerReport } from '../plugin.ts';
 
 export type ReportCallback = (report: HandlerReport) => void;
 

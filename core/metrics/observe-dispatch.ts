@@ -1,4 +1,4 @@
-import type { EventStream } from '../admin/event-stream.ts';
+import type { EventStream } from '../dispatch/event-stream.ts';
 import type { Dispatcher, FireObserver } from '../dispatch/dispatcher.ts';
 import type { MetricsService } from './metrics-service.ts';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { bearerMatches, checkAdminAccess, isLoopbackAddress } from '../../../core/admin/admin-auth.ts';
-import { safeMeta } from '../../../core/admin/event-stream.ts';
+import { safeMeta } from '../../../core/dispatch/event-stream.ts';
 
 function req(remoteAddress: string, headers: Record<string, string>): IncomingMessage {
   return { socket: { remoteAddress }, headers } as unknown as IncomingMessage;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateFiles } from '../../../core/config/validate-files.ts';
+import { validateFiles } from '../../../core/validate-files.ts';
 import { formatProblem } from '../../../core/errors/firehook-error.ts';
 
 const corpus = join(import.meta.dirname, '../../fixtures/corpus');

@@ -1,15 +1,15 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { listApiFiles, loadApiDefinitions } from './load-api-definitions.ts';
-import { loadGatewayConfig, resolveConfigPath } from './load-gateway-config.ts';
-import { builtinPlugins } from '../container.ts';
-import type { ConfigProblem } from '../errors/firehook-error.ts';
-import { buildGeneration, disposeGeneration } from '../generation.ts';
-import { createLogger } from '../logger.ts';
-import { createDefaultServices } from '../runtime-defaults.ts';
-import { SharedObjects } from '../runtime-services.ts';
-import { loadPluginPackages } from '../plugin-loader.ts';
-import { MemoryStore } from '../store/memory-store.ts';
+import { listApiFiles, loadApiDefinitions } from './config/load-api-definitions.ts';
+import { loadGatewayConfig, resolveConfigPath } from './config/load-gateway-config.ts';
+import { builtinPlugins } from './container.ts';
+import type { ConfigProblem } from './errors/firehook-error.ts';
+import { buildGeneration, disposeGeneration } from './generation.ts';
+import { createLogger } from './logger.ts';
+import { createDefaultServices } from './runtime-defaults.ts';
+import { SharedObjects } from './runtime-services.ts';
+import { loadPluginPackages } from './plugin-loader.ts';
+import { MemoryStore } from './store/memory-store.ts';
 
 /**
  * Validate a gateway config and API definitions as the runtime would load them (handlers are

@@ -10,17 +10,17 @@
  * response headers are shown.
  */
 import { lookup as dnsLookup } from 'node:dns';
-import { createHandlerContext } from '../handler-context.ts';
-import type { GatewayConfig } from '../config/gateway-config.ts';
-import type { AttemptRecord, DeliveryAdmin } from '../delivery/delivery-service.ts';
-import { buildEvent } from '../dispatch/dispatcher.ts';
-import { FirehookError, formatProblem, type ConfigProblem } from '../errors/firehook-error.ts';
-import type { HandlerOutcome, HandlerPlugin } from '../plugin.ts';
-import type { RuntimeServices } from '../runtime-services.ts';
-import { resolveDeliveryOptions } from '../delivery/delivery-options.ts';
-import { createEgressPolicy, createGuardedLookup, EgressDeniedError } from '../net/egress-policy.ts';
-import { parseAddress } from '../net/ip-address.ts';
-import type { GlobalWebhookInput } from '../global-webhooks/global-webhook.ts';
+import { createHandlerContext } from './handler-context.ts';
+import type { GatewayConfig } from './config/gateway-config.ts';
+import type { AttemptRecord, DeliveryAdmin } from './delivery/delivery-service.ts';
+import { buildEvent } from './dispatch/dispatcher.ts';
+import { FirehookError, formatProblem, type ConfigProblem } from './errors/firehook-error.ts';
+import type { HandlerOutcome, HandlerPlugin } from './plugin.ts';
+import type { RuntimeServices } from './runtime-services.ts';
+import { resolveDeliveryOptions } from './delivery/delivery-options.ts';
+import { createEgressPolicy, createGuardedLookup, EgressDeniedError } from './net/egress-policy.ts';
+import { parseAddress } from './net/ip-address.ts';
+import type { GlobalWebhookInput } from './global-webhooks/global-webhook.ts';
 import { sampleMeta } from './sample-events.ts';
 
 /** Bytes of the response body a test-fire shows. */
