@@ -36,6 +36,8 @@ export interface HandlerOutcome {
   status: 'ok' | 'suppressed' | 'queued' | 'skipped' | 'failed';
   /** Short human detail for `firehook fire` and logs. */
   detail?: string;
+  /** `queued`: the id of the delivery the handler submitted (its `webhook-id`), for test-fire and tools. */
+  deliveryId?: string;
 }
 
 /** A live handler, built once per configuration generation. */

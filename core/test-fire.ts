@@ -92,7 +92,7 @@ export async function testFireWebhook(input: TestFireInput, deps: TestFireDeps):
   const handler = await plugin.create(options as never, ctx);
   try {
     const outcome = (await handler.handle(buildEvent(input.type, eventMeta as never, apiId, ''))) ?? { status: 'ok' as const };
-    const deliveryId = /delivery (\S+)/.exec(outcome.detail ?? '')?.[1];
+    const deliveryId = outcome.deliveryId;
     const attempts = (deliveryId && deps.admin ? await firstAttempts(deps.admin, deliveryId, input.waitMs ?? 5_000) : []).map(boundedAttempt);
     const first = attempts.find((a) => a.responseCode !== undefined);
     return {

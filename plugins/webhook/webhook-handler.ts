@@ -142,7 +142,7 @@ export async function createWebhookHandler(options: WebhookOptions, ctx: Handler
         request.cooldown = { key, ttlMs: p.cooldownMs };
       }
       const result = await ctx.delivery.submit(request);
-      return result.status === 'queued' ? { status: 'queued', detail: `delivery ${result.id}` } : { status: 'suppressed', detail: `duplicate within event_timeout (${p.cooldownSeconds}s)` };
+      return result.status === 'queued' ? { status: 'queued', detail: `delivery ${result.id}`, deliveryId: result.id } : { status: 'suppressed', detail: `duplicate within event_timeout (${p.cooldownSeconds}s)` };
     },
     dispose() {
       unwatch?.();
