@@ -95,7 +95,9 @@ export async function createPackedProject(): Promise<PackedProject> {
   await mkdir(tgz);
 
   const noModules = (src: string) => !src.split('/').includes('node_modules');
-  for (const entry of ['package.json', 'README.md', 'LICENSE', 'bin', 'templates', 'event_handlers', 'examples', 'docs']) {
+  // what npm packs: package.json, README and the `files` list (dist is compiled below, negations applied by npm)
+  const { files } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+  for (const entry of ['package.json', 'README.md', ...files.filter((f) => f !== 'dist' && !f.startsWith('!'))]) {
     await cp(join(ROOT, entry), join(stage, entry), { recursive: true, filter: noModules });
   }
   const build = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', join(stage, 'dist')], ROOT);
