@@ -148,6 +148,7 @@ class DeliveryEngine implements ManagedDeliveryService {
       jitter: this.t.jitter,
       maxRetryAfterMs: this.t.maxRetryAfterMs,
       dispatcherFor: (job) => this.dispatcherFor(job.record.options),
+      source: this,
     };
     const store = options.store as Store & { claimSync?: ClaimSync };
     this.claimSync = typeof store.claimSync === 'function' ? store.claimSync.bind(store) : undefined;

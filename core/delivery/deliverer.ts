@@ -4,6 +4,7 @@
  * without secrets.
  */
 import type { Dispatcher } from 'undici';
+import { deliveryAttemptChannel, type DeliveryAttemptMessage } from '../diagnostics.ts';
 import type { Logger } from '../logger.ts';
 import { toDeadLetter, type Job } from './delivery-record.ts';
 import { truncateUtf8 } from './delivery-log.ts';
@@ -28,6 +29,8 @@ export interface DelivererOptions {
   jitter: number;
   maxRetryAfterMs: number;
   dispatcherFor(job: Job): Dispatcher;
+  /** Who makes the attempts, as `firehook:delivery:attempt` messages name it (core/diagnostics.ts). */
+  source: object;
 }
 
 const DONE: Settlement = Object.freeze({ kind: 'done' });
@@ -50,6 +53,7 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
     o.responseBodyLimit,
   );
   const now = Date.now();
+  if (deliveryAttemptChannel.hasSubscribers) publishAttempt(job, response, o.source);
   const verdict: Verdict = response.error ? judgeError(response.error.code) : judgeResponse(response.statusCode!, response.headers?.['retry-after'], now);
 
   // One object shape for every attempt (fields absent are undefined, which JSON and logs omit).
@@ -97,4 +101,23 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
   o.logger.warn({ ...logContext(attempt), code, reason, status: response.statusCode, error: response.error?.code }, reason === 'gone' ? 'webhook target is gone (410); delivery stopped' : 'webhook delivery failed');
   const health: Health = verdict.kind === 'retryable' ? 'fail' : reason === 'denied' || reason === 'invalid' ? 'neutral' : 'ok';
   return { settlement: { kind: 'dead', letter: toDeadLetter(record, failure) }, attempt, health, deadReason: reason };
+}
+
+function publishAttempt(job: Job, response: Awaited<ReturnType<typeof sendAttempt>>, source: object): void {
+  let host: string;
+  try {
+    host = new URL(job.target).host;
+  } catch {
+    host = 'unknown';
+  }
+  const message: DeliveryAttemptMessage = {
+    source,
+    deliveryId: job.record.id,
+    attempt: job.record.attempts,
+    host,
+    outcome: response.error ? 'error' : `${Math.floor(response.statusCode! / 100)}xx`,
+    code: response.error?.code,
+    seconds: response.durationMs / 1000,
+  };
+  deliveryAttemptChannel.publish(message);
 }

@@ -6,7 +6,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeliveryStats } from '../delivery/delivery-service.ts';
 import type { HandlerReport, SlotInfo, SlotObserver, SlotStats } from '../dispatch/handler-slot.ts';
-import { probeDeliveryAttempts, type AttemptObservation } from './delivery-probe.ts';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { DELIVERY_ATTEMPT_CHANNEL, type DeliveryAttemptMessage } from '../diagnostics.ts';
 
 export interface MetricsConfig {
   /** Serve `GET /metrics` (default true). */
@@ -130,7 +131,10 @@ export class MetricsService {
     this.sandboxTimeouts.inc(0);
     this.defineScrapeMetrics(registers);
     if (this.config.default_metrics) collectDefaultMetrics({ register: this.registry });
-    this.stopProbe = probeDeliveryAttempts((o) => this.attempt(o));
+    // every delivery attempt of the process (core/diagnostics.ts), as the engine announces it
+    const onAttempt = (message: unknown): void => this.attempt(message as DeliveryAttemptMessage);
+    subscribe(DELIVERY_ATTEMPT_CHANNEL, onAttempt);
+    this.stopProbe = () => unsubscribe(DELIVERY_ATTEMPT_CHANNEL, onAttempt);
   }
 
   /** The dispatcher's observer for matched fires: two map lookups and an increment. */
@@ -190,7 +194,7 @@ export class MetricsService {
     if (code === 'FH_SANDBOX_TIMEOUT') this.sandboxTimeouts.inc();
   }
 
-  private attempt(o: AttemptObservation): void {
+  private attempt(o: DeliveryAttemptMessage): void {
     let host = o.host;
     if (!this.hosts.has(host)) {
       if (this.hosts.size >= this.config.max_label_values) host = OTHER;

@@ -5,6 +5,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryStats } from '../../../core/delivery/delivery-service.ts';
 import { MetricsService, type MetricsSources, type SandboxStatsLike } from '../../../core/metrics/metrics-service.ts';
 import { findSandboxStats, TrackedSharedObjects } from '../../../core/metrics/tracked-shared-objects.ts';
+import { createDeliveryService, type ManagedDeliveryService } from '../../../core/delivery/create-delivery-service.ts';
+import { MemoryStore } from '../../../core/store/memory-store.ts';
+import { options, request as helperRequest, silentLogger } from '../../integration/delivery/helpers.ts';
+import { eventually } from '../../helpers/poll.ts';
 
 const services: MetricsService[] = [];
 afterEach(() => {
@@ -18,6 +22,18 @@ function service(sources: Partial<MetricsSources> = {}, max = 1000): MetricsServ
 }
 
 const text = async (s: MetricsService): Promise<string> => (await s.render()).body;
+
+const engines: ManagedDeliveryService[] = [];
+afterAll(async () => {
+  for (const e of engines) await e.close(1_000);
+});
+/** A real delivery service (memory mode, no retries) whose attempts the metrics observe. */
+function deliveryService(): ManagedDeliveryService {
+  const engine = createDeliveryService({ store: new MemoryStore(), logger: silentLogger(), defaults: {} });
+  engines.push(engine);
+  return engine;
+}
+const deliveryRequest = (url: string) => helperRequest(url, { options: options({ retryScheduleMs: [] }) });
 const info = { handler: 'h1', plugin: 'eh_web_hook_handler', event: 'AuthFailure', apiId: 'shop' };
 
 let server: Server;
@@ -72,12 +88,15 @@ describe('MetricsService', () => {
     expect(body).toContain('firehook_handler_duration_seconds_count{plugin="eh_dynamic_handler"} 1');
   });
 
-  it('times webhook delivery attempts (requests with a webhook-id header) by host and outcome, and ignores other requests', async () => {
+  it('times webhook delivery attempts by host and outcome as the delivery engine announces them, and nothing else', async () => {
     const s = service();
+    const deliveries = deliveryService();
+    await deliveries.submit(deliveryRequest(`${base}/ok`));
+    await deliveries.submit(deliveryRequest(`${base}/bad`));
+    await deliveries.submit(deliveryRequest('http://127.0.0.1:1/'));
+    // a request that only looks like a delivery (it carries a webhook-id header) is not one
     await (await request(`${base}/ok`, { method: 'POST', headers: { 'webhook-id': 'msg_1' }, body: '{}' })).body.dump();
-    await (await request(`${base}/bad`, { method: 'POST', headers: { 'webhook-id': 'msg_2' }, body: '{}' })).body.dump();
-    await (await request(`${base}/ok`, { method: 'GET' })).body.dump();
-    await request('http://127.0.0.1:1/', { method: 'POST', headers: { 'webhook-id': 'msg_3' } }).catch(() => undefined);
+    await eventually(() => deliveries.stats().delivered + deliveries.stats().failed === 3, 'three deliveries settled');
     const body = await text(s);
     const host = new URL(base).host;
     expect(body).toContain(`firehook_delivery_attempts_total{host="${host}",outcome="2xx"} 1`);
@@ -97,7 +116,9 @@ describe('MetricsService', () => {
     expect(body).toContain('firehook_reloads_total{result="failed"} 1');
     expect(body).toContain('firehook_global_webhooks 5');
     s.close();
-    await (await request(`${base}/ok`, { method: 'POST', headers: { 'webhook-id': 'msg_4' } })).body.dump();
+    const deliveries = deliveryService();
+    await deliveries.submit(deliveryRequest(`${base}/ok`));
+    await eventually(() => deliveries.stats().delivered === 1, 'the delivery made');
     expect(await text(s)).not.toContain('firehook_delivery_attempts_total{');
   });
 });
