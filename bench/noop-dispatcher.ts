@@ -10,6 +10,7 @@ import { createLogger } from '../dist/core/logger.js';
 import { definePlugin, PLUGIN_CONTRACT_VERSION } from '../dist/core/plugin.js';
 import { SharedObjects } from '../dist/core/runtime-services.js';
 import { MemoryStore } from '../dist/core/store/memory-store.js';
+import { ProvidedStatsRegistry } from '../core/stats-registry.ts';
 
 export async function noopDispatcher(handlers: number, queueSize: number) {
   const noop = definePlugin({ name: 'eh_noop', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' }, create: () => ({ handle() {} }) });
@@ -23,7 +24,7 @@ export async function noopDispatcher(handlers: number, queueSize: number) {
   const unused = {} as never;
   const { generation } = await buildGeneration({
     number: 1, gateway, apis: [api], plugins: [noop as never],
-    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, http: unused, shared: new SharedObjects(), fire() {}, fireSystem() {} },
+    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, http: unused, shared: new SharedObjects(), stats: new ProvidedStatsRegistry(), fire() {}, fireSystem() {} },
   });
   return { dispatcher: new Dispatcher(logger), generation: generation! };
 }

@@ -60,7 +60,7 @@ export async function buildGeneration(input: GenerationInput): Promise<{ generat
   for (const plugin of registry.plugins) {
     if (!plugin.discover) continue;
     try {
-      const found = await plugin.discover({ logger: services.logger.child({ plugin: plugin.name }), gateway, shared: services.shared, resolvePath: (p) => resolveConfigPath(gateway, p) });
+      const found = await plugin.discover({ logger: services.logger.child({ plugin: plugin.name }), gateway, shared: services.shared, stats: services.stats, resolvePath: (p) => resolveConfigPath(gateway, p) });
       for (const d of found) {
         for (const event of d.events) {
           targets.push({ spec: { event, handlerName: plugin.name, meta: d.meta, format: 'gateway', file: d.file, pointer: '', metaPointer: '' }, api: undefined, apis: d.apis, system: d.system === true });

@@ -31,6 +31,7 @@ export function createHandlerContext(p: {
     delivery: services.delivery,
     http: services.http,
     shared: services.shared,
+    stats: services.stats,
     ...(services.globalWebhooks ? { globalWebhooks: services.globalWebhooks } : {}),
     resolvePath: (path) => resolveConfigPath(gateway, path),
     warn: (pointer, message) => problems.push({ file: source.file, pointer: source.pointer + pointer, message, severity: 'warning' }),

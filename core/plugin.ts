@@ -71,6 +71,30 @@ export interface ApiContext {
  * Runtime-lifetime objects plugins may share across generations (a sandbox process, a pool).
  * Created on first use, disposed when the runtime closes.
  */
+/** What the JS sandbox reports about its activity, as a plugin offers it to metrics (`ctx.stats`). */
+export interface SandboxActivityStats {
+  restarts: number;
+  generations: number;
+  queued: number;
+  inflightCrossings: number;
+  crossings: number;
+  events: number;
+}
+
+/** Runtime-long statistics a plugin may offer, by name. */
+export interface ProvidedStats {
+  sandbox: SandboxActivityStats;
+}
+
+/**
+ * `ctx.stats`: a plugin offers runtime-long statistics to the runtime's metrics explicitly, by
+ * name, instead of the metrics guessing at the objects it created.
+ */
+export interface StatsRegistry {
+  /** Offer `read` under `name` (a later offer replaces it); returns the function that withdraws it. */
+  provide<K extends keyof ProvidedStats>(name: K, read: () => ProvidedStats[K]): () => void;
+}
+
 export interface SharedScope {
   getOrCreate<T>(key: string, create: () => T, dispose?: (value: T) => Promise<void> | void): T;
 }
@@ -83,6 +107,8 @@ export interface HandlerContext {
   /** Key sessions (TykGetKeyData / TykSetKeyData); handlers scope access by organisation themselves. */
   readonly sessions: FirehookSessionStore;
   readonly gateway: Readonly<GatewayConfig>;
+  /** Offer runtime-long statistics (the JS sandbox's) to the runtime's metrics. */
+  readonly stats: StatsRegistry;
   readonly api: ApiContext | undefined;
   readonly source: HandlerSource;
   /** Event type this handler instance is registered for. */
@@ -149,6 +175,7 @@ export interface DiscoverContext {
   readonly logger: Logger;
   readonly gateway: Readonly<GatewayConfig>;
   readonly shared: SharedScope;
+  readonly stats: StatsRegistry;
   resolvePath(path: string): string;
 }
 

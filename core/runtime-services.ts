@@ -3,7 +3,7 @@ import type { DeliveryService } from './delivery/delivery-service.ts';
 import type { EventType, MetaInput } from './event.ts';
 import type { Logger } from './logger.ts';
 import type { FirehookSessionStore } from './sessions/create-session-store.ts';
-import type { SharedScope } from './plugin.ts';
+import type { SharedScope, StatsRegistry } from './plugin.ts';
 import type { PluginHttpClient } from './plugin-http-client.ts';
 import type { Store } from './store/store.ts';
 import type { TemplateService } from './template/template-service.ts';
@@ -18,6 +18,8 @@ export interface RuntimeServices {
   /** `ctx.http`: one client per runtime, following the gateway's `webhooks` egress policy. */
   http: PluginHttpClient;
   shared: SharedScope;
+  /** `ctx.stats`: runtime-long statistics plugins offer to the metrics. */
+  stats: StatsRegistry;
   globalWebhooks?: GlobalWebhookRegistry;
   fire<T extends EventType>(apiId: string, type: T, meta: MetaInput<T>): void;
   fireSystem<T extends EventType>(type: T, meta: MetaInput<T>): void;

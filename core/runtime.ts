@@ -3,9 +3,9 @@ import { EventStream } from './dispatch/event-stream.ts';
 import type { GlobalWebhookRegistry } from './global-webhooks/registry.ts';
 import { seedGlobalWebhooks } from './global-webhooks/seeds.ts';
 import { testFireWebhook, type TestFireInput, type TestFireResult } from './test-fire.ts';
-import { MetricsService, type SandboxStatsLike } from './metrics/metrics-service.ts';
+import { MetricsService } from './metrics/metrics-service.ts';
 import { observeDispatch } from './metrics/observe-dispatch.ts';
-import { findSandboxStats, TrackedSharedObjects } from './metrics/tracked-shared-objects.ts';
+import { ProvidedStatsRegistry } from './stats-registry.ts';
 import type { ApiDefinition } from './config/api-definition.ts';
 import type { GatewayConfig } from './config/gateway-config.ts';
 import { loadGatewayConfig, resolveConfigPath, type GatewayOverrides } from './config/load-gateway-config.ts';
@@ -78,7 +78,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
   private constructor(
     private gateway: GatewayConfig,
     readonly logger: Logger,
-    private readonly services: RuntimeServices & OwnedServices & { shared: SharedObjects },
+    private readonly services: RuntimeServices & OwnedServices & { shared: SharedObjects; stats: ProvidedStatsRegistry },
     private readonly pluginExports: PluginExport[],
     private readonly options: RuntimeOptions,
   ) {
@@ -94,15 +94,17 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     const packages = await loadPluginPackages(config.plugins, config.base_dir);
     const plugins = [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports), ...(options.plugins ?? [])];
     let runtime: Runtime | undefined;
-    const shared = new TrackedSharedObjects();
+    const shared = new SharedObjects();
+    const stats = new ProvidedStatsRegistry();
     const owned = await createDefaultServices(config, logger, options, {
       fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
       fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
     }, () => runtime?.config ?? config);
-    const services: RuntimeServices & OwnedServices & { shared: SharedObjects } = {
+    const services: RuntimeServices & OwnedServices & { shared: SharedObjects; stats: ProvidedStatsRegistry } = {
       ...owned,
       logger,
       shared,
+      stats,
       fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
       fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
     };
@@ -172,7 +174,7 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
           dispatch: () => this.dispatcher.counters,
           generation: () => (this.dispatcher.current() ? { number: this.current.number, handlers: this.current.slots.map((s) => s.stats()) } : undefined),
           deliveries: () => this.services.deliveryEngine?.stats(),
-          sandbox: () => findSandboxStats<SandboxStatsLike>(this.services.shared as TrackedSharedObjects),
+          sandbox: () => this.services.stats.read('sandbox'),
           globalWebhooks: () => this.services.globalWebhooks.size(),
         },
         config.metrics,

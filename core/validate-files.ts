@@ -10,6 +10,7 @@ import { createDefaultServices } from './runtime-defaults.ts';
 import { SharedObjects } from './runtime-services.ts';
 import { loadPluginPackages } from './plugin-loader.ts';
 import { MemoryStore } from './store/memory-store.ts';
+import { ProvidedStatsRegistry } from './stats-registry.ts';
 
 /**
  * Validate a gateway config and API definitions as the runtime would load them (handlers are
@@ -38,7 +39,7 @@ export async function validateFiles(configFile: string | undefined, paths: strin
   const services = await createDefaultServices(config, logger, { store: new MemoryStore() }, { fire() {}, fireSystem() {} });
   all.push(...services.globalWebhooks.seedProblems);
   try {
-    const built = await buildGeneration({ number: 0, gateway: config, apis: loaded.apis, plugins: [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports)], services: { ...services, logger, shared, fire() {}, fireSystem() {} } });
+    const built = await buildGeneration({ number: 0, gateway: config, apis: loaded.apis, plugins: [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports)], services: { ...services, logger, shared, stats: new ProvidedStatsRegistry(), fire() {}, fireSystem() {} } });
     all.push(...built.problems);
     if (built.generation) await disposeGeneration(built.generation, 0);
   } finally {

@@ -32,6 +32,7 @@ import { createSandbox, resolveLimits, storageKey } from '../../dist/sandbox/ind
 import { WorkerGeneration } from '../../dist/sandbox/worker-generation.js';
 import { newGenState } from '../../dist/sandbox/generation-state.js';
 import { median, percentile, pooledRate, report, type BenchResult } from '../bench-format.ts';
+import { ProvidedStatsRegistry } from '../../core/stats-registry.ts';
 
 const N = Number(process.env.BENCH_JS_EVENTS ?? 200_000);
 const NAIVE_N = 20_000;
@@ -159,7 +160,7 @@ async function pluginRate(): Promise<number> {
   const handler = await plugin.create({ name: 'trivial', path: join(dir, 'trivial.js') }, {
     logger, store: new MemoryStore(), sessions: unused, gateway, api: { apiId: 'api', orgId: 'org', name: 'api' },
     source: { file: 'bench.json', pointer: '', format: 'classic' }, event: 'AuthFailure', handlerId: 'bench', templates: unused, delivery: unused, http: unused,
-    shared, resolvePath: (p: string) => join(dir, p), warn() {}, fire() {}, fireSystem() {},
+    shared, stats: new ProvidedStatsRegistry(), resolvePath: (p: string) => join(dir, p), warn() {}, fire() {}, fireSystem() {},
   });
   const message = Object.freeze({ ...EVENT, apiId: 'api', orgId: 'org', time: Date.now() });
   const rates: number[] = [];

@@ -8,6 +8,7 @@ import type { DeliveryStats } from '../delivery/delivery-service.ts';
 import type { HandlerReport, SlotInfo, SlotObserver, SlotStats } from '../dispatch/handler-slot.ts';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { DELIVERY_ATTEMPT_CHANNEL, type DeliveryAttemptMessage } from '../diagnostics.ts';
+import type { SandboxActivityStats } from '../plugin.ts';
 
 export interface MetricsConfig {
   /** Serve `GET /metrics` (default true). */
@@ -30,15 +31,8 @@ export const DEFAULT_METRICS_CONFIG: MetricsConfig = {
   latency_buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 };
 
-/** What the sandbox reports (structurally; the core does not import the sandbox). */
-export interface SandboxStatsLike {
-  restarts: number;
-  generations: number;
-  queued: number;
-  inflightCrossings: number;
-  crossings: number;
-  events: number;
-}
+/** What the sandbox reports, as the dynamic plugin offers it (`ctx.stats`). */
+export type SandboxStatsLike = SandboxActivityStats;
 
 export interface MetricsSources {
   /** The dispatcher's counters (fired, matched, unmatched, rejected). */

@@ -53,8 +53,8 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
   let batcher: EventBatcher<HandlerOutcome> | undefined;
   const watched = new Set<string>();
 
-  const setup = (gateway: Readonly<GatewayConfig>, ctx: Pick<HandlerContext, 'logger' | 'shared' | 'resolvePath'> & Partial<Pick<HandlerContext, 'store' | 'sessions'>>) => {
-    shared ??= sharedSandbox(ctx.shared, gateway, ctx.logger);
+  const setup = (gateway: Readonly<GatewayConfig>, ctx: Pick<HandlerContext, 'logger' | 'shared' | 'stats' | 'resolvePath'> & Partial<Pick<HandlerContext, 'store' | 'sessions'>>) => {
+    shared ??= sharedSandbox(ctx.shared, ctx.stats, gateway, ctx.logger);
     shared.bind({ gateway, logger: ctx.logger, ...(ctx.store ? { store: ctx.store } : {}), ...(ctx.sessions ? { sessions: ctx.sessions } : {}) });
     const sandbox = shared.sandbox;
     if (!files) {

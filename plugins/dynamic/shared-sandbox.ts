@@ -5,7 +5,7 @@
  * handler contexts, and follow the latest configuration.
  */
 import type { Dispatcher } from 'undici';
-import { createEgressDispatcher, type EgressDispatcher, type GatewayConfig, type Logger, type SessionStore, type SharedScope, type Store } from '../../core/plugin-api.ts';
+import { createEgressDispatcher, type EgressDispatcher, type GatewayConfig, type Logger, type SessionStore, type SharedScope, type StatsRegistry, type Store } from '../../core/plugin-api.ts';
 import { createSandbox, type Sandbox, type SandboxHost, type SandboxLogLine, type SandboxWarning } from '../../sandbox/index.ts';
 
 export const SHARED_SANDBOX_KEY = 'firehook:eh_dynamic_handler:sandbox';
@@ -23,8 +23,21 @@ export function jsvmTimeoutMs(gateway: Readonly<GatewayConfig>): number {
   return Math.round(seconds * 1000);
 }
 
-export function sharedSandbox(shared: SharedScope, gateway: Readonly<GatewayConfig>, logger: Logger): SharedSandbox {
-  return shared.getOrCreate(SHARED_SANDBOX_KEY, () => createSharedSandbox(gateway, logger), (s) => s.close());
+/** The runtime's one sandbox, made on first use; its activity is offered to the metrics (`ctx.stats`). */
+export function sharedSandbox(shared: SharedScope, stats: StatsRegistry, gateway: Readonly<GatewayConfig>, logger: Logger): SharedSandbox {
+  let withdraw: (() => void) | undefined;
+  return shared.getOrCreate(
+    SHARED_SANDBOX_KEY,
+    () => {
+      const created = createSharedSandbox(gateway, logger);
+      withdraw = stats.provide('sandbox', () => created.sandbox.stats());
+      return created;
+    },
+    async (s) => {
+      withdraw?.();
+      await s.close();
+    },
+  );
 }
 
 /** Script HTTP follows the webhook egress settings, but denies private networks unless told otherwise. */

@@ -1,6 +1,7 @@
 import { SharedObjects, type RuntimeServices } from '../../core/runtime-services.ts';
 import { MemoryStore } from '../../core/store/memory-store.ts';
 import type { Logger } from '../../core/logger.ts';
+import { ProvidedStatsRegistry } from '../../core/stats-registry.ts';
 
 /**
  * Runtime services for unit tests of the generation builder: a real memory store and logger;
@@ -17,6 +18,7 @@ export function unitServices(logger: Logger): RuntimeServices {
     delivery: unused('delivery') as RuntimeServices['delivery'],
     http: unused('http') as RuntimeServices['http'],
     shared: new SharedObjects(),
+    stats: new ProvidedStatsRegistry(),
     fire: () => {},
     fireSystem: () => {},
   };

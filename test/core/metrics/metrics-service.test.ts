@@ -4,7 +4,6 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryStats } from '../../../core/delivery/delivery-service.ts';
 import { MetricsService, type MetricsSources, type SandboxStatsLike } from '../../../core/metrics/metrics-service.ts';
-import { findSandboxStats, TrackedSharedObjects } from '../../../core/metrics/tracked-shared-objects.ts';
 import { createDeliveryService, type ManagedDeliveryService } from '../../../core/delivery/create-delivery-service.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { options, request as helperRequest, silentLogger } from '../../integration/delivery/helpers.ts';
@@ -120,17 +119,5 @@ describe('MetricsService', () => {
     await deliveries.submit(deliveryRequest(`${base}/ok`));
     await eventually(() => deliveries.stats().delivered === 1, 'the delivery made');
     expect(await text(s)).not.toContain('firehook_delivery_attempts_total{');
-  });
-});
-
-describe('findSandboxStats', () => {
-  it('reads stats from a shared object exposing sandbox.stats(), and nothing otherwise', async () => {
-    const shared = new TrackedSharedObjects();
-    expect(findSandboxStats(shared)).toBeUndefined();
-    shared.getOrCreate('other', () => ({ pool: true }));
-    shared.getOrCreate('sb', () => ({ sandbox: { stats: () => ({ events: 3 }) } }));
-    expect(findSandboxStats(shared)).toEqual({ events: 3 });
-    await shared.disposeAll();
-    expect(findSandboxStats(shared)).toBeUndefined();
   });
 });

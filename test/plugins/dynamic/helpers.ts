@@ -11,6 +11,7 @@ import { SharedObjects } from '../../../core/runtime-services.ts';
 import { createSessionStore } from '../../../core/sessions/create-session-store.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { captureLogger } from '../../helpers/capture-logger.ts';
+import { ProvidedStatsRegistry } from '../../../core/stats-registry.ts';
 
 export interface PluginWorld {
   dir: string;
@@ -18,6 +19,7 @@ export interface PluginWorld {
   store: MemoryStore;
   sessions: ReturnType<typeof createSessionStore>;
   shared: SharedObjects;
+  stats: ProvidedStatsRegistry;
   lines: Record<string, unknown>[];
   warnings: string[];
   context(options?: { api?: { apiId: string; orgId: string } | null; format?: 'classic' | 'oas' | 'gateway'; event?: string }): HandlerContext;
@@ -35,6 +37,7 @@ export async function pluginWorld(gatewayExtra: Record<string, unknown> = {}): P
   const store = new MemoryStore();
   const sessions = createSessionStore({ store, fireSystem: () => undefined });
   const shared = new SharedObjects();
+  const stats = new ProvidedStatsRegistry();
   const warnings: string[] = [];
   const unused = new Proxy({}, { get: () => () => Promise.reject(new Error('not used')) });
   const { mkdir } = await import('node:fs/promises');
@@ -45,6 +48,7 @@ export async function pluginWorld(gatewayExtra: Record<string, unknown> = {}): P
     store,
     sessions,
     shared,
+    stats,
     lines,
     warnings,
     context(options = {}) {
@@ -63,6 +67,7 @@ export async function pluginWorld(gatewayExtra: Record<string, unknown> = {}): P
         delivery: unused as HandlerContext['delivery'],
         http: unused as HandlerContext['http'],
         shared,
+        stats,
         resolvePath: (p) => resolveConfigPath(config, p),
         warn: (pointer, message) => warnings.push(`${pointer}: ${message}`),
         fire: () => undefined,
@@ -70,7 +75,7 @@ export async function pluginWorld(gatewayExtra: Record<string, unknown> = {}): P
       };
     },
     discoverContext() {
-      return { logger, gateway: config, shared, resolvePath: (p) => resolveConfigPath(config, p) };
+      return { logger, gateway: config, shared, stats, resolvePath: (p) => resolveConfigPath(config, p) };
     },
     async write(name, source) {
       const path = join(dir, 'handlers', name);

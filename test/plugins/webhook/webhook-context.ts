@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, createTemplateService, loadGatewayConfig, MemoryStore, type DeliveryRequest, type DeliveryService, type GatewayConfig, type HandlerContext, type HandlerSource, type SubmitResult } from '../../../core/index.ts';
+import { ProvidedStatsRegistry } from '../../../core/stats-registry.ts';
 
 export const REPO_TEMPLATES = fileURLToPath(new URL('../../../templates', import.meta.url));
 
@@ -54,6 +55,7 @@ export function handlerContext(gateway: GatewayConfig, options: { source?: Parti
     delivery: options.delivery ?? recorder,
     http: undefined as never,
     shared: { getOrCreate: (_key, create) => create() },
+    stats: new ProvidedStatsRegistry(),
     resolvePath: (p) => (isAbsolute(p) ? p : resolve(gateway.base_dir, p)),
     warn: (pointer, message) => warnings.push({ pointer, message }),
     fire: () => {},
