@@ -150,8 +150,8 @@ class DeliveryEngine implements ManagedDeliveryService {
       dispatcherFor: (job) => this.dispatcherFor(job.record.options),
       source: this,
     };
-    const store = options.store as Store & { claimSync?: ClaimSync };
-    this.claimSync = typeof store.claimSync === 'function' ? store.claimSync.bind(store) : undefined;
+    const store = options.store;
+    this.claimSync = store.claimSync ? store.claimSync.bind(store) : undefined;
     const durable = options.durable === true;
     if (durable && !options.redis) throw new FirehookError('FH_DELIVERY_INVALID', 'durable delivery needs a Redis client');
     const keyPrefix = options.keyPrefix ?? DEFAULT_DELIVERY_KEY_PREFIX;

@@ -11,6 +11,11 @@ export interface Store {
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Set only when absent; `true` for exactly one of any number of concurrent claimers. */
   setNX(key: string, value: string, ttlMs?: number): Promise<boolean>;
+  /**
+   * `setNX` without a round trip, for stores that hold their data in the process (the memory
+   * store): the delivery engine claims cooldowns with it on its hot path when a store offers it.
+   */
+  claimSync?(key: string, value: string, ttlMs: number): boolean;
   /** Delete; `true` when a key was removed. */
   del(key: string): Promise<boolean>;
   /** Delete only while the key still holds `value` (releasing one's own claim); atomic. */
