@@ -13,6 +13,9 @@ import './node-version.ts';
 // declarations are not part of Firehook's types (test/core/public-declarations.test.ts).
 import {} from 'reflect-metadata';
 export * from './plugin-api.ts';
+// Tyk's webhook checksum and cooldown key belong to the webhook plugin; other plugins that
+// suppress duplicates the way webhooks do (firehook-plugin-chat) take them from here.
+export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm, type CertificateChecksumInput, type WebhookChecksumInput } from '../plugins/webhook/checksum.ts';
 export { createPluginHttpClient, DEFAULT_PLUGIN_HTTP_MAX_RESPONSE_BYTES, DEFAULT_PLUGIN_HTTP_TIMEOUT_MS, type ManagedPluginHttpClient, type PluginHttpClientOptions } from './plugin-http-client.ts';
 export { MemoryStore } from './store/memory-store.ts';
 export { RedisStore, type RedisStoreOptions } from './store/redis-store.ts';

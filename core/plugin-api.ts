@@ -2,7 +2,7 @@
  * The plugin door, `firehook/plugin`: everything a handler plugin imports. The plugin contract, the
  * event model, errors, the interfaces of the services a plugin is handed (store, sessions,
  * templates, delivery, HTTP client, logger), and pure helpers (Go-compatible time, durations and
- * header names, Tyk's checksums, option validation, the originating-request codec). Nothing here
+ * header names, option validation, the originating-request codec). Nothing here
  * starts or loads a runtime, and importing it has no side effect beyond the Node version check.
  *
  * The embedding door, `firehook` (core/index.ts), re-exports all of this and adds the runtime, the
@@ -33,7 +33,6 @@ export { obfuscateKey } from './logger.ts';
 export { formatGoTime, parseGoDuration, parseRfc3339 } from './go/time.ts';
 export { canonicalMimeHeaderKey } from './go/http.ts';
 export * from './originating-request/index.ts';
-export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm, type CertificateChecksumInput, type WebhookChecksumInput } from './delivery/checksum.ts';
 export { resolveDeliveryOptions, type HandlerDeliveryConfig } from './delivery/delivery-options.ts';
 export { globalWebhookAsOasHandler } from './global-webhooks/global-webhook.ts';
 

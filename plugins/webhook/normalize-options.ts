@@ -5,8 +5,9 @@
  * Everything is validated here so each problem points at the key the user wrote. An `id` without
  * a URL is a reference to a global webhook, resolved when the handler is created.
  */
-import { ConfigError, dedupeProblems, deliveryOptionProblems, goRequestTarget, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/plugin-api.ts';
+import { ConfigError, dedupeProblems, deliveryOptionProblems, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/plugin-api.ts';
 import { oasHeadersSchema, webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
+import { goRequestTarget } from './checksum.ts';
 
 const CLASSIC_KEYS = ['method', 'target_path', 'template_path', 'header_map', 'event_timeout', 'name', 'id', 'disabled'];
 const FIREHOOK_KEYS = ['timeout', 'retry_schedule', 'signing', 'deny_private_networks', 'allow_networks', 'tyk_compat_escaping'];

@@ -5,11 +5,7 @@
 import { join } from 'node:path';
 import {
   checkTargetUrl,
-  certificateChecksum,
   ConfigError,
-  COOLDOWN_KEY_PREFIX,
-  cooldownKey,
-  createWebhookChecksum,
   egressFloorProblems,
   resolveDeliveryOptions,
   toPointer,
@@ -23,6 +19,7 @@ import {
 import { followGlobalWebhook, resolveGlobalReference } from './global-reference.ts';
 import { webhookHeaders } from './headers.ts';
 import type { WebhookOptions } from './options-schema.ts';
+import { certificateChecksum, COOLDOWN_KEY_PREFIX, cooldownKey, createWebhookChecksum } from './checksum.ts';
 
 export const WEBHOOK_PLUGIN_NAME = 'eh_web_hook_handler';
 

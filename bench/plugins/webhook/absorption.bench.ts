@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { hash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { report, timeLoop, type BenchResult } from '../../bench-format.ts';
-import { COOLDOWN_KEY_PREFIX, createWebhookChecksum } from '../../../core/delivery/checksum.ts';
+import { COOLDOWN_KEY_PREFIX, createWebhookChecksum } from '../../../plugins/webhook/checksum.ts';
 import type { EventMessage } from '../../../core/event.ts';
 import { formatGoTime } from '../../../core/go/time.ts';
 import { createLogger } from '../../../core/logger.ts';

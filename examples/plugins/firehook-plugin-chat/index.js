@@ -8,13 +8,14 @@
  */
 import {
   ConfigError,
-  COOLDOWN_KEY_PREFIX,
-  createWebhookChecksum,
   definePlugin,
   parseGoDuration,
   PLUGIN_CONTRACT_VERSION,
   resolveDeliveryOptions,
 } from 'firehook/plugin';
+// Tyk's webhook checksum belongs to the webhook plugin; firehook re-exports it for plugins that
+// suppress duplicates the way webhooks do.
+import { COOLDOWN_KEY_PREFIX, createWebhookChecksum } from 'firehook';
 import { formatChatMessage } from './lib/format-message.js';
 import { chatOptionsSchema, normalizeChatOptions } from './lib/options.js';
 

@@ -6,8 +6,7 @@
  */
 import { hash } from 'node:crypto';
 import { domainToASCII } from 'node:url';
-import { FirehookError } from '../errors/firehook-error.ts';
-import { formatGoTime, parseRfc3339 } from '../go/time.ts';
+import { FirehookError, formatGoTime, parseRfc3339 } from '../../core/plugin-api.ts';
 
 /* oxlint-disable no-control-regex -- Go rejects control characters in URLs; so do we */
 
