@@ -29,8 +29,8 @@ import { createLogger } from '../../dist/core/logger.js';
 import { MemoryStore } from '../../dist/core/store/memory-store.js';
 import { createDynamicPlugin } from '../../dist/plugins/dynamic/index.js';
 import { createSandbox, resolveLimits, storageKey } from '../../dist/sandbox/index.js';
-import { WorkerGeneration } from '../../dist/sandbox/worker-generation.js';
-import { newGenState } from '../../dist/sandbox/generation-state.js';
+import { WorkerGeneration } from '../../dist/sandbox/child/worker-generation.js';
+import { newGenState } from '../../dist/sandbox/host/generation-state.js';
 import { median, percentile, pooledRate, report, type BenchResult } from '../bench-format.ts';
 import { ProvidedStatsRegistry } from '../../core/stats-registry.ts';
 

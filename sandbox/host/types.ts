@@ -135,7 +135,7 @@ export interface SandboxLogLine {
   eventType?: string;
 }
 
-/** Tunables; defaults in sandbox/limits.ts. */
+/** Tunables; defaults in sandbox/host/limits.ts. */
 export interface SandboxLimits {
   /** Events per crossing. */
   maxBatch: number;

@@ -1,11 +1,11 @@
 /**
- * The sandbox child process. Runs isolate generations for the parent (sandbox/supervisor.ts),
+ * The sandbox child process. Runs isolate generations for the parent (sandbox/host/supervisor.ts),
  * forwards binding calls and log lines over IPC, and watches for calls that overrun their limit
  * (a long native operation the per-call timeout cannot interrupt): those are reported as
  * wedged and the parent kills this process. It never calls isolated-vm *Sync APIs.
  * Runnable by Node 24 directly from source (erasable TypeScript only) and from dist.
  */
-import type { ChildMessage, ParentMessage } from './protocol.ts';
+import type { ChildMessage, ParentMessage } from '../shared/protocol.ts';
 import { WorkerGeneration } from './worker-generation.ts';
 
 const generations = new Map<number, WorkerGeneration>();

@@ -2,8 +2,8 @@
  * createSandbox: isolate generations in a supervised child process. Loads build a generation
  * file by file (each in its own context unless the shared context is asked for); a plain load
  * swaps the new generation in only when every file loaded, and the old one drains before it is
- * disposed. Events cross in batches (sandbox/scheduler.ts); bindings that reach the outside are
- * served here (sandbox/host-ops.ts). When the child dies it is restarted and every live
+ * disposed. Events cross in batches (sandbox/host/scheduler.ts); bindings that reach the outside are
+ * served here (sandbox/host/host-ops.ts). When the child dies it is restarted and every live
  * generation is rebuilt from the sources kept here.
  */
 import { createHash } from 'node:crypto';

@@ -1,7 +1,7 @@
 /** Reading handler sources and turning load failures into located errors. */
 import { readFile } from 'node:fs/promises';
 import { SandboxError } from './errors.ts';
-import type { LoadOutcome } from './protocol.ts';
+import type { LoadOutcome } from '../shared/protocol.ts';
 import { locateError } from './stack.ts';
 import type { SandboxFile } from './types.ts';
 

@@ -8,8 +8,8 @@
 import { SandboxError, type SandboxErrorCode } from './errors.ts';
 import { contextKey, settle as deliver, type GenState, type Pending } from './generation-state.ts';
 import { Fifo } from './fifo.ts';
-import { EVENT_STATUS } from './bootstrap-source.ts';
-import type { Abort, RunOutcome } from './protocol.ts';
+import { EVENT_STATUS } from '../shared/isolate-contract.ts';
+import type { Abort, RunOutcome } from '../shared/protocol.ts';
 import { locateError } from './stack.ts';
 import type { Strikes } from './strikes.ts';
 import type { WorkerProcess, ExitInfo } from './supervisor.ts';

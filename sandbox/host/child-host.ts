@@ -5,7 +5,7 @@
  */
 import { SandboxError } from './errors.ts';
 import type { GenState } from './generation-state.ts';
-import type { ChildMessage, LoadOutcome } from './protocol.ts';
+import type { ChildMessage, LoadOutcome } from '../shared/protocol.ts';
 import type { Scheduler } from './scheduler.ts';
 import { loadError } from './sources.ts';
 import type { Strikes } from './strikes.ts';

@@ -3,10 +3,10 @@
  * source so the generation can be rebuilt after an isolate death or a process restart), its
  * per-context event queues and its crossings in flight.
  */
-import { STATUS_OFFSET } from './bootstrap-source.ts';
+import { STATUS_OFFSET } from '../shared/isolate-contract.ts';
 import type { SandboxError } from './errors.ts';
 import { MAX_ERROR_CHARS, MAX_SESSION_KEY_CHARS, STORAGE_LIMITS } from './limits.ts';
-import type { GenerationSpec } from './protocol.ts';
+import type { GenerationSpec } from '../shared/protocol.ts';
 import { Fifo } from './fifo.ts';
 import type { FileReport, GenerationOptions, RunItem, RunResult, SandboxLimits } from './types.ts';
 

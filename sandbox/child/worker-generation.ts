@@ -6,8 +6,9 @@
  * applySyncPromise, and a *Sync call would freeze this process's event loop).
  */
 import ivm from 'isolated-vm';
-import { BOOTSTRAP_FILENAME, BOOTSTRAP_SOURCE, STATUS_OFFSET } from './bootstrap-source.ts';
-import type { Abort, GenerationSpec, LoadOutcome, RunOutcome } from './protocol.ts';
+import { BOOTSTRAP_SOURCE } from '../isolate/bootstrap-source.ts';
+import { BOOTSTRAP_FILENAME, STATUS_OFFSET } from '../shared/isolate-contract.ts';
+import type { Abort, GenerationSpec, LoadOutcome, RunOutcome } from '../shared/protocol.ts';
 
 export interface GenerationHooks {
   /** A binding call from the isolate; resolves with the reply envelope (`v<json>`, `u`, `e<message>`). */

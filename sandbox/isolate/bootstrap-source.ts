@@ -14,14 +14,6 @@
 import { B64_SOURCE } from './bootstrap-b64-source.ts';
 import { DISPATCH_SOURCE, LOADING_SOURCE } from './bootstrap-dispatch-source.ts';
 
-export const BOOTSTRAP_FILENAME = 'firehook:bootstrap.js';
-
-/** Offset in the progress Int32Array where per-event statuses start (index 0 = running event). */
-export const STATUS_OFFSET = 4;
-
-/** Per-event status values written into the progress buffer. */
-export const EVENT_STATUS = { pending: 0, running: 1, ok: 2, failed: 3 } as const;
-
 const PRELUDE = String.raw`
 'use strict';
 const hostRef = $0;

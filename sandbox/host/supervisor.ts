@@ -2,14 +2,14 @@
  * The sandbox child process, seen from the host: fork (with `--no-node-snapshot`, its own heap
  * ceiling and, by default, Node's permission model), request/reply over IPC, liveness pings, a
  * resident-memory ceiling, and a clean account of what was in flight when it died. Restart
- * policy lives with the caller (sandbox/sandbox.ts), which replays generations.
+ * policy lives with the caller (sandbox/host/sandbox.ts), which replays generations.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildMessage, ParentMessage } from './protocol.ts';
+import type { ChildMessage, ParentMessage } from '../shared/protocol.ts';
 
 type Request = Extract<ParentMessage, { id: number }>;
 type Reply = Extract<ChildMessage, { t: 'gen-done' | 'loaded' | 'ran' | 'pong' }>;
@@ -187,17 +187,21 @@ export class WorkerProcess {
   }
 }
 
+/** The child's entry, spawned by path (the host never imports the child's code). */
 function workerPath(): string {
   const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return fileURLToPath(new URL(`./worker${extension}`, import.meta.url));
+  return fileURLToPath(new URL(`../child/worker${extension}`, import.meta.url));
 }
 
-/** Node permission model: read only what the worker needs; no writes, subprocesses or workers. */
+/**
+ * Node permission model: read only what the worker needs (the sandbox folder: the child's code,
+ * the shared modules and the isolate bootstrap text; isolated-vm); no writes, subprocesses or workers.
+ */
 function permissionFlags(worker: string): string[] {
   const require = createRequire(import.meta.url);
   const ivmPackage = require.resolve('isolated-vm/package.json');
   const gypBuild = createRequire(ivmPackage).resolve('node-gyp-build/package.json');
-  const reads = [dirname(worker) + '/', dirname(ivmPackage) + '/', dirname(gypBuild) + '/', '/etc/alpine-release'];
+  const reads = [dirname(dirname(worker)) + '/', dirname(ivmPackage) + '/', dirname(gypBuild) + '/', '/etc/alpine-release'];
   for (let dir = dirname(worker); ; dir = dirname(dir)) {
     const candidate = join(dir, 'package.json');
     if (existsSync(candidate)) {

@@ -4,7 +4,7 @@
  */
 import type { HostCallContext, HostOps } from './host-ops.ts';
 import type { LogGate } from './log-gate.ts';
-import type { ChildMessage } from './protocol.ts';
+import type { ChildMessage } from '../shared/protocol.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { WorkerProcess } from './supervisor.ts';
 import type { RunItem, SandboxLogLine } from './types.ts';

@@ -2,7 +2,7 @@
  * Turn error text from the isolate (a V8 stack, or isolated-vm's `message [file:line:col]` for
  * syntax errors) into a one-line message plus the location in the handler file.
  */
-import { BOOTSTRAP_FILENAME } from './bootstrap-source.ts';
+import { BOOTSTRAP_FILENAME } from '../shared/isolate-contract.ts';
 
 export interface ScriptLocation {
   message: string;
