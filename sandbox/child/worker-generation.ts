@@ -6,7 +6,8 @@
  * applySyncPromise, and a *Sync call would freeze this process's event loop).
  */
 import ivm from 'isolated-vm';
-import { BOOTSTRAP_SOURCE } from '../isolate/bootstrap-source.ts';
+import { BOOTSTRAP_SOURCE } from './bootstrap.ts';
+import { HOST_OP_TABLE, REPLY_TEXT, thrownReply } from '../shared/host-ops-table.ts';
 import { BOOTSTRAP_FILENAME, STATUS_OFFSET } from '../shared/isolate-contract.ts';
 import type { Abort, GenerationSpec, LoadOutcome, RunOutcome } from '../shared/protocol.ts';
 
@@ -35,6 +36,8 @@ export interface ActiveCall {
 }
 
 const TIMED_OUT = 'Script execution timed out.';
+/** The host-op table for the bootstrap (`$4`). */
+const HOST_OP_TABLE_JSON = JSON.stringify(HOST_OP_TABLE);
 const MEMORY = 'memory limit';
 
 export class WorkerGeneration {
@@ -92,7 +95,7 @@ export class WorkerGeneration {
     try {
       return await this.hooks.host(this.spec.gen, crossing, index, op, args);
     } catch {
-      return 'e' + op + ': host call failed';
+      return thrownReply(op + REPLY_TEXT.hostCallFailed);
     } finally {
       if (active && active.hostWaitSince > 0) {
         active.hostWaitMs += Date.now() - active.hostWaitSince;
@@ -104,7 +107,7 @@ export class WorkerGeneration {
   private async newContext(): Promise<ContextHandle> {
     const context = await this.isolate.createContext();
     const log = new ivm.Callback((kind: string, crossing: number, index: number, text: string) => this.hooks.log(this.spec.gen, crossing, index, kind, text), { ignored: true });
-    const api = (await context.evalClosure(BOOTSTRAP_SOURCE, [this.hostRef, log, new ivm.ExternalCopy(this.sab).copyInto(), JSON.stringify(this.spec.limits)], {
+    const api = (await context.evalClosure(BOOTSTRAP_SOURCE, [this.hostRef, log, new ivm.ExternalCopy(this.sab).copyInto(), JSON.stringify(this.spec.limits), HOST_OP_TABLE_JSON], {
       filename: BOOTSTRAP_FILENAME,
       timeout: this.spec.loadTimeoutMs,
       result: { reference: true },

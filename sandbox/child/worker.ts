@@ -5,6 +5,7 @@
  * wedged and the parent kills this process. It never calls isolated-vm *Sync APIs.
  * Runnable by Node 24 directly from source (erasable TypeScript only) and from dist.
  */
+import { hostTimeoutReply } from '../shared/host-ops-table.ts';
 import type { ChildMessage, ParentMessage } from '../shared/protocol.ts';
 import { WorkerGeneration } from './worker-generation.ts';
 
@@ -36,7 +37,7 @@ const hooks = {
       const id = ++hostSeq;
       const timer = setTimeout(() => {
         pendingHost.delete(id);
-        resolve(`e${op}: the host did not answer within ${timeoutMs} ms`);
+        resolve(hostTimeoutReply(op, timeoutMs));
       }, timeoutMs);
       pendingHost.set(id, { resolve, timer });
       send({ t: 'host', id, gen, crossing, index, op, args });

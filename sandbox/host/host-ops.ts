@@ -6,6 +6,7 @@
  */
 import { batchUnit, sendRequest, tykBatch, tykRequest, tykResponse, type HttpResult, type OutboundRequest } from './host-http.ts';
 import { STORAGE_LIMITS } from './limits.ts';
+import { bindingOf, HOST_OPS, REPLY_TEXT, thrownReply as thrown, UNDEFINED_REPLY as UNDEFINED, valueReply as value, type HostOp } from '../shared/host-ops-table.ts';
 import { isRecord, parseSafeJson, UnsafeJsonError } from './safe-json.ts';
 import type { SandboxHost, SandboxLimits, SandboxScope, SandboxSession } from './types.ts';
 
@@ -18,10 +19,9 @@ export interface HostCallContext {
   warn(message: string): void;
 }
 
-const NOT_FOUND = '{"status":"error","message":"Key not found"}';
-const value = (v: string | number | boolean | null): string => 'v' + JSON.stringify(v);
-const UNDEFINED = 'u';
-const thrown = (message: string): string => 'e' + message;
+const NOT_FOUND = REPLY_TEXT.keyNotFound;
+
+type OpHandler = (args: unknown[], ctx: HostCallContext) => Promise<string>;
 
 class HostTimeout extends Error {}
 
@@ -41,35 +41,38 @@ export class HostOps {
   private readonly host: SandboxHost;
   private readonly limits: SandboxLimits;
 
+  /** One handler per op of the table (shared/host-ops-table.ts): the type admits no more, no fewer. */
+  private readonly handlers: { readonly [K in HostOp]: OpHandler } = {
+    [HOST_OPS.TykGetKeyData]: (args, ctx) => this.getKey(args[0], ctx),
+    [HOST_OPS.TykSetKeyData]: (args, ctx) => this.setKey(args[0], args[1], args[2], ctx),
+    [HOST_OPS.TykMakeHttpRequest]: (args, ctx) => this.http(args[0], ctx),
+    [HOST_OPS.TykBatchRequest]: (args, ctx) => this.batch(args[0], ctx),
+    [HOST_OPS.TykStorageSet]: (args, ctx) => this.storage(HOST_OPS.TykStorageSet, args, ctx),
+    [HOST_OPS.TykStorageGet]: (args, ctx) => this.storage(HOST_OPS.TykStorageGet, args, ctx),
+    [HOST_OPS.TykStorageSetNX]: (args, ctx) => this.storage(HOST_OPS.TykStorageSetNX, args, ctx),
+    [HOST_OPS.TykStorageDel]: (args, ctx) => this.storage(HOST_OPS.TykStorageDel, args, ctx),
+    [HOST_OPS.TykStorageTTL]: (args, ctx) => this.storage(HOST_OPS.TykStorageTTL, args, ctx),
+    [HOST_OPS.TykStorageIncr]: (args, ctx) => this.storage(HOST_OPS.TykStorageIncr, args, ctx),
+  };
+
   constructor(host: SandboxHost, limits: SandboxLimits) {
     this.host = host;
     this.limits = limits;
   }
 
+  /** The ops this host answers (the keys of its handler table). */
+  get handledOps(): string[] {
+    return Object.keys(this.handlers);
+  }
+
   async call(op: string, args: unknown[], ctx: HostCallContext): Promise<string> {
     try {
-      switch (op) {
-        case 'kget':
-          return await this.getKey(args[0], ctx);
-        case 'kset':
-          return await this.setKey(args[0], args[1], args[2], ctx);
-        case 'http':
-          return await this.http(args[0], ctx);
-        case 'batch':
-          return await this.batch(args[0], ctx);
-        case 'sset':
-        case 'sget':
-        case 'ssetnx':
-        case 'sdel':
-        case 'sttl':
-        case 'sincr':
-          return await this.storage(op, args, ctx);
-        default:
-          return thrown(`unknown binding ${String(op).slice(0, 40)}`);
-      }
+      const handler = Object.hasOwn(this.handlers, op) ? this.handlers[op as HostOp] : undefined;
+      if (handler === undefined) return thrown(`${REPLY_TEXT.unknownOp}${String(op).slice(0, 40)}`);
+      return await handler(args, ctx);
     } catch (error) {
-      if (error instanceof StorageUnavailable) return thrown(`${error.message}: storage unavailable`);
-      return thrown(`${op}: host call failed`);
+      if (error instanceof StorageUnavailable) return thrown(`${error.message}${REPLY_TEXT.storageUnavailable}`);
+      return thrown(`${op}${REPLY_TEXT.hostCallFailed}`);
     }
   }
 
@@ -82,7 +85,7 @@ export class HostOps {
       // A key the store refuses (too long, control characters) cannot exist.
       if ((error as { code?: unknown })?.code === 'FH_SESSION_KEY_INVALID') return value(NOT_FOUND);
       ctx.warn('TykGetKeyData: the session store did not answer');
-      return value('{"status":"error","message":"Session store unavailable"}');
+      return value(REPLY_TEXT.sessionStoreUnavailable);
     }
     if (session === undefined || !inScope(session, ctx.scope)) return value(NOT_FOUND);
     return value(JSON.stringify(session));
@@ -213,35 +216,35 @@ export class HostOps {
     }
   }
 
-  private async storage(op: string, args: unknown[], ctx: HostCallContext): Promise<string> {
-    const name = STORAGE_NAMES[op]!;
+  private async storage(op: HostOp, args: unknown[], ctx: HostCallContext): Promise<string> {
+    const name = bindingOf(op)!;
     const key = args[0];
     if (typeof key !== 'string' || key.length === 0 || Buffer.byteLength(key) > STORAGE_LIMITS.maxKeyBytes) {
       return thrown(`${name}: the key must be 1 to ${STORAGE_LIMITS.maxKeyBytes} bytes`);
     }
     const full = storageKey(key, ctx.scope);
     const store = this.host.storage;
-    const ttlArg = op === 'sincr' ? args[1] : args[2];
+    const ttlArg = op === HOST_OPS.TykStorageIncr ? args[1] : args[2];
     let ttlMs = 0;
-    if (op === 'sset' || op === 'ssetnx' || op === 'sincr') {
+    if (op === HOST_OPS.TykStorageSet || op === HOST_OPS.TykStorageSetNX || op === HOST_OPS.TykStorageIncr) {
       if (typeof ttlArg !== 'number' || !Number.isFinite(ttlArg) || ttlArg < 0) return thrown(`${name}: ttl must be a number of seconds >= 0`);
       ttlMs = Math.floor(ttlArg * 1000);
     }
-    if (op === 'sset' || op === 'ssetnx') {
+    if (op === HOST_OPS.TykStorageSet || op === HOST_OPS.TykStorageSetNX) {
       const v = args[1];
       if (typeof v !== 'string' || Buffer.byteLength(v) > STORAGE_LIMITS.maxValueBytes) return thrown(`${name}: the value must be a string of at most ${STORAGE_LIMITS.maxValueBytes} bytes`);
-      if (op === 'sset') {
+      if (op === HOST_OPS.TykStorageSet) {
         await this.store(store.set(full, v, ttlMs), name);
         return UNDEFINED;
       }
       return value(await this.store(store.setNX(full, v, ttlMs), name));
     }
     switch (op) {
-      case 'sget':
+      case HOST_OPS.TykStorageGet:
         return value(await this.store(store.get(full), name));
-      case 'sdel':
+      case HOST_OPS.TykStorageDel:
         return value(await this.store(store.del(full), name));
-      case 'sttl': {
+      case HOST_OPS.TykStorageTTL: {
         const ms = await this.store(store.pttl(full), name);
         return value(ms < 0 ? ms : Math.ceil(ms / 1000));
       }
@@ -260,15 +263,6 @@ export class HostOps {
 }
 
 class StorageUnavailable extends Error {}
-
-const STORAGE_NAMES: Record<string, string> = {
-  sset: 'TykStorageSet',
-  sget: 'TykStorageGet',
-  ssetnx: 'TykStorageSetNX',
-  sdel: 'TykStorageDel',
-  sttl: 'TykStorageTTL',
-  sincr: 'TykStorageIncr',
-};
 
 /** `jsvm-store:` + the scope's namespace + the script's key. */
 export function storageKey(key: string, scope: SandboxScope): string {

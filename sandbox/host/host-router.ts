@@ -4,6 +4,7 @@
  */
 import type { HostCallContext, HostOps } from './host-ops.ts';
 import type { LogGate } from './log-gate.ts';
+import { REPLY_TEXT, thrownReply } from '../shared/host-ops-table.ts';
 import type { ChildMessage } from '../shared/protocol.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { WorkerProcess } from './supervisor.ts';
@@ -27,7 +28,7 @@ export class HostRouter {
     const pending = crossing && message.index >= 0 ? crossing.items[message.index] : undefined;
     let reply: string;
     if (!pending) {
-      reply = `e${message.op}: not available outside an event`;
+      reply = thrownReply(`${message.op}${REPLY_TEXT.notInEvent}`);
     } else {
       const ctx: HostCallContext = {
         scope: pending.item.scope,

@@ -1,15 +1,16 @@
-/**
- * Part of the bootstrap closure (see bootstrap-source.ts): UTF-8 and base64 written out in plain
- * JavaScript, because a bare V8 context has neither `btoa` nor `TextEncoder`. Semantics follow
- * Go's: strings are encoded as UTF-8 (lone surrogates become U+FFFD), decoding accepts `\r` and
- * `\n` anywhere, and each byte of an invalid UTF-8 sequence decodes to one U+FFFD.
+// @ts-check
+/*
+ * Bootstrap part 2 of 6: UTF-8 and base64 written out in plain JavaScript, because a bare V8
+ * context has neither `btoa` nor `TextEncoder`. Semantics follow Go's: strings are encoded as
+ * UTF-8 (lone surrogates become U+FFFD), decoding accepts `\r` and `\n` anywhere, and each byte
+ * of an invalid UTF-8 sequence decodes to one U+FFFD.
  */
-export const B64_SOURCE = String.raw`
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const DECODE = new Int16ArrayCtor(128);
 for (let i = 0; i < 128; i++) DECODE[i] = -1;
 for (let i = 0; i < 64; i++) DECODE[code(ALPHABET, i)] = i;
 
+/** @param {string} s @returns {[Uint8Array, number]} the bytes and how many of them are used */
 function utf8Encode(s) {
   const n = s.length;
   const out = new Uint8ArrayCtor(n * 3);
@@ -46,6 +47,7 @@ function utf8Encode(s) {
   return [out, p];
 }
 
+/** @param {Uint8Array} bytes @param {number} len @param {boolean} pad @returns {string} */
 function base64Encode(bytes, len, pad) {
   let out = '';
   let i = 0;
@@ -64,6 +66,7 @@ function base64Encode(bytes, len, pad) {
   return out;
 }
 
+/** @param {string} s @param {boolean} padded @returns {[Uint8Array, number] | null} null when `s` is not valid base64 */
 function base64Decode(s, padded) {
   const n = s.length;
   const out = new Uint8ArrayCtor(((n + 3) >> 2) * 3);
@@ -101,10 +104,12 @@ function base64Decode(s, padded) {
   return [out, p];
 }
 
+/** @param {Uint8Array} b @param {number} len @returns {string} */
 function utf8Decode(b, len) {
   let out = '';
   const units = new Uint16ArrayCtor(4096);
   let u = 0;
+  /** @param {number} x */
   function unit(x) {
     units[u++] = x;
     if (u === 4096) { out += ReflectApply(fromCharCode, undefined, units); u = 0; }
@@ -142,4 +147,3 @@ function utf8Decode(b, len) {
   if (u > 0) out += ReflectApply(fromCharCode, undefined, units.subarray(0, u));
   return out;
 }
-`;
