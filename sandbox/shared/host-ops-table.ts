@@ -26,7 +26,7 @@ export type HostBinding = keyof typeof HOST_OPS;
 export type HostOp = (typeof HOST_OPS)[HostBinding];
 
 /** The first character of a reply envelope. */
-export const REPLY_TAG = { value: 'v', undefined: 'u', thrown: 'e' } as const;
+const REPLY_TAG = { value: 'v', undefined: 'u', thrown: 'e' } as const;
 
 /** Reply texts written by more than one side (or in the isolate). */
 export const REPLY_TEXT = {
@@ -46,6 +46,7 @@ export const REPLY_TEXT = {
 
 /** What the isolate gets, as JSON text. */
 export const HOST_OP_TABLE = { ops: HOST_OPS, tag: REPLY_TAG, text: REPLY_TEXT } as const;
+/** Read by the isolate bootstrap through sandbox/isolate/globals.d.ts (outside the main project). */
 export type HostOpTable = typeof HOST_OP_TABLE;
 
 /** The binding that sends `op`, or undefined for an op not in the table. */
