@@ -105,8 +105,3 @@ export function contextKey(gen: GenState, file: string): string {
   return gen.options.sharedContext ? '*' : file;
 }
 
-export function queuedCount(gen: GenState): number {
-  let n = 0;
-  for (const q of gen.queues.values()) n += q.length;
-  return n;
-}

@@ -29,7 +29,7 @@ const BAD_VALUE = /[\r\n\0]/;
 const DROPPED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'expect']);
 
 /** Validate a request; a reason string when it must not be sent. */
-export function checkRequest(req: OutboundRequest, limits: HttpLimits): string | undefined {
+function checkRequest(req: OutboundRequest, limits: HttpLimits): string | undefined {
   if (!METHODS.has(req.method)) return `method ${JSON.stringify(req.method.slice(0, 20))} is not allowed`;
   let url: URL;
   try {
@@ -90,7 +90,7 @@ function reasonOf(error: unknown): string {
 }
 
 /** Go's textproto.CanonicalMIMEHeaderKey. */
-export function canonicalHeaderName(name: string): string {
+function canonicalHeaderName(name: string): string {
   if (!TOKEN.test(name)) return name;
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }

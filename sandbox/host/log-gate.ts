@@ -9,7 +9,7 @@ import type { SandboxLogLine } from './types.ts';
 const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
 
 /** Escape control characters so a line stays one line. */
-export function sanitizeLogText(text: string, maxChars: number): string {
+function sanitizeLogText(text: string, maxChars: number): string {
   const clipped = text.length > maxChars ? `${text.slice(0, maxChars)} [truncated]` : text;
   return clipped.replace(CONTROL, (c) => {
     if (c === '\n') return '\\n';

@@ -8,7 +8,7 @@ export interface SafeJsonLimits {
   maxDepth: number;
 }
 
-export const DEFAULT_JSON_LIMITS: SafeJsonLimits = { maxChars: 1 << 20, maxDepth: 32 };
+const DEFAULT_JSON_LIMITS: SafeJsonLimits = { maxChars: 1 << 20, maxDepth: 32 };
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 

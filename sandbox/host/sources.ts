@@ -5,7 +5,7 @@ import type { LoadOutcome } from '../shared/protocol.ts';
 import { locateError } from './stack.ts';
 import type { SandboxFile } from './types.ts';
 
-export const MAX_SOURCE_CHARS = 4 << 20;
+const MAX_SOURCE_CHARS = 4 << 20;
 
 export async function readSource(file: SandboxFile): Promise<string | SandboxError> {
   if (file.source !== undefined) return file.source.length > MAX_SOURCE_CHARS ? new SandboxError('FH_SANDBOX_LOAD_FAILED', `${file.path} is larger than ${MAX_SOURCE_CHARS} characters`, { file: file.path }) : file.source;

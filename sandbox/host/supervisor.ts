@@ -15,7 +15,7 @@ type Request = Extract<ParentMessage, { id: number }>;
 type Reply = Extract<ChildMessage, { t: 'gen-done' | 'loaded' | 'ran' | 'pong' }>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export interface WedgedInfo {
+interface WedgedInfo {
   gen: number;
   crossing: number;
   index: number;

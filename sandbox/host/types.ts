@@ -98,7 +98,7 @@ export interface LoadOptions extends Partial<GenerationOptions> {
   activate?: boolean;
 }
 
-export interface SandboxStorageHost {
+interface SandboxStorageHost {
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   setNX(key: string, value: string, ttlMs?: number): Promise<boolean>;
@@ -109,7 +109,7 @@ export interface SandboxStorageHost {
 
 export type SandboxSession = Record<string, unknown>;
 
-export interface SandboxSessionHost {
+interface SandboxSessionHost {
   get(key: string): Promise<SandboxSession | undefined>;
   set(key: string, session: SandboxSession, options?: { suppressReset?: boolean }): Promise<void>;
   /** Atomic org-scoped write when the store offers it (fills org_id; refuses another org's key). */

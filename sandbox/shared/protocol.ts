@@ -5,7 +5,7 @@
  */
 
 /** In-isolate limits handed to the bootstrap as JSON. */
-export interface IsolateLimits {
+interface IsolateLimits {
   statusOffset: number;
   shared: boolean;
   maxLogLines: number;
