@@ -18,13 +18,40 @@ export async function noopDispatcher(handlers: number, queueSize: number) {
   const gateway = { ...config!, dispatch: { ...config!.dispatch, queue_size: queueSize } };
   const logger = createLogger({ level: 'silent' });
   const api = {
-    apiId: 'bench', orgId: 'o', name: 'bench', format: 'classic' as const, file: 'bench.json', raw: {},
-    handlers: Array.from({ length: handlers }, (_, i) => ({ event: 'AuthFailure', handlerName: 'eh_noop', meta: {}, format: 'classic' as const, file: 'bench.json', pointer: `/h/${i}`, metaPointer: `/h/${i}/handler_meta` })),
+    apiId: 'bench',
+    orgId: 'o',
+    name: 'bench',
+    format: 'classic' as const,
+    file: 'bench.json',
+    raw: {},
+    handlers: Array.from({ length: handlers }, (_, i) => ({
+      event: 'AuthFailure',
+      handlerName: 'eh_noop',
+      meta: {},
+      format: 'classic' as const,
+      file: 'bench.json',
+      pointer: `/h/${i}`,
+      metaPointer: `/h/${i}/handler_meta`,
+    })),
   };
   const unused = {} as never;
   const { generation } = await buildGeneration({
-    number: 1, gateway, apis: [api], plugins: [noop as never],
-    services: { logger, store: new MemoryStore(), sessions: unused, templates: unused, delivery: unused, http: unused, shared: new SharedObjects(), stats: new ProvidedStatsRegistry(), fire() {}, fireSystem() {} },
+    number: 1,
+    gateway,
+    apis: [api],
+    plugins: [noop as never],
+    services: {
+      logger,
+      store: new MemoryStore(),
+      sessions: unused,
+      templates: unused,
+      delivery: unused,
+      http: unused,
+      shared: new SharedObjects(),
+      stats: new ProvidedStatsRegistry(),
+      fire() {},
+      fireSystem() {},
+    },
   });
   return { dispatcher: new Dispatcher(logger), generation: generation! };
 }

@@ -19,9 +19,19 @@ function find(dir: string): string[] {
   });
 }
 
-const files = find(root).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+const files = find(root)
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort();
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;
-const lines: string[] = [`# Firehook benchmark report`, ``, `Machine: ${machine}`, `Date: ${new Date().toISOString()}`, ``, `| bench | figure | value | baseline (same run) | ratio | target |`, `| --- | --- | --- | --- | --- | --- |`];
+const lines: string[] = [
+  `# Firehook benchmark report`,
+  ``,
+  `Machine: ${machine}`,
+  `Date: ${new Date().toISOString()}`,
+  ``,
+  `| bench | figure | value | baseline (same run) | ratio | target |`,
+  `| --- | --- | --- | --- | --- | --- |`,
+];
 let failures = 0;
 for (const file of files) {
   const name = relative(root, file).replace(/\.bench\.ts$/, '');

@@ -31,7 +31,11 @@ export function authHeaders(): Record<string, string> {
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { ...authHeaders(), accept: 'application/json' };
   if (method !== 'GET' && method !== 'DELETE') headers['content-type'] = 'application/json';
-  const res = await fetch(`/v1/admin${path}`, { method, headers, ...(body !== undefined || headers['content-type'] ? { body: JSON.stringify(body ?? {}) } : {}) });
+  const res = await fetch(`/v1/admin${path}`, {
+    method,
+    headers,
+    ...(body !== undefined || headers['content-type'] ? { body: JSON.stringify(body ?? {}) } : {}),
+  });
   const text = await res.text();
   const data = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {

@@ -34,30 +34,43 @@ async function route(): Promise<void> {
     cleanup = await view(main, new URLSearchParams(query));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return login(main);
-    clear(main, h('div', { class: 'panel' }, h('h2', {}, 'Could not load this page'), h('p', { class: 'muted' }, error instanceof Error ? error.message : String(error))));
+    clear(
+      main,
+      h('div', { class: 'panel' }, h('h2', {}, 'Could not load this page'), h('p', { class: 'muted' }, error instanceof Error ? error.message : String(error))),
+    );
   }
   void refreshStatus();
 }
 
 function login(main: HTMLElement): void {
   const input = h('input', { type: 'password', id: 'token', placeholder: 'admin_secret', autocomplete: 'current-password' });
-  const form = h('form', { class: 'panel login', onsubmit: (e: Event) => {
-    e.preventDefault();
-    setToken(input.value);
-    void route();
-  } },
-  h('h2', {}, 'Admin token'),
-  h('p', { class: 'muted' }, 'This Firehook requires its admin_secret as a bearer token. It is kept in this tab only.'),
-  h('div', { class: 'row' }, input, h('button', { class: 'primary', type: 'submit' }, 'Sign in')),
-  token() ? h('p', { class: 'problems' }, 'That token was refused.') : null);
+  const form = h(
+    'form',
+    {
+      class: 'panel login',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        setToken(input.value);
+        void route();
+      },
+    },
+    h('h2', {}, 'Admin token'),
+    h('p', { class: 'muted' }, 'This Firehook requires its admin_secret as a bearer token. It is kept in this tab only.'),
+    h('div', { class: 'row' }, input, h('button', { class: 'primary', type: 'submit' }, 'Sign in')),
+    token() ? h('p', { class: 'problems' }, 'That token was refused.') : null,
+  );
   clear(main, form);
   input.focus();
 }
 
 async function refreshStatus(): Promise<void> {
   try {
-    const s = await api<{ generation: number; store: string; durable: boolean; apis: number; handlers: number; global_webhooks: { count: number } }>('GET', '/status');
-    document.getElementById('status')!.textContent = `generation ${s.generation} · ${s.apis} APIs · ${s.handlers} handlers · ${s.global_webhooks.count} global webhooks · ${s.store}${s.durable ? ' (durable)' : ''}`;
+    const s = await api<{ generation: number; store: string; durable: boolean; apis: number; handlers: number; global_webhooks: { count: number } }>(
+      'GET',
+      '/status',
+    );
+    document.getElementById('status')!.textContent =
+      `generation ${s.generation} · ${s.apis} APIs · ${s.handlers} handlers · ${s.global_webhooks.count} global webhooks · ${s.store}${s.durable ? ' (durable)' : ''}`;
   } catch {
     document.getElementById('status')!.textContent = '';
   }

@@ -7,7 +7,10 @@ import { HandlerRegistry } from './handler-registry.ts';
  * fresh child container holding every plugin (a child's list would hide its parent's, so plugins
  * are never split between parent and child).
  */
-export function createGenerationContainer(exports: readonly PluginExport[], parent: DependencyContainer = rootContainer): {
+export function createGenerationContainer(
+  exports: readonly PluginExport[],
+  parent: DependencyContainer = rootContainer,
+): {
   container: DependencyContainer;
   registry: HandlerRegistry;
 } {

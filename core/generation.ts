@@ -60,10 +60,21 @@ export async function buildGeneration(input: GenerationInput): Promise<{ generat
   for (const plugin of registry.plugins) {
     if (!plugin.discover) continue;
     try {
-      const found = await plugin.discover({ logger: services.logger.child({ plugin: plugin.name }), gateway, shared: services.shared, stats: services.stats, resolvePath: (p) => resolveConfigPath(gateway, p) });
+      const found = await plugin.discover({
+        logger: services.logger.child({ plugin: plugin.name }),
+        gateway,
+        shared: services.shared,
+        stats: services.stats,
+        resolvePath: (p) => resolveConfigPath(gateway, p),
+      });
       for (const d of found) {
         for (const event of d.events) {
-          targets.push({ spec: { event, handlerName: plugin.name, meta: d.meta, format: 'gateway', file: d.file, pointer: '', metaPointer: '' }, api: undefined, apis: d.apis, system: d.system === true });
+          targets.push({
+            spec: { event, handlerName: plugin.name, meta: d.meta, format: 'gateway', file: d.file, pointer: '', metaPointer: '' },
+            api: undefined,
+            apis: d.apis,
+            system: d.system === true,
+          });
         }
       }
     } catch (error) {
@@ -83,11 +94,16 @@ export async function buildGeneration(input: GenerationInput): Promise<{ generat
     counters.set(`${scope}:${spec.event}`, index + 1);
     const built = await buildHandler(target, `${scope}:${spec.event}:${index}`, registry.resolve.bind(registry), input, problems);
     if (built === undefined) continue;
-    const slot = new HandlerSlot(built.handler, { handler: built.id, plugin: built.plugin.name, event: spec.event, apiId: target.api?.apiId ?? '' }, built.logger, {
-      queueSize: gateway.dispatch.queue_size,
-      concurrency: built.handler.concurrency ?? gateway.dispatch.concurrency,
-      overflow: gateway.dispatch.overflow,
-    });
+    const slot = new HandlerSlot(
+      built.handler,
+      { handler: built.id, plugin: built.plugin.name, event: spec.event, apiId: target.api?.apiId ?? '' },
+      built.logger,
+      {
+        queueSize: gateway.dispatch.queue_size,
+        concurrency: built.handler.concurrency ?? gateway.dispatch.concurrency,
+        overflow: gateway.dispatch.overflow,
+      },
+    );
     slots.push(slot);
     if (target.system) routes.addSystem(spec.event, slot);
     else if (target.api) routes.addApi(target.api.apiId, spec.event, slot);
@@ -126,7 +142,12 @@ async function buildHandler(
   if (spec.format === 'oas') {
     const enabled = spec.meta.enabled;
     if (enabled !== undefined && typeof enabled !== 'boolean') {
-      problems.push({ file: spec.file, pointer: `${spec.metaPointer}/enabled`, message: `must be boolean (got ${JSON.stringify(enabled)})`, severity: 'error' });
+      problems.push({
+        file: spec.file,
+        pointer: `${spec.metaPointer}/enabled`,
+        message: `must be boolean (got ${JSON.stringify(enabled)})`,
+        severity: 'error',
+      });
       return undefined;
     }
     if (enabled !== true) return undefined;
@@ -138,7 +159,10 @@ async function buildHandler(
     problems.push(...problemsFrom(error, spec.file, spec.metaPointer));
     return undefined;
   }
-  const schemaProblems = validateAgainst(plugin.optionsSchema, options, spec.file).map((p) => ({ ...p, pointer: spec.metaPointer + originalPointer(spec.meta, p.pointer) }));
+  const schemaProblems = validateAgainst(plugin.optionsSchema, options, spec.file).map((p) => ({
+    ...p,
+    pointer: spec.metaPointer + originalPointer(spec.meta, p.pointer),
+  }));
   if (schemaProblems.length > 0) {
     problems.push(...schemaProblems);
     return undefined;

@@ -53,7 +53,8 @@ export function checkContract(plugin: unknown, origin = 'plugin'): asserts plugi
   const problems: string[] = [];
   if (p === null || typeof p !== 'object') throw new FirehookError('FH_PLUGIN_INVALID', `${origin}: export is not a plugin object`);
   if (typeof p.name !== 'string' || p.name.length === 0) problems.push('name must be a non-empty string');
-  if (p.aliases !== undefined && (!Array.isArray(p.aliases) || p.aliases.some((a) => typeof a !== 'string'))) problems.push('aliases must be an array of strings');
+  if (p.aliases !== undefined && (!Array.isArray(p.aliases) || p.aliases.some((a) => typeof a !== 'string')))
+    problems.push('aliases must be an array of strings');
   if (p.contractVersion !== PLUGIN_CONTRACT_VERSION) problems.push(`contractVersion must be ${PLUGIN_CONTRACT_VERSION} (got ${String(p.contractVersion)})`);
   if (p.optionsSchema === null || typeof p.optionsSchema !== 'object') problems.push('optionsSchema must be a JSON Schema object');
   if (typeof p.create !== 'function') problems.push('create must be a function');

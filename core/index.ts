@@ -15,8 +15,25 @@ import {} from 'reflect-metadata';
 export * from './plugin-api.ts';
 // Tyk's webhook checksum and cooldown key belong to the webhook plugin; other plugins that
 // suppress duplicates the way webhooks do (firehook-plugin-chat) take them from here.
-export { certificateChecksum, cooldownKey, COOLDOWN_KEY_PREFIX, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm, type CertificateChecksumInput, type WebhookChecksumInput } from '../plugins/webhook/checksum.ts';
-export { createPluginHttpClient, DEFAULT_PLUGIN_HTTP_MAX_RESPONSE_BYTES, DEFAULT_PLUGIN_HTTP_TIMEOUT_MS, type ManagedPluginHttpClient, type PluginHttpClientOptions } from './plugin-http-client.ts';
+export {
+  certificateChecksum,
+  cooldownKey,
+  COOLDOWN_KEY_PREFIX,
+  createWebhookChecksum,
+  goExpiryText,
+  goRequestTarget,
+  webhookChecksum,
+  webhookWireForm,
+  type CertificateChecksumInput,
+  type WebhookChecksumInput,
+} from '../plugins/webhook/checksum.ts';
+export {
+  createPluginHttpClient,
+  DEFAULT_PLUGIN_HTTP_MAX_RESPONSE_BYTES,
+  DEFAULT_PLUGIN_HTTP_TIMEOUT_MS,
+  type ManagedPluginHttpClient,
+  type PluginHttpClientOptions,
+} from './plugin-http-client.ts';
 export { MemoryStore } from './store/memory-store.ts';
 export { RedisStore, type RedisStoreOptions } from './store/redis-store.ts';
 export type { RedisConnection } from './store/redis-connection.ts';
@@ -25,9 +42,24 @@ export { createEgressPolicy, parseAllowNetworks, type EgressPolicy, type EgressP
 export { isPrivateAddress } from './net/ip-address.ts';
 export { applyEgressFloor, type GatewayEgress } from './net/egress-floor.ts';
 export { createSessionStore, type SessionStoreOptions } from './sessions/create-session-store.ts';
-export { checkSessionKey, copySession, DEFAULT_SESSION_LIMITS, MAX_SESSION_KEY_BYTES, parseSession, type SessionLimits } from './sessions/session-validation.ts';
+export {
+  checkSessionKey,
+  copySession,
+  DEFAULT_SESSION_LIMITS,
+  MAX_SESSION_KEY_BYTES,
+  parseSession,
+  type SessionLimits,
+} from './sessions/session-validation.ts';
 export { createQuotaMonitor, type QuotaCheckResult, type QuotaMonitor, type QuotaMonitorOptions } from './monitor/quota-monitor.ts';
-export { BUILTIN_ERROR_JSON, createErrorRenderer, errorFormatFor, type ErrorRenderer, type ErrorRendererOptions, type ErrorRenderInput, type ErrorResponse } from './error-templates/error-renderer.ts';
+export {
+  BUILTIN_ERROR_JSON,
+  createErrorRenderer,
+  errorFormatFor,
+  type ErrorRenderer,
+  type ErrorRendererOptions,
+  type ErrorRenderInput,
+  type ErrorResponse,
+} from './error-templates/error-renderer.ts';
 export { createRuntime, Runtime, type CloseReport, type ReloadResult, type RuntimeOptions, type RuntimeStats } from './runtime.ts';
 export { IngestServer, type IngestServerOptions } from './http/server.ts';
 export { loadGatewayConfig, EMBEDDED_DEFAULTS, type GatewayOverrides } from './config/load-gateway-config.ts';
@@ -41,7 +73,15 @@ export { RedisWebhookBackend } from './global-webhooks/redis-backend.ts';
 export { readSeeds, seedGlobalWebhooks, type SeedResult } from './global-webhooks/seeds.ts';
 export { sampleMeta } from './sample-events.ts';
 export { MetricsService, DEFAULT_METRICS_CONFIG, type MetricsConfig, type MetricsSources } from './metrics/metrics-service.ts';
-export { createDeliveryService, DEFAULT_RETRY_SCHEDULE, DEFAULT_RETRY_SCHEDULE_MS, RedisDeliveryAdmin, signWebhook, type DeliveryServiceOptions, type DeliveryTuning } from './delivery/index.ts';
+export {
+  createDeliveryService,
+  DEFAULT_RETRY_SCHEDULE,
+  DEFAULT_RETRY_SCHEDULE_MS,
+  RedisDeliveryAdmin,
+  signWebhook,
+  type DeliveryServiceOptions,
+  type DeliveryTuning,
+} from './delivery/index.ts';
 export { AdminHttp, type AdminHttpOptions } from './admin/admin-http.ts';
 export { checkAdminAccess, type GateResult } from './admin/admin-auth.ts';
 export { EventStream, safeMeta, type StreamFilter } from './dispatch/event-stream.ts';

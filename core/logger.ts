@@ -58,7 +58,10 @@ export function createLogger(options: { level?: string; transports?: LogTranspor
   };
   if (options.destination) return pino(base, options.destination as pino.DestinationStream);
   if (options.transports && options.transports.length > 0) {
-    return pino({ ...base, transport: { targets: options.transports.map((t) => ({ target: t.target, level: t.level ?? base.level!, options: t.options ?? {} })) } });
+    return pino({
+      ...base,
+      transport: { targets: options.transports.map((t) => ({ target: t.target, level: t.level ?? base.level!, options: t.options ?? {} })) },
+    });
   }
   if (process.stdout.isTTY) {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });

@@ -39,7 +39,15 @@ export { globalWebhookAsOasHandler } from './global-webhooks/global-webhook.ts';
 // validating a plugin's options the way Firehook validates its own configuration
 export { validateAgainst as validateOptions, showValue, dedupeProblems } from './config/validate.ts';
 export { deliveryOptionProblems } from './config/delivery-option-checks.ts';
-export { deliveryOptionProperties, GO_DURATION_PATTERN, goDuration, headerValue, HTTP_HEADER_VALUE_PATTERN, HTTP_TOKEN_PATTERN, SIGNING_SECRET_PATTERN } from './config/schema-fragments.ts';
+export {
+  deliveryOptionProperties,
+  GO_DURATION_PATTERN,
+  goDuration,
+  headerValue,
+  HTTP_HEADER_VALUE_PATTERN,
+  HTTP_TOKEN_PATTERN,
+  SIGNING_SECRET_PATTERN,
+} from './config/schema-fragments.ts';
 
 // egress: the private-network policy every outbound request of a plugin obeys
 export { checkTargetUrl, EgressDeniedError } from './net/egress-policy.ts';

@@ -81,7 +81,10 @@ export function createPluginHttpClient(options: PluginHttpClientOptions): Manage
     const key = JSON.stringify(policy);
     if (current?.key !== key) {
       const previous = current?.dispatcher;
-      current = { key, dispatcher: createEgressAgent({ ...policy, connections: options.connections ?? 16, ...(options.lookup ? { lookup: options.lookup } : {}) }) };
+      current = {
+        key,
+        dispatcher: createEgressAgent({ ...policy, connections: options.connections ?? 16, ...(options.lookup ? { lookup: options.lookup } : {}) }),
+      };
       void previous?.close().catch(() => undefined);
     }
     return current.dispatcher;
@@ -136,7 +139,11 @@ export function createPluginHttpClient(options: PluginHttpClientOptions): Manage
         if (deadline.aborted) throw new FirehookError('FH_HTTP_TIMEOUT', `${method} ${target.origin}: no complete response within ${timeoutMs} ms`);
         if ((error as { code?: unknown }).code === 'FH_EGRESS_DENIED') throw error;
         const code = (error as { code?: unknown }).code;
-        throw new FirehookError('FH_HTTP_FAILED', `${method} ${target.origin} failed${typeof code === 'string' ? ` (${code})` : ''}: ${(error as Error).message}`, { cause: error });
+        throw new FirehookError(
+          'FH_HTTP_FAILED',
+          `${method} ${target.origin} failed${typeof code === 'string' ? ` (${code})` : ''}: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
     },
     async close() {
@@ -157,7 +164,8 @@ function checkUrl(url: string | URL): URL {
   } catch {
     throw new FirehookError('FH_HTTP_INVALID', 'the URL does not parse');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new FirehookError('FH_HTTP_INVALID', `protocol ${parsed.protocol} is not http or https`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new FirehookError('FH_HTTP_INVALID', `protocol ${parsed.protocol} is not http or https`);
   return parsed;
 }
 

@@ -30,7 +30,10 @@ export async function loadPluginPackages(specs: readonly string[], baseDir: stri
   for (const spec of specs) loaded.push(await loadOne(spec, baseDir));
   if (loaded.length > 0) {
     const builtins = (await builtinPlugins()).map((e) => (typeof e === 'function' ? (e as () => HandlerPlugin)() : (e as HandlerPlugin)));
-    checkPluginNames(builtins.flatMap((p) => [p.name, ...(p.aliases ?? [])]), loaded);
+    checkPluginNames(
+      builtins.flatMap((p) => [p.name, ...(p.aliases ?? [])]),
+      loaded,
+    );
   }
   return loaded;
 }
@@ -63,7 +66,9 @@ async function loadOne(spec: string, baseDir: string): Promise<LoadedPlugin> {
     url = isPath ? pathToFileURL(resolve(baseDir, spec)).href : resolveImport(spec, pathToFileURL(join(baseDir, 'package.json')).href);
     if (isPath) url = resolveImport(url, pathToFileURL(join(baseDir, 'package.json')).href);
   } catch (error) {
-    throw new FirehookError('FH_PLUGIN_NOT_FOUND', `plugin package "${spec}" cannot be resolved from ${baseDir}: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    throw new FirehookError('FH_PLUGIN_NOT_FOUND', `plugin package "${spec}" cannot be resolved from ${baseDir}: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    });
   }
   const path = fileURLToPath(url);
   const manifest = await findManifest(path);
@@ -71,7 +76,10 @@ async function loadOne(spec: string, baseDir: string): Promise<LoadedPlugin> {
   const range = manifest?.peerDependencies?.firehook;
   const running = packageVersion();
   if (range !== undefined && !semver.satisfies(running, range, { includePrerelease: true })) {
-    throw new FirehookError('FH_PLUGIN_INCOMPATIBLE', `plugin package "${spec}"${version ? `@${version}` : ''} requires firehook ${range}; this is firehook ${running}`);
+    throw new FirehookError(
+      'FH_PLUGIN_INCOMPATIBLE',
+      `plugin package "${spec}"${version ? `@${version}` : ''} requires firehook ${range}; this is firehook ${running}`,
+    );
   }
   let module: Record<string, unknown>;
   try {
@@ -81,7 +89,10 @@ async function loadOne(spec: string, baseDir: string): Promise<LoadedPlugin> {
   }
   const candidates = pluginExports(module);
   if (candidates.length === 0) {
-    throw new FirehookError('FH_PLUGIN_INVALID', `plugin package "${spec}" exports no plugin: export "plugin" (or "plugins", or a default export) made with definePlugin()`);
+    throw new FirehookError(
+      'FH_PLUGIN_INVALID',
+      `plugin package "${spec}" exports no plugin: export "plugin" (or "plugins", or a default export) made with definePlugin()`,
+    );
   }
   const names: string[] = [];
   for (const candidate of candidates) {

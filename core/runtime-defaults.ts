@@ -58,7 +58,13 @@ export async function createDefaultServices(
   const durable = store instanceof RedisStore && config.webhooks.durable !== false;
   const deliveryEngine =
     overrides.delivery === undefined
-      ? createDeliveryService({ store, logger: logger.child({ component: 'delivery' }), defaults: config.webhooks, egress: () => current().webhooks, ...(durable ? { redis: (store as RedisStore).client, durable: true } : {}) })
+      ? createDeliveryService({
+          store,
+          logger: logger.child({ component: 'delivery' }),
+          defaults: config.webhooks,
+          egress: () => current().webhooks,
+          ...(durable ? { redis: (store as RedisStore).client, durable: true } : {}),
+        })
       : undefined;
   const http = createPluginHttpClient({ gateway: current });
   const ownRegistry = overrides.globalWebhooks === undefined;
@@ -66,7 +72,12 @@ export async function createDefaultServices(
   await globalWebhooks.start();
   const seeds = config.global_webhooks?.seed ?? [];
   if (ownRegistry && seeds.length > 0) {
-    const seeded = await seedGlobalWebhooks(globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true, config.webhooks);
+    const seeded = await seedGlobalWebhooks(
+      globalWebhooks,
+      seeds.map((p) => resolveConfigPath(config, p)),
+      config.global_webhooks?.seed_overwrite === true,
+      config.webhooks,
+    );
     if (seeded.created.length + seeded.updated.length > 0) logger.info({ created: seeded.created, updated: seeded.updated }, 'global webhooks seeded');
   }
   return {
@@ -74,7 +85,9 @@ export async function createDefaultServices(
     store,
     http,
     deliveryEngine,
-    templates: overrides.templates ?? createTemplateService({ logger: logger.child({ component: 'templates' }), tykCompatEscaping: config.webhooks.tyk_compat_escaping === true }),
+    templates:
+      overrides.templates ??
+      createTemplateService({ logger: logger.child({ component: 'templates' }), tykCompatEscaping: config.webhooks.tyk_compat_escaping === true }),
     delivery: overrides.delivery ?? deliveryEngine!,
     sessions: overrides.sessions ?? createSessionStore({ store, fireSystem: events.fireSystem, logger }),
     monitor: createQuotaMonitor({ config: () => current().monitor, store, fireSystem: events.fireSystem, logger }),

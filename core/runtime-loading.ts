@@ -41,7 +41,11 @@ export function restartOnlyChanges(previous: GatewayConfig, next: GatewayConfig)
 
 /** Files and directories whose change triggers a hot reload for this configuration and generation. */
 export function watchPathsFor(config: GatewayConfig, configFile: string | undefined, generation: Generation): string[] {
-  const paths = [resolveConfigPath(config, config.app_path), resolveConfigPath(config, config.template_path), resolveConfigPath(config, config.event_handlers_path)];
+  const paths = [
+    resolveConfigPath(config, config.app_path),
+    resolveConfigPath(config, config.template_path),
+    resolveConfigPath(config, config.event_handlers_path),
+  ];
   if (configFile) paths.push(resolveConfigPath(config, configFile));
   if (config.tyk_js_path) paths.push(resolveConfigPath(config, config.tyk_js_path));
   for (const api of generation.apis) paths.push(api.file);

@@ -96,10 +96,16 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     let runtime: Runtime | undefined;
     const shared = new SharedObjects();
     const stats = new ProvidedStatsRegistry();
-    const owned = await createDefaultServices(config, logger, options, {
-      fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
-      fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
-    }, () => runtime?.config ?? config);
+    const owned = await createDefaultServices(
+      config,
+      logger,
+      options,
+      {
+        fire: (apiId, type, meta) => runtime?.fire(apiId, type, meta),
+        fireSystem: (type, meta) => runtime?.fireSystem(type, meta),
+      },
+      () => runtime?.config ?? config,
+    );
     const services: RuntimeServices & OwnedServices & { shared: SharedObjects; stats: ProvidedStatsRegistry } = {
       ...owned,
       logger,
@@ -124,7 +130,10 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
       await runtime.close(0);
       throw error;
     }
-    logger.info({ generation: 1, apis: runtime.current.apis.length, handlers: runtime.current.slots.length, store: services.store.kind }, 'firehook runtime started');
+    logger.info(
+      { generation: 1, apis: runtime.current.apis.length, handlers: runtime.current.slots.length, store: services.store.kind },
+      'firehook runtime started',
+    );
     return runtime;
   }
 
@@ -163,7 +172,12 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
 
   /** Send one sample event through a global webhook (as a reference would), and wait briefly for the first attempt. */
   testFire(input: TestFireInput): Promise<TestFireResult> {
-    return testFireWebhook(input, { plugins: this.current.plugins, services: this.services, gateway: this.gateway, admin: this.services.deliveryEngine?.admin });
+    return testFireWebhook(input, {
+      plugins: this.current.plugins,
+      services: this.services,
+      gateway: this.gateway,
+      admin: this.services.deliveryEngine?.admin,
+    });
   }
 
   private startObserving(config: GatewayConfig): void {
@@ -276,7 +290,10 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     const number = ++this.generationCounter;
     const fail = (problems: ConfigProblem[]): ReloadResult => {
       const result = { ok: false, generation: this.current.number, problems };
-      this.logger.error({ code: 'FH_RELOAD_FAILED', problems: problems.map(formatProblem) }, `reload rejected; generation ${this.current.number} keeps running`);
+      this.logger.error(
+        { code: 'FH_RELOAD_FAILED', problems: problems.map(formatProblem) },
+        `reload rejected; generation ${this.current.number} keeps running`,
+      );
       this.metricsService?.reloaded(false);
       this.emit('reload-failed', result);
       return result;
@@ -287,7 +304,12 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
     for (const key of restartOnlyChanges(this.gateway, config)) this.logger.warn({ key }, `gateway config key "${key}" changed; it takes effect on restart`);
     const seeds = config.global_webhooks?.seed ?? [];
     if (seeds.length > 0) {
-      const seeded = await seedGlobalWebhooks(this.services.globalWebhooks, seeds.map((p) => resolveConfigPath(config, p)), config.global_webhooks?.seed_overwrite === true, config.webhooks);
+      const seeded = await seedGlobalWebhooks(
+        this.services.globalWebhooks,
+        seeds.map((p) => resolveConfigPath(config, p)),
+        config.global_webhooks?.seed_overwrite === true,
+        config.webhooks,
+      );
       if (seeded.problems.some((p) => p.severity === 'error')) return fail(seeded.problems);
     }
     let apis: ApiDefinition[];
@@ -360,4 +382,3 @@ export class Runtime extends EventEmitter<{ reload: [ReloadResult]; 'reload-fail
 export function createRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
   return Runtime.create(options);
 }
-

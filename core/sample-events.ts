@@ -33,7 +33,18 @@ export function sampleMeta(type: string, apiId: string): Record<string, unknown>
     case 'HostUp':
       return {
         Message: type === 'HostDown' ? 'Uptime check failed' : 'Uptime check succeeded',
-        HostInfo: { CheckURL: 'http://upstream.example/health', Protocol: 'http', Timeout: 5, Method: 'GET', Headers: {}, Body: '', MetaData: { target_url: 'http://upstream.example/health', api_id: apiId, host_name: 'upstream.example' }, ResponseCode: type === 'HostDown' ? 503 : 200, Latency: 12, IsTCPError: false },
+        HostInfo: {
+          CheckURL: 'http://upstream.example/health',
+          Protocol: 'http',
+          Timeout: 5,
+          Method: 'GET',
+          Headers: {},
+          Body: '',
+          MetaData: { target_url: 'http://upstream.example/health', api_id: apiId, host_name: 'upstream.example' },
+          ResponseCode: type === 'HostDown' ? 503 : 200,
+          Latency: 12,
+          IsTCPError: false,
+        },
       };
     case 'TokenCreated':
     case 'TokenUpdated':
@@ -42,9 +53,25 @@ export function sampleMeta(type: string, apiId: string): Record<string, unknown>
     case 'UpstreamOAuthError':
       return { Message: 'Upstream OAuth token request failed', APIID: apiId };
     case 'CertificateExpiringSoon':
-      return { Message: 'Certificate expiring soon', CertID: 'sample-cert', CertName: 'sample.example', ExpiresAt: new Date(now.getTime() + 7 * 86_400_000).toISOString(), DaysRemaining: 7, APIID: apiId, CertRole: 'server' };
+      return {
+        Message: 'Certificate expiring soon',
+        CertID: 'sample-cert',
+        CertName: 'sample.example',
+        ExpiresAt: new Date(now.getTime() + 7 * 86_400_000).toISOString(),
+        DaysRemaining: 7,
+        APIID: apiId,
+        CertRole: 'server',
+      };
     case 'CertificateExpired':
-      return { Message: 'Certificate expired', CertID: 'sample-cert', CertName: 'sample.example', ExpiredAt: new Date(now.getTime() - 86_400_000).toISOString(), DaysSinceExpiry: 1, APIID: apiId, CertRole: 'server' };
+      return {
+        Message: 'Certificate expired',
+        CertID: 'sample-cert',
+        CertName: 'sample.example',
+        ExpiredAt: new Date(now.getTime() - 86_400_000).toISOString(),
+        DaysSinceExpiry: 1,
+        APIID: apiId,
+        CertRole: 'server',
+      };
     default:
       return { Message: `Sample ${type} event` };
   }

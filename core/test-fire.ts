@@ -79,7 +79,8 @@ export async function testFireWebhook(input: TestFireInput, deps: TestFireDeps):
   const webhook = deps.webhook ?? (await services.globalWebhooks?.lookup(input.webhookId));
   if (webhook) {
     const refusal = await egressRefusal(webhook, gateway, deps.lookup);
-    if (refusal) return { status: 'refused', refusal, detail: refusal.message, event: { type: input.type, api_id: apiId, meta: eventMeta }, attempts: [], warnings: [] };
+    if (refusal)
+      return { status: 'refused', refusal, detail: refusal.message, event: { type: input.type, api_id: apiId, meta: eventMeta }, attempts: [], warnings: [] };
   }
   const handlerId = `test:${input.webhookId}`;
   const problems: ConfigProblem[] = [];
@@ -117,7 +118,6 @@ async function firstAttempts(admin: DeliveryAdmin, deliveryId: string, waitMs: n
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-
 
 /** Why the policy the delivery would get refuses the webhook's target, or `undefined`. */
 async function egressRefusal(webhook: GlobalWebhookInput, gateway: GatewayConfig, resolve: typeof dnsLookup = dnsLookup): Promise<TestFireRefusal | undefined> {
@@ -171,7 +171,6 @@ function cutUtf8(text: string, limit: number): { text: string; truncated: boolea
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // not inside a multi-byte character
   return { text: bytes.subarray(0, end).toString('utf8'), truncated: true };
 }
-
 
 const REDACTED = '[redacted]';
 /** Names whose values are credentials: JSON keys, form/query keys, header names. */

@@ -32,14 +32,28 @@ export async function validateFiles(configFile: string | undefined, paths: strin
   try {
     packages = await loadPluginPackages(config.plugins, config.base_dir);
   } catch (error) {
-    return [...all, { file: config.file, pointer: '/plugins', message: `${(error as Error).message} [${(error as { code?: string }).code ?? 'FH_PLUGIN_INVALID'}]`, severity: 'error' }];
+    return [
+      ...all,
+      {
+        file: config.file,
+        pointer: '/plugins',
+        message: `${(error as Error).message} [${(error as { code?: string }).code ?? 'FH_PLUGIN_INVALID'}]`,
+        severity: 'error',
+      },
+    ];
   }
   const logger = createLogger({ level: 'silent' });
   const shared = new SharedObjects();
   const services = await createDefaultServices(config, logger, { store: new MemoryStore() }, { fire() {}, fireSystem() {} });
   all.push(...services.globalWebhooks.seedProblems);
   try {
-    const built = await buildGeneration({ number: 0, gateway: config, apis: loaded.apis, plugins: [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports)], services: { ...services, logger, shared, stats: new ProvidedStatsRegistry(), fire() {}, fireSystem() {} } });
+    const built = await buildGeneration({
+      number: 0,
+      gateway: config,
+      apis: loaded.apis,
+      plugins: [...(await builtinPlugins()), ...packages.flatMap((p) => p.exports)],
+      services: { ...services, logger, shared, stats: new ProvidedStatsRegistry(), fire() {}, fireSystem() {} },
+    });
     all.push(...built.problems);
     if (built.generation) await disposeGeneration(built.generation, 0);
   } finally {

@@ -15,7 +15,9 @@ export const ROOT = join(import.meta.dirname, '../..');
 
 /** Start `slow-sink.ts` answering after `delayMs`. */
 export async function startSink(delayMs: number): Promise<{ url: string; stop(): void }> {
-  const child = spawn(process.execPath, ['--no-node-snapshot', join(import.meta.dirname, 'slow-sink.ts'), String(delayMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, ['--no-node-snapshot', join(import.meta.dirname, 'slow-sink.ts'), String(delayMs)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
   return { url: `http://127.0.0.1:${chunk.toString().trim()}`, stop: () => child.kill('SIGTERM') };
 }
@@ -28,7 +30,11 @@ export interface BenchWorkspace {
 }
 
 /** A workspace whose one API (`bench`, org `bench-org`) has the given event handlers. */
-export async function benchWorkspace(gateway: Record<string, unknown>, events: Record<string, unknown[]>, handlers: Record<string, string> = {}): Promise<BenchWorkspace> {
+export async function benchWorkspace(
+  gateway: Record<string, unknown>,
+  events: Record<string, unknown[]>,
+  handlers: Record<string, string> = {},
+): Promise<BenchWorkspace> {
   const dir = await mkdtemp(join(tmpdir(), 'fh-bench-e2e-'));
   await mkdir(join(dir, 'apps'));
   await mkdir(join(dir, 'handlers'));

@@ -38,7 +38,11 @@ interface BurstRun {
 
 /** One burst in a fresh process (so the idle baseline and the peak are this run's own). */
 function burstInChild(delayMs: number, chunk: number): BurstRun {
-  const child = spawnSync(process.execPath, ['--no-node-snapshot', import.meta.filename, 'child', String(delayMs), String(chunk)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 10 * 60_000 });
+  const child = spawnSync(process.execPath, ['--no-node-snapshot', import.meta.filename, 'child', String(delayMs), String(chunk)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 10 * 60_000,
+  });
   const last = child.stdout.trim().split('\n').pop() ?? '';
   if (child.status !== 0 || !last.startsWith('{')) throw new Error(`burst child failed (exit ${child.status})`);
   return JSON.parse(last) as BurstRun;
@@ -46,9 +50,14 @@ function burstInChild(delayMs: number, chunk: number): BurstRun {
 
 async function burst(delayMs: number, chunk: number): Promise<BurstRun> {
   const sink = await startSink(delayMs);
-  const ws = await benchWorkspace({}, {
-    AuthFailure: [{ handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: `${sink.url}/hook`, template_path: '', event_timeout: 0 } }],
-  });
+  const ws = await benchWorkspace(
+    {},
+    {
+      AuthFailure: [
+        { handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: `${sink.url}/hook`, template_path: '', event_timeout: 0 } },
+      ],
+    },
+  );
   const runtime = await Runtime.create({ configFile: ws.configFile, logger: createLogger({ level: 'silent' }) });
   try {
     // warm the path (JIT, connection pool) with a few events, then measure the idle footprint
@@ -116,20 +125,105 @@ export async function run(): Promise<BenchResult[]> {
   process.stderr.write(`burst: slow ${JSON.stringify(slow)}\nburst: fast ${JSON.stringify(fast)}\nburst: one loop ${JSON.stringify(tight)}\n`);
   const tightLabel = `${label}, fired in one synchronous loop`;
   return [
-    { name: `${label}: peak RSS`, value: slow.peakRssMb, unit: 'MB', baseline: { name: 'idle runtime RSS', value: slow.idleRssMb }, ratio: slow.peakRssMb / slow.idleRssMb },
-    { name: `${label}: peak heap used`, value: slow.peakHeapMb, unit: 'MB', baseline: { name: 'idle runtime heap', value: slow.idleHeapMb }, ratio: slow.peakHeapMb / slow.idleHeapMb },
-    { name: `${label}: peak RSS vs the same burst into a fast target`, value: slow.peakRssMb, unit: 'MB', baseline: { name: 'fast target (0 ms)', value: fast.peakRssMb }, ratio: slow.peakRssMb / fast.peakRssMb },
-    { name: `${label}: fire() rate during the burst`, value: slow.fired / (slow.burstMs / 1000), unit: 'events/s', baseline: { name: 'fast target', value: fast.fired / (fast.burstMs / 1000) }, ratio: slow.burstMs > 0 ? fast.burstMs / slow.burstMs : undefined },
-    { name: `${label}: accepted by fire() (queued for the handler)`, value: slow.queuedByFire, unit: 'events', baseline: { name: 'fired', value: slow.fired }, ratio: slow.queuedByFire / slow.fired },
-    { name: `${label}: dropped by the dispatch queue (drop-oldest, 10,000)`, value: slow.dropped, unit: 'events', baseline: { name: 'fast target', value: fast.dropped }, ratio: fast.dropped > 0 ? slow.dropped / fast.dropped : undefined },
-    { name: `${label}: refused by the full delivery queue (100,000)`, value: slow.refused, unit: 'events', baseline: { name: 'fast target', value: fast.refused } },
-    { name: `${label}: delivered within ${WINDOW_MS / 1000} s after the burst`, value: slow.delivered, unit: 'events', baseline: { name: 'fast target', value: fast.delivered }, ratio: fast.delivered > 0 ? slow.delivered / fast.delivered : undefined },
-    { name: `${label}: still queued at the end (memory mode: lost on close)`, value: slow.stillQueued, unit: 'events', baseline: { name: 'fast target', value: fast.stillQueued } },
-    { name: `${label}: accounted (dropped + refused + delivered + queued) of ${events(slow.fired)}`, value: slow.dropped + slow.refused + slow.delivered + slow.stillQueued, unit: 'events', baseline: { name: 'fired', value: slow.fired }, ratio: (slow.dropped + slow.refused + slow.delivered + slow.stillQueued) / slow.fired, target: '1.00 (every event accounted for)', met: slow.dropped + slow.refused + slow.delivered + slow.stillQueued === slow.fired },
-    { name: `${tightLabel}: peak RSS`, value: tight.peakRssMb, unit: 'MB', baseline: { name: 'idle runtime RSS', value: tight.idleRssMb }, ratio: tight.peakRssMb / tight.idleRssMb },
-    { name: `${tightLabel}: dropped by the dispatch queue (drop-oldest, 10,000)`, value: tight.dropped, unit: 'events', baseline: { name: 'fired', value: tight.fired }, ratio: tight.dropped / tight.fired },
-    { name: `${tightLabel}: delivered within ${WINDOW_MS / 1000} s after the burst`, value: tight.delivered, unit: 'events', baseline: { name: 'queued (not dropped)', value: tight.fired - tight.dropped } },
-    { name: `${tightLabel}: accounted of ${events(tight.fired)}`, value: tight.dropped + tight.refused + tight.delivered + tight.stillQueued, unit: 'events', baseline: { name: 'fired', value: tight.fired }, ratio: (tight.dropped + tight.refused + tight.delivered + tight.stillQueued) / tight.fired, target: '1.00', met: tight.dropped + tight.refused + tight.delivered + tight.stillQueued === tight.fired },
+    {
+      name: `${label}: peak RSS`,
+      value: slow.peakRssMb,
+      unit: 'MB',
+      baseline: { name: 'idle runtime RSS', value: slow.idleRssMb },
+      ratio: slow.peakRssMb / slow.idleRssMb,
+    },
+    {
+      name: `${label}: peak heap used`,
+      value: slow.peakHeapMb,
+      unit: 'MB',
+      baseline: { name: 'idle runtime heap', value: slow.idleHeapMb },
+      ratio: slow.peakHeapMb / slow.idleHeapMb,
+    },
+    {
+      name: `${label}: peak RSS vs the same burst into a fast target`,
+      value: slow.peakRssMb,
+      unit: 'MB',
+      baseline: { name: 'fast target (0 ms)', value: fast.peakRssMb },
+      ratio: slow.peakRssMb / fast.peakRssMb,
+    },
+    {
+      name: `${label}: fire() rate during the burst`,
+      value: slow.fired / (slow.burstMs / 1000),
+      unit: 'events/s',
+      baseline: { name: 'fast target', value: fast.fired / (fast.burstMs / 1000) },
+      ratio: slow.burstMs > 0 ? fast.burstMs / slow.burstMs : undefined,
+    },
+    {
+      name: `${label}: accepted by fire() (queued for the handler)`,
+      value: slow.queuedByFire,
+      unit: 'events',
+      baseline: { name: 'fired', value: slow.fired },
+      ratio: slow.queuedByFire / slow.fired,
+    },
+    {
+      name: `${label}: dropped by the dispatch queue (drop-oldest, 10,000)`,
+      value: slow.dropped,
+      unit: 'events',
+      baseline: { name: 'fast target', value: fast.dropped },
+      ratio: fast.dropped > 0 ? slow.dropped / fast.dropped : undefined,
+    },
+    {
+      name: `${label}: refused by the full delivery queue (100,000)`,
+      value: slow.refused,
+      unit: 'events',
+      baseline: { name: 'fast target', value: fast.refused },
+    },
+    {
+      name: `${label}: delivered within ${WINDOW_MS / 1000} s after the burst`,
+      value: slow.delivered,
+      unit: 'events',
+      baseline: { name: 'fast target', value: fast.delivered },
+      ratio: fast.delivered > 0 ? slow.delivered / fast.delivered : undefined,
+    },
+    {
+      name: `${label}: still queued at the end (memory mode: lost on close)`,
+      value: slow.stillQueued,
+      unit: 'events',
+      baseline: { name: 'fast target', value: fast.stillQueued },
+    },
+    {
+      name: `${label}: accounted (dropped + refused + delivered + queued) of ${events(slow.fired)}`,
+      value: slow.dropped + slow.refused + slow.delivered + slow.stillQueued,
+      unit: 'events',
+      baseline: { name: 'fired', value: slow.fired },
+      ratio: (slow.dropped + slow.refused + slow.delivered + slow.stillQueued) / slow.fired,
+      target: '1.00 (every event accounted for)',
+      met: slow.dropped + slow.refused + slow.delivered + slow.stillQueued === slow.fired,
+    },
+    {
+      name: `${tightLabel}: peak RSS`,
+      value: tight.peakRssMb,
+      unit: 'MB',
+      baseline: { name: 'idle runtime RSS', value: tight.idleRssMb },
+      ratio: tight.peakRssMb / tight.idleRssMb,
+    },
+    {
+      name: `${tightLabel}: dropped by the dispatch queue (drop-oldest, 10,000)`,
+      value: tight.dropped,
+      unit: 'events',
+      baseline: { name: 'fired', value: tight.fired },
+      ratio: tight.dropped / tight.fired,
+    },
+    {
+      name: `${tightLabel}: delivered within ${WINDOW_MS / 1000} s after the burst`,
+      value: tight.delivered,
+      unit: 'events',
+      baseline: { name: 'queued (not dropped)', value: tight.fired - tight.dropped },
+    },
+    {
+      name: `${tightLabel}: accounted of ${events(tight.fired)}`,
+      value: tight.dropped + tight.refused + tight.delivered + tight.stillQueued,
+      unit: 'events',
+      baseline: { name: 'fired', value: tight.fired },
+      ratio: (tight.dropped + tight.refused + tight.delivered + tight.stillQueued) / tight.fired,
+      target: '1.00',
+      met: tight.dropped + tight.refused + tight.delivered + tight.stillQueued === tight.fired,
+    },
   ];
 }
 

@@ -79,7 +79,9 @@ async function startLatencySink(): Promise<{ url: string; report(): Promise<{ co
 const apiEvents = (sinkUrl: string, revision: number): Record<string, unknown[]> => ({
   AuthFailure: [{ handler_name: 'eh_probe', handler_meta: { revision } }],
   QuotaExceeded: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'trivial', path: 'trivial.js' } }],
-  RatelimitExceeded: [{ handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: `${sinkUrl}/hook`, template_path: 'timed.json', event_timeout: 0 } }],
+  RatelimitExceeded: [
+    { handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: `${sinkUrl}/hook`, template_path: 'timed.json', event_timeout: 0 } },
+  ],
 });
 
 export async function run(): Promise<BenchResult[]> {
@@ -105,8 +107,20 @@ export async function run(): Promise<BenchResult[]> {
     });
     const started = probe.started;
     results.push(
-      { name: `fire() -> handler start, p50 (${started.length} events, ~${Math.round(started.length / (LOAD_MS / 1000) / 1000)}k/s)`, value: percentile(started, 50) * 1000, unit: 'µs', baseline: { name: 'a bare setImmediate hop, same load', value: percentile(hops, 50) * 1000 }, ratio: percentile(started, 50) / percentile(hops, 50) },
-      { name: 'fire() -> handler start, p99', value: percentile(started, 99) * 1000, unit: 'µs', baseline: { name: 'a bare setImmediate hop, same load', value: percentile(hops, 99) * 1000 }, ratio: percentile(started, 99) / percentile(hops, 99) },
+      {
+        name: `fire() -> handler start, p50 (${started.length} events, ~${Math.round(started.length / (LOAD_MS / 1000) / 1000)}k/s)`,
+        value: percentile(started, 50) * 1000,
+        unit: 'µs',
+        baseline: { name: 'a bare setImmediate hop, same load', value: percentile(hops, 50) * 1000 },
+        ratio: percentile(started, 50) / percentile(hops, 50),
+      },
+      {
+        name: 'fire() -> handler start, p99',
+        value: percentile(started, 99) * 1000,
+        unit: 'µs',
+        baseline: { name: 'a bare setImmediate hop, same load', value: percentile(hops, 99) * 1000 },
+        ratio: percentile(started, 99) / percentile(hops, 99),
+      },
     );
 
     // fire() -> JS handler done, against fire() -> probe handler done
@@ -120,8 +134,20 @@ export async function run(): Promise<BenchResult[]> {
     await steady(LOAD_MS, 5, () => timed('QuotaExceeded', js));
     await steady(LOAD_MS, 5, () => timed('AuthFailure', plain));
     results.push(
-      { name: `fire() -> JS handler done (sandbox), p50 (~${Math.round(js.length / (LOAD_MS / 1000) / 100) / 10}k events/s)`, value: percentile(js, 50), unit: 'ms', baseline: { name: 'fire() -> in-process handler done', value: percentile(plain, 50) }, ratio: percentile(js, 50) / percentile(plain, 50) },
-      { name: 'fire() -> JS handler done (sandbox), p99', value: percentile(js, 99), unit: 'ms', baseline: { name: 'fire() -> in-process handler done', value: percentile(plain, 99) }, ratio: percentile(js, 99) / percentile(plain, 99) },
+      {
+        name: `fire() -> JS handler done (sandbox), p50 (~${Math.round(js.length / (LOAD_MS / 1000) / 100) / 10}k events/s)`,
+        value: percentile(js, 50),
+        unit: 'ms',
+        baseline: { name: 'fire() -> in-process handler done', value: percentile(plain, 50) },
+        ratio: percentile(js, 50) / percentile(plain, 50),
+      },
+      {
+        name: 'fire() -> JS handler done (sandbox), p99',
+        value: percentile(js, 99),
+        unit: 'ms',
+        baseline: { name: 'fire() -> in-process handler done', value: percentile(plain, 99) },
+        ratio: percentile(js, 99) / percentile(plain, 99),
+      },
     );
 
     // fire() -> webhook arrives, against a raw undici POST sent at the same moments
@@ -131,14 +157,32 @@ export async function run(): Promise<BenchResult[]> {
     const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
     const { origin } = new URL(sink.url);
     await steady(LOAD_MS, 2, async () => {
-      const res = await agent.request({ origin, path: '/hook', method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ t: String(wall()) }) });
+      const res = await agent.request({
+        origin,
+        path: '/hook',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ t: String(wall()) }),
+      });
       await res.body.text();
     });
     const raw = await sink.report();
     await agent.close();
     results.push(
-      { name: `fire() -> webhook arrives at the receiver (memory mode), p50 (${viaFirehook.count} events)`, value: viaFirehook.p50, unit: 'ms', baseline: { name: 'raw undici POST -> arrives', value: raw.p50 }, ratio: viaFirehook.p50 / raw.p50 },
-      { name: 'fire() -> webhook arrives at the receiver (memory mode), p99', value: viaFirehook.p99, unit: 'ms', baseline: { name: 'raw undici POST -> arrives', value: raw.p99 }, ratio: viaFirehook.p99 / raw.p99 },
+      {
+        name: `fire() -> webhook arrives at the receiver (memory mode), p50 (${viaFirehook.count} events)`,
+        value: viaFirehook.p50,
+        unit: 'ms',
+        baseline: { name: 'raw undici POST -> arrives', value: raw.p50 },
+        ratio: viaFirehook.p50 / raw.p50,
+      },
+      {
+        name: 'fire() -> webhook arrives at the receiver (memory mode), p99',
+        value: viaFirehook.p99,
+        unit: 'ms',
+        baseline: { name: 'raw undici POST -> arrives', value: raw.p99 },
+        ratio: viaFirehook.p99 / raw.p99,
+      },
     );
 
     // reload: API definition saved -> the new generation handles events
@@ -163,9 +207,12 @@ export async function run(): Promise<BenchResult[]> {
     }
     results.push({
       name: `API definition saved -> new generation handling events (watcher), p95 of ${RELOADS}`,
-      value: percentile(saved, 95), unit: 'ms',
-      baseline: { name: 'runtime.reload() alone, p95', value: percentile(direct, 95) }, ratio: percentile(saved, 95) / percentile(direct, 95),
-      target: '< 250 ms', met: percentile(saved, 95) < 250,
+      value: percentile(saved, 95),
+      unit: 'ms',
+      baseline: { name: 'runtime.reload() alone, p95', value: percentile(direct, 95) },
+      ratio: percentile(saved, 95) / percentile(direct, 95),
+      target: '< 250 ms',
+      met: percentile(saved, 95) < 250,
     });
   } finally {
     await runtime.close();

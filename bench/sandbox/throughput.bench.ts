@@ -39,7 +39,11 @@ const NAIVE_N = 20_000;
 const ROUNDS = 5;
 const RELOADS = Number(process.env.BENCH_JS_RELOADS ?? 30);
 const HANDLER = `var trivial = new TykJS.TykEventHandlers.NewEventHandler({});\ntrivial.NewHandler(function (event, context) { if (event.Type !== 'AuthFailure') throw new Error('unexpected'); });\n`;
-const EVENT = { Type: 'AuthFailure', Meta: { Message: 'Auth Failure', OriginatingRequest: '', Path: '/orders', Origin: '10.0.0.1', Key: 'abcd1234' }, TimeStamp: '2015-01-15 17:21:15.111157073 +0000 UTC' };
+const EVENT = {
+  Type: 'AuthFailure',
+  Meta: { Message: 'Auth Failure', OriginatingRequest: '', Path: '/orders', Origin: '10.0.0.1', Key: 'abcd1234' },
+  TimeStamp: '2015-01-15 17:21:15.111157073 +0000 UTC',
+};
 const FILE = '/bench/trivial.js';
 const limits = resolveLimits(5_000);
 const noHost = { storage: new MemoryStore(), sessions: { get: async () => undefined, set: async () => undefined }, http: { dispatcher: new Agent() } };
@@ -71,8 +75,16 @@ async function openCrossing(): Promise<{ round(): Promise<number>; naiveRound():
   };
 }
 
-
-async function sandboxRates(): Promise<{ run: number; ceiling: number; ratio: number; naive: number; naiveInProcess: number; plugin: number; p50: number; p99: number }> {
+async function sandboxRates(): Promise<{
+  run: number;
+  ceiling: number;
+  ratio: number;
+  naive: number;
+  naiveInProcess: number;
+  plugin: number;
+  p50: number;
+  p99: number;
+}> {
   const crossing = await openCrossing();
   const sandbox = createSandbox({ timeoutMs: 5_000, memoryLimitMb: 128, sharedContext: false, host: noHost });
   const report = await sandbox.load([{ path: FILE, source: HANDLER }]);
@@ -155,13 +167,39 @@ async function pluginRate(): Promise<number> {
   const shared = new SharedObjects();
   const logger = createLogger({ level: 'silent' });
   const plugin = createDynamicPlugin();
-  const gateway = { enable_jsvm: true, jsvm_timeout: 5, jsvm_memory_limit: 128, jsvm_shared_context: false, tyk_js_path: '', event_handlers_path: dir, base_dir: dir, webhooks: {} } as never;
+  const gateway = {
+    enable_jsvm: true,
+    jsvm_timeout: 5,
+    jsvm_memory_limit: 128,
+    jsvm_shared_context: false,
+    tyk_js_path: '',
+    event_handlers_path: dir,
+    base_dir: dir,
+    webhooks: {},
+  } as never;
   const unused = {} as never;
-  const handler = await plugin.create({ name: 'trivial', path: join(dir, 'trivial.js') }, {
-    logger, store: new MemoryStore(), sessions: unused, gateway, api: { apiId: 'api', orgId: 'org', name: 'api' },
-    source: { file: 'bench.json', pointer: '', format: 'classic' }, event: 'AuthFailure', handlerId: 'bench', templates: unused, delivery: unused, http: unused,
-    shared, stats: new ProvidedStatsRegistry(), resolvePath: (p: string) => join(dir, p), warn() {}, fire() {}, fireSystem() {},
-  });
+  const handler = await plugin.create(
+    { name: 'trivial', path: join(dir, 'trivial.js') },
+    {
+      logger,
+      store: new MemoryStore(),
+      sessions: unused,
+      gateway,
+      api: { apiId: 'api', orgId: 'org', name: 'api' },
+      source: { file: 'bench.json', pointer: '', format: 'classic' },
+      event: 'AuthFailure',
+      handlerId: 'bench',
+      templates: unused,
+      delivery: unused,
+      http: unused,
+      shared,
+      stats: new ProvidedStatsRegistry(),
+      resolvePath: (p: string) => join(dir, p),
+      warn() {},
+      fire() {},
+      fireSystem() {},
+    },
+  );
   const message = Object.freeze({ ...EVENT, apiId: 'api', orgId: 'org', time: Date.now() });
   const rates: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -185,13 +223,27 @@ async function reloadLatencies(): Promise<number[]> {
   const dir = await mkdtemp(join(tmpdir(), 'fh-bench-reload-'));
   await mkdir(join(dir, 'apps'));
   await mkdir(join(dir, 'handlers'));
-  const source = (v: number) => `var versioned = new TykJS.TykEventHandlers.NewEventHandler({});\nversioned.NewHandler(function () { TykStorageSet('version', '${v}'); });\n`;
+  const source = (v: number) =>
+    `var versioned = new TykJS.TykEventHandlers.NewEventHandler({});\nversioned.NewHandler(function () { TykStorageSet('version', '${v}'); });\n`;
   await writeFile(join(dir, 'handlers', 'versioned.js'), source(0));
-  await writeFile(join(dir, 'apps', 'api.json'), JSON.stringify({ api_id: 'api', org_id: 'org', name: 'api', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'versioned', path: 'versioned.js' } }] } } }));
+  await writeFile(
+    join(dir, 'apps', 'api.json'),
+    JSON.stringify({
+      api_id: 'api',
+      org_id: 'org',
+      name: 'api',
+      event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'versioned', path: 'versioned.js' } }] } },
+    }),
+  );
   await writeFile(join(dir, 'gateway.json'), JSON.stringify({ app_path: 'apps', event_handlers_path: 'handlers' }));
   const { builtinPlugins } = await import('../../dist/core/container.js');
   const builtin = (await builtinPlugins()).map((p: unknown) => (typeof p === 'function' ? (p as () => { name: string })() : (p as { name: string })).name);
-  const runtime = await Runtime.create({ configFile: join(dir, 'gateway.json'), logger: createLogger({ level: 'silent' }), plugins: builtin.includes('eh_dynamic_handler') ? [] : [createDynamicPlugin], watch: true });
+  const runtime = await Runtime.create({
+    configFile: join(dir, 'gateway.json'),
+    logger: createLogger({ level: 'silent' }),
+    plugins: builtin.includes('eh_dynamic_handler') ? [] : [createDynamicPlugin],
+    watch: true,
+  });
   const key = storageKey('version', { kind: 'org', orgId: 'org' });
   const latencies: number[] = [];
   try {
@@ -219,13 +271,48 @@ export async function run(): Promise<BenchResult[]> {
   const reloads = await reloadLatencies();
   const p95 = percentile(reloads, 95);
   return [
-    { name: `sandbox.run end to end (child process, batches of ${limits.maxBatch}), ${N} events`, value: runRate, unit: 'events/s', baseline: { name: 'raw batched crossing in-process, same rounds', value: ceiling }, ratio, target: '>= 0.70 of the ceiling (median of per-round ratios)', met: ratio >= 0.7 },
-    { name: 'sandbox.run end to end vs the same sandbox awaiting one event at a time', value: runRate, unit: 'events/s', baseline: { name: 'naive one-await-per-event', value: naive }, ratio: runRate / naive, target: '>= 20x naive', met: runRate / naive >= 20 },
-    { name: 'raw batched crossing vs one awaited in-process crossing per event (reference)', value: ceiling, unit: 'events/s', baseline: { name: 'one await per event, in-process', value: naiveInProcess }, ratio: ceiling / naiveInProcess },
-    { name: 'eh_dynamic_handler handle() per event (plugin batching)', value: plugin, unit: 'events/s', baseline: { name: 'raw batched crossing in-process', value: ceiling }, ratio: plugin / ceiling },
+    {
+      name: `sandbox.run end to end (child process, batches of ${limits.maxBatch}), ${N} events`,
+      value: runRate,
+      unit: 'events/s',
+      baseline: { name: 'raw batched crossing in-process, same rounds', value: ceiling },
+      ratio,
+      target: '>= 0.70 of the ceiling (median of per-round ratios)',
+      met: ratio >= 0.7,
+    },
+    {
+      name: 'sandbox.run end to end vs the same sandbox awaiting one event at a time',
+      value: runRate,
+      unit: 'events/s',
+      baseline: { name: 'naive one-await-per-event', value: naive },
+      ratio: runRate / naive,
+      target: '>= 20x naive',
+      met: runRate / naive >= 20,
+    },
+    {
+      name: 'raw batched crossing vs one awaited in-process crossing per event (reference)',
+      value: ceiling,
+      unit: 'events/s',
+      baseline: { name: 'one await per event, in-process', value: naiveInProcess },
+      ratio: ceiling / naiveInProcess,
+    },
+    {
+      name: 'eh_dynamic_handler handle() per event (plugin batching)',
+      value: plugin,
+      unit: 'events/s',
+      baseline: { name: 'raw batched crossing in-process', value: ceiling },
+      ratio: plugin / ceiling,
+    },
     { name: 'submit -> handler crossing start, p50 (steady ~20k events/s)', value: p50, unit: 'ms' },
     { name: 'submit -> handler crossing start, p99 (steady ~20k events/s)', value: p99, unit: 'ms' },
-    { name: `handler file saved -> new code active through the runtime watcher, p95 of ${RELOADS}`, value: p95, unit: 'ms', baseline: { name: 'median', value: percentile(reloads, 50) }, target: '< 100 ms', met: p95 < 100 },
+    {
+      name: `handler file saved -> new code active through the runtime watcher, p95 of ${RELOADS}`,
+      value: p95,
+      unit: 'ms',
+      baseline: { name: 'median', value: percentile(reloads, 50) },
+      target: '< 100 ms',
+      met: p95 < 100,
+    },
   ];
 }
 

@@ -18,7 +18,12 @@ const MAX_ROWS = 300;
 export async function renderEvents(main: HTMLElement, params: URLSearchParams): Promise<() => void> {
   const { types } = await api<{ types: string[] }>('GET', '/event-types');
   const apiInput = h('input', { name: 'api_id', placeholder: 'any API', value: params.get('api_id') ?? '' });
-  const typeSelect = h('select', { name: 'type' }, h('option', { value: '' }, 'any type'), types.map((t) => h('option', { value: t, selected: params.get('type') === t }, t)));
+  const typeSelect = h(
+    'select',
+    { name: 'type' },
+    h('option', { value: '' }, 'any type'),
+    types.map((t) => h('option', { value: t, selected: params.get('type') === t }, t)),
+  );
   const list = h('ul', { class: 'events', id: 'event-list' });
   const state = h('span', { class: 'muted', id: 'stream-state' }, 'connecting…');
   let controller: AbortController | undefined;
@@ -27,12 +32,17 @@ export async function renderEvents(main: HTMLElement, params: URLSearchParams): 
   const add = (e: Fired): void => {
     count++;
     if (list.firstElementChild?.classList.contains('empty')) list.replaceChildren();
-    list.prepend(h('li', {},
-      h('span', { class: 'muted' }, time(e.time)),
-      h('span', { class: 'mono' }, e.api_id || '(system)'),
-      h('strong', {}, e.type),
-      e.matched > 0 ? badge(`${e.matched} handler${e.matched === 1 ? '' : 's'}`, 'ok') : badge('unmatched'),
-      h('code', {}, JSON.stringify(e.meta))));
+    list.prepend(
+      h(
+        'li',
+        {},
+        h('span', { class: 'muted' }, time(e.time)),
+        h('span', { class: 'mono' }, e.api_id || '(system)'),
+        h('strong', {}, e.type),
+        e.matched > 0 ? badge(`${e.matched} handler${e.matched === 1 ? '' : 's'}`, 'ok') : badge('unmatched'),
+        h('code', {}, JSON.stringify(e.meta)),
+      ),
+    );
     while (list.children.length > MAX_ROWS) list.lastElementChild!.remove();
     state.textContent = `live · ${count} event${count === 1 ? '' : 's'}`;
   };
@@ -46,7 +56,10 @@ export async function renderEvents(main: HTMLElement, params: URLSearchParams): 
     clear(list, h('li', { class: 'empty' }, 'Waiting for events…'));
     count = 0;
     try {
-      const res = await fetch(`/v1/admin/events/stream?${q}`, { headers: { ...authHeaders(), accept: 'text/event-stream', 'x-firehook-client': 'console' }, signal: controller.signal });
+      const res = await fetch(`/v1/admin/events/stream?${q}`, {
+        headers: { ...authHeaders(), accept: 'text/event-stream', 'x-firehook-client': 'console' },
+        signal: controller.signal,
+      });
       if (!res.ok || !res.body) throw new Error(`stream refused (${res.status})`);
       state.textContent = 'live · 0 events';
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -71,10 +84,19 @@ export async function renderEvents(main: HTMLElement, params: URLSearchParams): 
     }
   };
 
-  clear(main,
+  clear(
+    main,
     h('div', { class: 'row' }, h('h1', {}, 'Live events'), h('span', { class: 'spacer' }), state),
-    h('div', { class: 'panel row' }, apiInput, typeSelect, h('button', { class: 'primary', onclick: () => void connect() }, 'Apply filter'), h('button', { onclick: () => clear(list) }, 'Clear')),
-    h('div', { class: 'panel' }, list));
+    h(
+      'div',
+      { class: 'panel row' },
+      apiInput,
+      typeSelect,
+      h('button', { class: 'primary', onclick: () => void connect() }, 'Apply filter'),
+      h('button', { onclick: () => clear(list) }, 'Clear'),
+    ),
+    h('div', { class: 'panel' }, list),
+  );
   void connect();
   return () => controller?.abort();
 }

@@ -24,7 +24,8 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /** Security headers for the console: no framing, no inline scripts, same-origin only. */
 const CONSOLE_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -124,7 +125,8 @@ export class AdminHttp {
       body = await readFile(file);
     } catch {
       // client-side routes (#/...) all load the page; anything with an extension is a missing asset
-      if (extname(relative) !== '') return sendError(res, 404, 'FH_ADMIN_NOT_FOUND', `no console asset ${relative}${relative === 'app.js' ? ' (run npm run build)' : ''}`);
+      if (extname(relative) !== '')
+        return sendError(res, 404, 'FH_ADMIN_NOT_FOUND', `no console asset ${relative}${relative === 'app.js' ? ' (run npm run build)' : ''}`);
       try {
         body = await readFile(join(this.consoleDir, 'index.html'));
       } catch {
@@ -136,7 +138,12 @@ export class AdminHttp {
   }
 
   private asset(res: ServerResponse, req: IncomingMessage, body: Buffer, ext: string): void {
-    res.writeHead(200, { 'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream', 'content-length': body.length, 'cache-control': 'no-cache', ...CONSOLE_HEADERS });
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[ext] ?? 'application/octet-stream',
+      'content-length': body.length,
+      'cache-control': 'no-cache',
+      ...CONSOLE_HEADERS,
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 }

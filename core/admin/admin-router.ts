@@ -80,7 +80,9 @@ export class AdminRouter {
   }
 
   private async index(c: RouteContext): Promise<void> {
-    sendJson(c.res, 200, { routes: this.routes.map((r) => `${r.method} ${r.path || '/'}`).concat(['GET /v1/admin/events/stream', 'GET /metrics', 'GET /console']) });
+    sendJson(c.res, 200, {
+      routes: this.routes.map((r) => `${r.method} ${r.path || '/'}`).concat(['GET /v1/admin/events/stream', 'GET /metrics', 'GET /console']),
+    });
   }
 
   private async status(c: RouteContext): Promise<void> {
@@ -116,7 +118,10 @@ export class AdminRouter {
 
   private async createWebhook(c: RouteContext): Promise<void> {
     const body = await readJson(c.req);
-    const input = body !== null && typeof body === 'object' && !Array.isArray(body) && (body as { id?: unknown }).id === undefined ? { id: generatedId(), ...(body as object) } : body;
+    const input =
+      body !== null && typeof body === 'object' && !Array.isArray(body) && (body as { id?: unknown }).id === undefined
+        ? { id: generatedId(), ...(body as object) }
+        : body;
     const webhook = this.parse(input, undefined);
     const record = await this.runtime.globalWebhooks.create(webhook);
     this.audit(c, 'webhook.create', record);
@@ -126,7 +131,13 @@ export class AdminRouter {
   private async putWebhook(c: RouteContext): Promise<void> {
     const id = c.params[0]!;
     const body = await readJson(c.req);
-    if (body !== null && typeof body === 'object' && !Array.isArray(body) && (body as { id?: unknown }).id !== undefined && (body as { id?: unknown }).id !== id) {
+    if (
+      body !== null &&
+      typeof body === 'object' &&
+      !Array.isArray(body) &&
+      (body as { id?: unknown }).id !== undefined &&
+      (body as { id?: unknown }).id !== id
+    ) {
       throw new AdminHttpError(400, 'FH_ADMIN_BAD_REQUEST', 'invalid global webhook', [`/id: must equal the id in the path ("${id}")`]);
     }
     const previous = await this.runtime.globalWebhooks.lookup(id);
@@ -141,7 +152,11 @@ export class AdminRouter {
     const record = await this.runtime.globalWebhooks.remove(id, ifMatch(c.req));
     const references = webhookReferences(this.runtime, id);
     this.audit(c, 'webhook.delete', record, { references: references.length });
-    sendJson(c.res, 200, { deleted: maskSecrets(record), references, note: references.length > 0 ? 'APIs referencing this webhook keep its last definition as a local webhook' : undefined });
+    sendJson(c.res, 200, {
+      deleted: maskSecrets(record),
+      references,
+      note: references.length > 0 ? 'APIs referencing this webhook keep its last definition as a local webhook' : undefined,
+    });
   }
 
   private async testWebhook(c: RouteContext): Promise<void> {
@@ -152,7 +167,8 @@ export class AdminRouter {
     if (body.type !== undefined && (typeof body.type !== 'string' || body.type === '')) problems.push('/type: must be a non-empty string');
     if (body.api_id !== undefined && typeof body.api_id !== 'string') problems.push('/api_id: must be a string');
     if (body.meta !== undefined && (body.meta === null || typeof body.meta !== 'object' || Array.isArray(body.meta))) problems.push('/meta: must be an object');
-    if (body.wait_ms !== undefined && (typeof body.wait_ms !== 'number' || body.wait_ms < 0 || body.wait_ms > 60_000)) problems.push('/wait_ms: must be a number of ms from 0 to 60000');
+    if (body.wait_ms !== undefined && (typeof body.wait_ms !== 'number' || body.wait_ms < 0 || body.wait_ms > 60_000))
+      problems.push('/wait_ms: must be a number of ms from 0 to 60000');
     if (problems.length > 0) throw new AdminHttpError(400, 'FH_ADMIN_BAD_REQUEST', 'invalid test-fire request', problems);
     const result = await this.runtime.testFire({
       webhookId: id,
@@ -161,7 +177,12 @@ export class AdminRouter {
       ...(body.meta ? { meta: body.meta as Record<string, unknown> } : {}),
       ...(typeof body.wait_ms === 'number' ? { waitMs: body.wait_ms } : {}),
     });
-    this.audit(c, 'webhook.test', undefined, { id, type: result.event.type, delivery: result.deliveryId, ...(result.refusal ? { refused: result.refusal.range } : {}) });
+    this.audit(c, 'webhook.test', undefined, {
+      id,
+      type: result.event.type,
+      delivery: result.deliveryId,
+      ...(result.refusal ? { refused: result.refusal.range } : {}),
+    });
     // Refused by the egress policy: nothing was sent; the refusal is the answer.
     if (result.refusal) throw new AdminHttpError(403, 'FH_EGRESS_DENIED', result.refusal.message, [`/url: ${result.refusal.message}`]);
     sendJson(c.res, 200, result);
@@ -221,13 +242,20 @@ export class AdminRouter {
       this.audit(c, 'deliveries.replay', undefined, { ids: result.replayed, missing: result.missing });
       return sendJson(c.res, 200, result);
     }
-    if (body && body.all === true && (body.handler === undefined || typeof body.handler === 'string') && (body.api_id === undefined || typeof body.api_id === 'string')) {
+    if (
+      body &&
+      body.all === true &&
+      (body.handler === undefined || typeof body.handler === 'string') &&
+      (body.api_id === undefined || typeof body.api_id === 'string')
+    ) {
       const query = { ...(body.handler ? { handler: body.handler as string } : {}), ...(body.api_id ? { apiId: body.api_id as string } : {}) };
       const result = await admin.replayAll(query);
       this.audit(c, 'deliveries.replay_all', undefined, { ...query, replayed: result.replayed });
       return sendJson(c.res, 200, result);
     }
-    throw new AdminHttpError(400, 'FH_ADMIN_BAD_REQUEST', 'send {"ids": ["<dead letter id>", ...]} or {"all": true, "handler"?: "...", "api_id"?: "..."}', ['/ids: must be a non-empty array of dead letter ids (or set /all to true)']);
+    throw new AdminHttpError(400, 'FH_ADMIN_BAD_REQUEST', 'send {"ids": ["<dead letter id>", ...]} or {"all": true, "handler"?: "...", "api_id"?: "..."}', [
+      '/ids: must be a non-empty array of dead letter ids (or set /all to true)',
+    ]);
   }
 
   private deliveryAdmin() {
@@ -244,14 +272,28 @@ export class AdminRouter {
 
   private parse(body: unknown, previous: GlobalWebhookRecord | undefined) {
     const { webhook, problems } = parseGlobalWebhook(body, 'request', '', this.runtime.config.webhooks);
-    if (!webhook) throw new AdminHttpError(400, 'FH_GLOBAL_WEBHOOK_INVALID', 'invalid global webhook', problems.map((p) => `${p.pointer}: ${p.message}`));
+    if (!webhook)
+      throw new AdminHttpError(
+        400,
+        'FH_GLOBAL_WEBHOOK_INVALID',
+        'invalid global webhook',
+        problems.map((p) => `${p.pointer}: ${p.message}`),
+      );
     const kept = keepMaskedSecrets(webhook, previous);
     if (kept.problems.length > 0) throw new AdminHttpError(400, 'FH_GLOBAL_WEBHOOK_INVALID', 'invalid global webhook', kept.problems);
     return kept.webhook;
   }
 
   private audit(c: RouteContext, action: string, record: GlobalWebhookRecord | undefined, extra: Record<string, unknown> = {}): void {
-    this.logger.info({ action, remote: c.req.socket.remoteAddress, ...(record ? { webhook: record.id, revision: record.revision, url: record.url.replace(/\?.*$/, '') } : {}), ...extra }, `admin: ${action}`);
+    this.logger.info(
+      {
+        action,
+        remote: c.req.socket.remoteAddress,
+        ...(record ? { webhook: record.id, revision: record.revision, url: record.url.replace(/\?.*$/, '') } : {}),
+        ...extra,
+      },
+      `admin: ${action}`,
+    );
   }
 }
 

@@ -17,11 +17,23 @@ export class AdminHttpError extends Error {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    ...headers,
+  });
   res.end(text);
 }
 
-export function sendError(res: ServerResponse, status: number, code: string, message: string, problems: string[] = [], headers: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  problems: string[] = [],
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error: { code, message, ...(problems.length > 0 ? { problems } : {}) } }, { 'x-firehook-error-code': code, ...headers });
 }
 

@@ -64,18 +64,19 @@ export function registerDeliveriesCommand(program: Command, open: OpenDeliveries
       }),
     );
 
-  common(command.command('show').description('show one dead letter and its attempts').argument('<id>', 'delivery id (msg_...) or dead-letter entry id')).action(async (id: string, opts: CommonOptions) =>
-    run(async (admin) => {
-      const letter = await admin.deadLetter(id);
-      if (!letter) {
-        io.err.write(`FH_DELIVERY_NOT_FOUND: no dead letter ${id}\n`);
-        return false;
-      }
-      const attempts = await admin.attempts({ deliveryId: letter.id, limit: 100 });
-      if (opts.json) io.out.write(`${JSON.stringify({ ...letter, attemptLog: attempts }, null, 2)}\n`);
-      else io.out.write(showText(letter, attempts));
-      return true;
-    })(opts),
+  common(command.command('show').description('show one dead letter and its attempts').argument('<id>', 'delivery id (msg_...) or dead-letter entry id')).action(
+    async (id: string, opts: CommonOptions) =>
+      run(async (admin) => {
+        const letter = await admin.deadLetter(id);
+        if (!letter) {
+          io.err.write(`FH_DELIVERY_NOT_FOUND: no dead letter ${id}\n`);
+          return false;
+        }
+        const attempts = await admin.attempts({ deliveryId: letter.id, limit: 100 });
+        if (opts.json) io.out.write(`${JSON.stringify({ ...letter, attemptLog: attempts }, null, 2)}\n`);
+        else io.out.write(showText(letter, attempts));
+        return true;
+      })(opts),
   );
 
   filters(common(command.command('attempts').description('recent attempts from the delivery log, newest first')))

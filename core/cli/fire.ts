@@ -30,7 +30,8 @@ export function registerFireCommand(program: Command): void {
       const reports = await runtime.fireAndWait(opts.api, opts.event, meta);
       const report = await runtime.close();
       if (reports.length === 0) process.stdout.write(`no handler is registered for ${opts.event}${opts.api ? ` on API ${opts.api}` : ' (system)'}\n`);
-      for (const r of reports) process.stdout.write(`${r.handler} (${r.plugin}): ${r.status}${r.code ? ` [${r.code}]` : ''}${r.detail ? ` - ${r.detail}` : ''}\n`);
+      for (const r of reports)
+        process.stdout.write(`${r.handler} (${r.plugin}): ${r.status}${r.code ? ` [${r.code}]` : ''}${r.detail ? ` - ${r.detail}` : ''}\n`);
       if (report.undelivered > 0) process.stdout.write(`${report.undelivered} deliveries still pending at exit\n`);
       await flushLogger(runtime.logger);
       process.exit(reports.some((r) => r.status === 'failed' || r.status === 'dropped') || report.undelivered > 0 ? 1 : 0);

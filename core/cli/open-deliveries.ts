@@ -9,7 +9,10 @@ export async function openDeliveries(options: { config?: string; redis?: string 
   const { config, problems } = await loadGatewayConfig(options.config ?? process.env.FIREHOOK_CONFIG, options.redis ? { redisUrl: options.redis } : {});
   if (config === undefined) throw new ConfigError(problems);
   if (config.storage.type !== 'redis') {
-    throw new FirehookError('FH_DELIVERY_INVALID', 'delivery records are kept only in durable mode: configure storage.type "redis" (or pass --config with a Redis storage section)');
+    throw new FirehookError(
+      'FH_DELIVERY_INVALID',
+      'delivery records are kept only in durable mode: configure storage.type "redis" (or pass --config with a Redis storage section)',
+    );
   }
   const store = new RedisStore({ url: config.storage.url, storage: config.storage });
   return { deliveries: new RedisDeliveryAdmin({ redis: store.client }), close: () => store.close() };

@@ -21,7 +21,11 @@ export function registerServeCommand(program: Command): void {
       }).catch(exitWithConfigError);
       let server: IngestServer;
       try {
-        server = new IngestServer(runtime, { listen: runtime.config.listen, secret: runtime.config.ingest_secret, bodyLimit: runtime.config.ingest_body_limit });
+        server = new IngestServer(runtime, {
+          listen: runtime.config.listen,
+          secret: runtime.config.ingest_secret,
+          bodyLimit: runtime.config.ingest_body_limit,
+        });
         const address = await server.start();
         runtime.logger.info({ address: `${address.address}:${address.port}`, generation: runtime.generation().number }, 'listening');
       } catch (error) {

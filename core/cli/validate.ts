@@ -7,7 +7,7 @@ export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
     .description('validate the gateway config and API definitions; prints <file>#<json-pointer>: <problem>')
-    .argument('[paths...]', 'API definition files or directories (default: the config\'s app_path)')
+    .argument('[paths...]', "API definition files or directories (default: the config's app_path)")
     .option('-c, --config <file>', 'gateway config file; default: embedded defaults')
     .action(async (paths: string[], opts: { config?: string }) => {
       const problems = await validateFiles(opts.config ?? process.env.FIREHOOK_CONFIG, paths);

@@ -14,7 +14,11 @@ import { showValue } from './validate.ts';
 const SECRET = new RegExp(SIGNING_SECRET_PATTERN);
 
 /** `at(key, ...rest)`: the JSON pointer of a key as the user wrote it. */
-export function deliveryOptionProblems(options: Readonly<Record<string, unknown>>, file: string, at: (key: string, ...rest: (string | number)[]) => string): ConfigProblem[] {
+export function deliveryOptionProblems(
+  options: Readonly<Record<string, unknown>>,
+  file: string,
+  at: (key: string, ...rest: (string | number)[]) => string,
+): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const problem = (pointer: string, message: string, value?: unknown): void => {
     const shown = value === undefined ? '' : showValue(value);

@@ -21,7 +21,10 @@ const API_FILE = /\.(json|ya?ml)$/i;
 export async function listApiFiles(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isFile() && API_FILE.test(e.name)).map((e) => join(dir, e.name)).sort();
+    return entries
+      .filter((e) => e.isFile() && API_FILE.test(e.name))
+      .map((e) => join(dir, e.name))
+      .sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
@@ -43,7 +46,12 @@ export async function loadApiDefinitions(files: string[]): Promise<ApiDefinition
       if (result.api === undefined) return;
       const previous = seen.get(result.api.apiId);
       if (previous !== undefined) {
-        problems.push({ file, pointer: base + idPointer(result.api.format), message: `duplicate api_id "${result.api.apiId}" (also defined in ${previous})`, severity: 'error' });
+        problems.push({
+          file,
+          pointer: base + idPointer(result.api.format),
+          message: `duplicate api_id "${result.api.apiId}" (also defined in ${previous})`,
+          severity: 'error',
+        });
         return;
       }
       seen.set(result.api.apiId, file);
@@ -70,7 +78,12 @@ export function fromDocument(doc: unknown, file: string, base = ''): { api?: Api
   return fromClassic(d, file, base);
 }
 
-function fromClassic(d: Record<string, unknown>, file: string, base: string, format: ApiFormat = 'classic'): { api?: ApiDefinition; problems: ConfigProblem[] } {
+function fromClassic(
+  d: Record<string, unknown>,
+  file: string,
+  base: string,
+  format: ApiFormat = 'classic',
+): { api?: ApiDefinition; problems: ConfigProblem[] } {
   const problems = validateAgainst(classicApiSchema, d, file, base);
   if (problems.length > 0) return { problems };
   const apiId = d.api_id as string;
@@ -110,7 +123,15 @@ function fromOas(d: Record<string, unknown>, file: string, base: string): { api?
   });
   const info = (d.info ?? {}) as { title?: string };
   return {
-    api: deepFreeze({ apiId: ext.info.id, orgId: ext.info.orgId ?? '', name: ext.info.name ?? info.title ?? ext.info.id, format: 'oas' as const, file, handlers, raw: d }),
+    api: deepFreeze({
+      apiId: ext.info.id,
+      orgId: ext.info.orgId ?? '',
+      name: ext.info.name ?? info.title ?? ext.info.id,
+      format: 'oas' as const,
+      file,
+      handlers,
+      raw: d,
+    }),
     problems: [],
   };
 }
@@ -122,7 +143,10 @@ function fromOperator(d: Record<string, unknown>, file: string, base: string): {
   if (typeof spec.api_id !== 'string') {
     // Tyk Operator derives the id from the resource's namespace and name.
     const meta = (d.metadata ?? {}) as { name?: string; namespace?: string };
-    if (!meta.name) return { problems: [{ file, pointer: `${base}/spec`, message: 'missing required key "api_id" (and metadata.name to derive it from)', severity: 'error' }] };
+    if (!meta.name)
+      return {
+        problems: [{ file, pointer: `${base}/spec`, message: 'missing required key "api_id" (and metadata.name to derive it from)', severity: 'error' }],
+      };
     spec.api_id = Buffer.from(`${meta.namespace ?? 'default'}/${meta.name}`).toString('base64url');
   }
   const result = fromClassic(spec, file, `${base}/spec`, 'operator');

@@ -81,7 +81,8 @@ function webhookDefaultsProblems(w: WebhookDefaultsConfig, file: string): Config
   const maxOpen = ms(w.breaker?.max_open);
   if (open !== undefined && open <= 0) problem(at('breaker', 'open'), 'must be a positive Go duration', w.breaker?.open);
   if (maxOpen !== undefined && maxOpen <= 0) problem(at('breaker', 'max_open'), 'must be a positive Go duration', w.breaker?.max_open);
-  else if (maxOpen !== undefined && open !== undefined && maxOpen < open) problem(at('breaker', 'max_open'), 'must not be shorter than breaker.open', w.breaker?.max_open);
+  else if (maxOpen !== undefined && open !== undefined && maxOpen < open)
+    problem(at('breaker', 'max_open'), 'must not be shorter than breaker.open', w.breaker?.max_open);
   const claimIdle = ms(w.claim_idle);
   if (claimIdle !== undefined && claimIdle < 1_000) problem(at('claim_idle'), 'must be at least 1s', w.claim_idle);
   return problems;
@@ -91,11 +92,21 @@ function webhookDefaultsProblems(w: WebhookDefaultsConfig, file: string): Config
 function ingestLimitProblems(r: Partial<GatewayConfig>, file: string): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (r.ingest_read_timeout !== undefined && !(parseGoDuration(r.ingest_read_timeout)! > 0)) {
-    problems.push({ file, pointer: '/ingest_read_timeout', message: `must be a positive Go duration (got ${JSON.stringify(r.ingest_read_timeout)})`, severity: 'error' });
+    problems.push({
+      file,
+      pointer: '/ingest_read_timeout',
+      message: `must be a positive Go duration (got ${JSON.stringify(r.ingest_read_timeout)})`,
+      severity: 'error',
+    });
   }
   const queueSize = r.dispatch?.queue_size ?? 10_000;
   if (r.ingest_max_events !== undefined && r.ingest_max_events > queueSize) {
-    problems.push({ file, pointer: '/ingest_max_events', message: `must not exceed dispatch.queue_size (${queueSize}): a bigger batch could never be queued whole (got ${r.ingest_max_events})`, severity: 'error' });
+    problems.push({
+      file,
+      pointer: '/ingest_max_events',
+      message: `must not exceed dispatch.queue_size (${queueSize}): a bigger batch could never be queued whole (got ${r.ingest_max_events})`,
+      severity: 'error',
+    });
   }
   return problems;
 }

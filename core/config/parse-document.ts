@@ -15,7 +15,11 @@ export async function parseDocumentFile(file: string): Promise<ParsedFile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    return { file, documents: [], problems: [{ file, pointer: '', message: `cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, severity: 'error' }] };
+    return {
+      file,
+      documents: [],
+      problems: [{ file, pointer: '', message: `cannot read file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, severity: 'error' }],
+    };
   }
   return parseDocumentText(file, text);
 }

@@ -15,7 +15,8 @@ export const HTTP_TOKEN_PATTERN = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
  * other control characters, nothing above U+00FF).
  */
 export const HTTP_HEADER_VALUE_PATTERN = '^[\\t\\x20-\\x7e\\x80-\\xff]*$';
-const HTTP_HEADER_VALUE_MESSAGE = 'must hold only tabs, visible ASCII and Latin-1 characters (no line breaks, NUL, control characters or characters above U+00FF)';
+const HTTP_HEADER_VALUE_MESSAGE =
+  'must hold only tabs, visible ASCII and Latin-1 characters (no line breaks, NUL, control characters or characters above U+00FF)';
 /** A header value property, with its message. */
 export const headerValue = (): JsonSchema => ({ type: 'string', pattern: HTTP_HEADER_VALUE_PATTERN, errorMessage: HTTP_HEADER_VALUE_MESSAGE });
 /** A Standard Webhooks signing secret. */

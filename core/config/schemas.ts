@@ -26,7 +26,6 @@ const eventHandlersSchema = {
   },
 } as const;
 
-
 export const gatewayConfigSchema: JsonSchema = {
   type: 'object',
   properties: {
@@ -43,7 +42,11 @@ export const gatewayConfigSchema: JsonSchema = {
             method: { type: 'string' },
             target_path: { type: 'string' },
             template_path: { type: 'string' },
-            header_map: { type: 'object', propertyNames: { pattern: HTTP_TOKEN_PATTERN, errorMessage: 'must be a valid HTTP header name' }, additionalProperties: headerValue() },
+            header_map: {
+              type: 'object',
+              propertyNames: { pattern: HTTP_TOKEN_PATTERN, errorMessage: 'must be a valid HTTP header name' },
+              additionalProperties: headerValue(),
+            },
             event_timeout: { type: 'integer', minimum: 0 },
           },
         },

@@ -12,7 +12,12 @@ const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Segments of a JSON pointer, unescaped. */
 function segments(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /**
@@ -21,7 +26,13 @@ function segments(pointer: string): string[] {
  * map the path back onto the key the user wrote). A wrong type hides the other complaints about the
  * same value; a schema node's `errorMessage` replaces the text of a failed `pattern`.
  */
-export function validateAgainst(schema: JsonSchema, value: unknown, file: string, basePointer = '', mapPath: (path: string[]) => string = (path) => toPointer(...path)): ConfigProblem[] {
+export function validateAgainst(
+  schema: JsonSchema,
+  value: unknown,
+  file: string,
+  basePointer = '',
+  mapPath: (path: string[]) => string = (path) => toPointer(...path),
+): ConfigProblem[] {
   let validate = compiled.get(schema);
   if (validate === undefined) {
     validate = ajv.compile(schema as Record<string, unknown>);
@@ -30,7 +41,11 @@ export function validateAgainst(schema: JsonSchema, value: unknown, file: string
   if (validate(value)) return [];
   const errors = validate.errors ?? [];
   const typed = new Set(errors.filter((e) => e.keyword === 'type').map((e) => e.instancePath));
-  return dedupeProblems(errors.filter((e) => e.keyword !== 'propertyNames' && (e.keyword === 'type' || !typed.has(e.instancePath))).map((e) => toProblem(e, value, file, basePointer, mapPath)));
+  return dedupeProblems(
+    errors
+      .filter((e) => e.keyword !== 'propertyNames' && (e.keyword === 'type' || !typed.has(e.instancePath)))
+      .map((e) => toProblem(e, value, file, basePointer, mapPath)),
+  );
 }
 
 function toProblem(error: ErrorObject, root: unknown, file: string, basePointer: string, mapPath: (path: string[]) => string): ConfigProblem {

@@ -294,11 +294,24 @@ class DeliveryEngine implements ManagedDeliveryService {
     if (unfinished > 0) {
       const mode = this.outbox.mode;
       const what = mode === 'memory' ? 'lost with the process' : 'left in Redis for the next worker';
-      this.o.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, mode, drain_ms: deadlineMs, delivered: this.counters.delivered }, `delivery service closed with work unfinished (${what})`);
+      this.o.logger.warn(
+        { code: 'FH_SHUTDOWN_INCOMPLETE', unfinished, mode, drain_ms: deadlineMs, delivered: this.counters.delivered },
+        `delivery service closed with work unfinished (${what})`,
+      );
       // Every id, in bounded lines, so an operator can reconcile what a receiver never got.
       for (const [state, ids] of Object.entries(left)) {
         for (let i = 0; i < ids.length; i += UNFINISHED_IDS_PER_LINE) {
-          this.o.logger.warn({ code: 'FH_SHUTDOWN_INCOMPLETE', mode, state, part: Math.floor(i / UNFINISHED_IDS_PER_LINE) + 1, parts: Math.ceil(ids.length / UNFINISHED_IDS_PER_LINE), ids: ids.slice(i, i + UNFINISHED_IDS_PER_LINE) }, 'unfinished delivery ids');
+          this.o.logger.warn(
+            {
+              code: 'FH_SHUTDOWN_INCOMPLETE',
+              mode,
+              state,
+              part: Math.floor(i / UNFINISHED_IDS_PER_LINE) + 1,
+              parts: Math.ceil(ids.length / UNFINISHED_IDS_PER_LINE),
+              ids: ids.slice(i, i + UNFINISHED_IDS_PER_LINE),
+            },
+            'unfinished delivery ids',
+          );
         }
       }
     }
@@ -361,7 +374,10 @@ class DeliveryEngine implements ManagedDeliveryService {
       const claim = job.record.cooldown;
       if (kind === 'dead' && claim && job.record.claimId) await this.release(claim.key, job.record.claimId);
     } catch (error) {
-      this.o.logger.error({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not record a delivery attempt; it will be retried');
+      this.o.logger.error(
+        { code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) },
+        'could not record a delivery attempt; it will be retried',
+      );
     } finally {
       if (!released) this.gate.finished(job.target, health);
       this.active.delete(job);
@@ -376,7 +392,10 @@ class DeliveryEngine implements ManagedDeliveryService {
     this.settling++;
     Promise.resolve(this.outbox.settle(job, { kind: 'defer', dueAt: until }, undefined))
       .catch((error: unknown) => {
-        this.o.logger.warn({ code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) }, 'could not park a delivery; it will be claimed again');
+        this.o.logger.warn(
+          { code: 'FH_DELIVERY_PERSIST_FAILED', delivery: job.record.id, err: String(error) },
+          'could not park a delivery; it will be claimed again',
+        );
       })
       .finally(() => {
         this.settling--;

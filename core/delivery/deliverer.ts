@@ -36,7 +36,14 @@ export interface DelivererOptions {
 const DONE: Settlement = Object.freeze({ kind: 'done' });
 
 function logContext(attempt: AttemptRecord): Record<string, unknown> {
-  return { delivery: attempt.deliveryId, handler: attempt.handler, api_id: attempt.apiId, event: attempt.eventType, url: attempt.url, attempt: attempt.attempt };
+  return {
+    delivery: attempt.deliveryId,
+    handler: attempt.handler,
+    api_id: attempt.apiId,
+    event: attempt.eventType,
+    url: attempt.url,
+    attempt: attempt.attempt,
+  };
 }
 
 /** Attempt `job` once (its attempt count goes up by one) and decide what happens next. */
@@ -86,7 +93,10 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
     if (delay !== undefined) {
       attempt.outcome = 'retrying';
       attempt.nextAttemptAt = now + delay;
-      o.logger.info({ ...logContext(attempt), status: response.statusCode, error: response.error?.code, retry_in_ms: delay }, 'webhook attempt failed; will retry');
+      o.logger.info(
+        { ...logContext(attempt), status: response.statusCode, error: response.error?.code, retry_in_ms: delay },
+        'webhook attempt failed; will retry',
+      );
       return { settlement: { kind: 'retry', dueAt: now + delay }, attempt, health: 'fail' };
     }
     reason = 'exhausted';
@@ -98,7 +108,10 @@ export async function attemptDelivery(job: Job, o: DelivererOptions): Promise<At
   if (attempt.responseCode !== undefined) failure.responseCode = attempt.responseCode;
   if (attempt.error !== undefined) failure.error = attempt.error;
   const code = reason === 'gone' ? 'FH_DELIVERY_TARGET_GONE' : 'FH_DELIVERY_FAILED';
-  o.logger.warn({ ...logContext(attempt), code, reason, status: response.statusCode, error: response.error?.code }, reason === 'gone' ? 'webhook target is gone (410); delivery stopped' : 'webhook delivery failed');
+  o.logger.warn(
+    { ...logContext(attempt), code, reason, status: response.statusCode, error: response.error?.code },
+    reason === 'gone' ? 'webhook target is gone (410); delivery stopped' : 'webhook delivery failed',
+  );
   const health: Health = verdict.kind === 'retryable' ? 'fail' : reason === 'denied' || reason === 'invalid' ? 'neutral' : 'ok';
   return { settlement: { kind: 'dead', letter: toDeadLetter(record, failure) }, attempt, health, deadReason: reason };
 }

@@ -50,14 +50,43 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return bytes.subarray(0, end).toString('utf8');
 }
 
-const FIELDS = ['deliveryId', 'attempt', 'at', 'durationMs', 'url', 'method', 'apiId', 'eventType', 'handler', 'plugin', 'outcome', 'responseCode', 'error', 'responseBody', 'nextAttemptAt'] as const;
+const FIELDS = [
+  'deliveryId',
+  'attempt',
+  'at',
+  'durationMs',
+  'url',
+  'method',
+  'apiId',
+  'eventType',
+  'handler',
+  'plugin',
+  'outcome',
+  'responseCode',
+  'error',
+  'responseBody',
+  'nextAttemptAt',
+] as const;
 
 /** Compact JSON for the Redis attempt log: values in a fixed order, no keys (half the bytes). */
 export function encodeAttempt(record: AttemptRecord, bodyBytes: number): string {
   const body = record.responseBody === undefined ? null : truncateUtf8(record.responseBody, bodyBytes);
   return JSON.stringify([
-    record.deliveryId, record.attempt, record.at, record.durationMs, record.url, record.method, record.apiId, record.eventType,
-    record.handler, record.plugin, record.outcome, record.responseCode ?? null, record.error ?? null, body, record.nextAttemptAt ?? null,
+    record.deliveryId,
+    record.attempt,
+    record.at,
+    record.durationMs,
+    record.url,
+    record.method,
+    record.apiId,
+    record.eventType,
+    record.handler,
+    record.plugin,
+    record.outcome,
+    record.responseCode ?? null,
+    record.error ?? null,
+    body,
+    record.nextAttemptAt ?? null,
   ]);
 }
 

@@ -31,7 +31,10 @@ export function resolveDeliveryOptions(handler: HandlerDeliveryConfig, defaults:
   const options: DeliveryOptions = {
     timeoutMs: timeoutMs > 0 ? timeoutMs : DEFAULT_TIMEOUT_MS,
     retryScheduleMs: scheduleText === undefined ? [...DEFAULT_RETRY_SCHEDULE_MS] : scheduleText.map((d, i) => duration(d, `retry_schedule[${i}]`)),
-    ...applyEgressFloor({ denyPrivateNetworks: handler.deny_private_networks ?? defaults.deny_private_networks, allowNetworks: handler.allow_networks }, defaults),
+    ...applyEgressFloor(
+      { denyPrivateNetworks: handler.deny_private_networks ?? defaults.deny_private_networks, allowNetworks: handler.allow_networks },
+      defaults,
+    ),
   };
   const signing = handler.signing ?? defaults.signing;
   if (signing) options.signing = signing;

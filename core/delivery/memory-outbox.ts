@@ -39,10 +39,13 @@ export class MemoryOutbox implements Outbox {
 
   settle(job: Job, settlement: Settlement): void {
     if (settlement.kind === 'retry' || settlement.kind === 'defer') {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (this.feeding) this.deliver?.(job);
-      }, Math.max(0, settlement.dueAt - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          if (this.feeding) this.deliver?.(job);
+        },
+        Math.max(0, settlement.dueAt - Date.now()),
+      );
       timer.unref();
       this.timers.set(timer, { job, dueAt: settlement.dueAt });
     } else if (settlement.kind === 'dead') {

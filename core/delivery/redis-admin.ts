@@ -26,7 +26,15 @@ export interface DeliveryKeys {
 }
 
 export function deliveryKeys(prefix: string): DeliveryKeys {
-  return { outbox: `${prefix}outbox`, delayed: `${prefix}delayed`, dead: `${prefix}dead`, log: `${prefix}log`, done: `${prefix}done`, seen: `${prefix}seen:`, consumers: `${prefix}consumers` };
+  return {
+    outbox: `${prefix}outbox`,
+    delayed: `${prefix}delayed`,
+    dead: `${prefix}dead`,
+    log: `${prefix}log`,
+    done: `${prefix}done`,
+    seen: `${prefix}seen:`,
+    consumers: `${prefix}consumers`,
+  };
 }
 
 type StreamEntry = [id: string, fields: string[] | null];

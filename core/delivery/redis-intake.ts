@@ -146,7 +146,17 @@ export class RedisIntake {
   private async recoverOwn(): Promise<void> {
     let after = '0';
     for (;;) {
-      const reply = await this.o.redis.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', this.o.readBatch, 'STREAMS', this.o.keys.outbox, after);
+      const reply = await this.o.redis.call(
+        'XREADGROUP',
+        'GROUP',
+        this.o.group,
+        this.o.consumer,
+        'COUNT',
+        this.o.readBatch,
+        'STREAMS',
+        this.o.keys.outbox,
+        after,
+      );
       const entries = streamEntries(reply);
       if (entries.length === 0) return;
       after = entries[entries.length - 1]![0];
@@ -175,7 +185,19 @@ export class RedisIntake {
           backlog = (ids === '' ? 0 : this.takeJoined(ids, data)) >= count;
         } else {
           const entriesWanted = Math.ceil(count / ENTRY_RECORDS_MAX);
-          const reply = await this.reader!.call('XREADGROUP', 'GROUP', this.o.group, this.o.consumer, 'COUNT', entriesWanted, 'BLOCK', this.o.readBlockMs, 'STREAMS', this.o.keys.outbox, '>');
+          const reply = await this.reader!.call(
+            'XREADGROUP',
+            'GROUP',
+            this.o.group,
+            this.o.consumer,
+            'COUNT',
+            entriesWanted,
+            'BLOCK',
+            this.o.readBlockMs,
+            'STREAMS',
+            this.o.keys.outbox,
+            '>',
+          );
           this.unreserve(count);
           const entries = streamEntries(reply);
           await this.take(entries, false);
@@ -297,7 +319,12 @@ export class RedisIntake {
     const count = this.reserve(Math.min(Math.ceil(Math.max(0, this.available()) / ENTRY_RECORDS_MAX), 100));
     let reply: [StreamEntry[], string[]];
     try {
-      reply = (await runScript(this.o.redis, TAKE_OVER_GONE, [this.o.keys.outbox, this.o.keys.consumers], [this.o.group, this.o.consumer, this.o.livenessMs, this.o.claimIdleMs, count])) as typeof reply;
+      reply = (await runScript(
+        this.o.redis,
+        TAKE_OVER_GONE,
+        [this.o.keys.outbox, this.o.keys.consumers],
+        [this.o.group, this.o.consumer, this.o.livenessMs, this.o.claimIdleMs, count],
+      )) as typeof reply;
     } finally {
       this.unreserve(count);
     }
@@ -315,11 +342,16 @@ export class RedisIntake {
     const free = this.available();
     if (free <= 0) return;
     const count = Math.min(Math.ceil(free / ENTRY_RECORDS_MAX), 100);
-    const reply = (await this.o.redis.call('XAUTOCLAIM', this.o.keys.outbox, this.o.group, this.o.consumer, this.o.claimIdleMs, this.claimCursor, 'COUNT', count)) as [
-      string,
-      StreamEntry[],
-      string[]?,
-    ];
+    const reply = (await this.o.redis.call(
+      'XAUTOCLAIM',
+      this.o.keys.outbox,
+      this.o.group,
+      this.o.consumer,
+      this.o.claimIdleMs,
+      this.claimCursor,
+      'COUNT',
+      count,
+    )) as [string, StreamEntry[], string[]?];
     this.claimCursor = reply[0];
     if (reply[1].length > 0) {
       this.o.logger.info({ count: reply[1].length }, 'took over deliveries abandoned by another worker');

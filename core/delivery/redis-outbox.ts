@@ -280,7 +280,9 @@ export class RedisOutbox implements Outbox {
     const claim = this.intake.running ? this.intake.reserve(batch.length) : 0;
     const keys = [this.keys.outbox, this.keys.seen];
     const records: (string | number)[] = [];
-    for (const { item: { record, dedupe } } of batch) {
+    for (const {
+      item: { record, dedupe },
+    } of batch) {
       let cooldownIndex = 0;
       let ttl = 0;
       if (this.o.atomicCooldown && record.cooldown && record.claimId !== undefined) {
@@ -346,12 +348,18 @@ export class RedisOutbox implements Outbox {
   private keepUnsettled(batch: Pending<SettleItem>[], error: unknown): void {
     // Once per outage (the kept set was empty), whatever else was warned about lately.
     if (this.unsettled.length === 0 && !this.unsettledRun) {
-      this.o.logger.warn({ code: 'FH_STORE_UNAVAILABLE', err: errorText(error), unsettled: batch.length }, 'could not record settled deliveries (Redis unreachable); keeping them held and retrying');
+      this.o.logger.warn(
+        { code: 'FH_STORE_UNAVAILABLE', err: errorText(error), unsettled: batch.length },
+        'could not record settled deliveries (Redis unreachable); keeping them held and retrying',
+      );
     }
     this.unsettled.push(...batch);
     const over = this.unsettled.length - this.o.unsettledMax;
     if (over > 0) {
-      this.o.logger.warn({ code: 'FH_DELIVERY_PERSIST_FAILED', dropped: over, kept: this.o.unsettledMax }, 'too many settles waiting for Redis; the oldest are given up and will be sent again');
+      this.o.logger.warn(
+        { code: 'FH_DELIVERY_PERSIST_FAILED', dropped: over, kept: this.o.unsettledMax },
+        'too many settles waiting for Redis; the oldest are given up and will be sent again',
+      );
       this.giveUp(this.unsettled.splice(0, over), error);
     }
     this.scheduleUnsettled();

@@ -157,7 +157,19 @@ export class TargetGate {
   private state(target: string): TargetState {
     let st = this.targets.get(target);
     if (!st) {
-      st = { queue: [], head: 0, inFlight: 0, breaker: 'closed', failures: 0, openUntil: 0, reopenCount: 0, timer: undefined, rate: 0, windowStart: Date.now(), windowCount: 0 };
+      st = {
+        queue: [],
+        head: 0,
+        inFlight: 0,
+        breaker: 'closed',
+        failures: 0,
+        openUntil: 0,
+        reopenCount: 0,
+        timer: undefined,
+        rate: 0,
+        windowStart: Date.now(),
+        windowCount: 0,
+      };
       this.targets.set(target, st);
     }
     return st;
@@ -188,11 +200,14 @@ export class TargetGate {
 
   private armTimer(target: string, st: TargetState): void {
     if (st.timer) return;
-    st.timer = setTimeout(() => {
-      st.timer = undefined;
-      if (st.breaker === 'open') this.setBreaker(target, st, 'half-open');
-      this.pump(target, st);
-    }, Math.max(0, st.openUntil - Date.now()));
+    st.timer = setTimeout(
+      () => {
+        st.timer = undefined;
+        if (st.breaker === 'open') this.setBreaker(target, st, 'half-open');
+        this.pump(target, st);
+      },
+      Math.max(0, st.openUntil - Date.now()),
+    );
     st.timer.unref();
   }
 

@@ -186,7 +186,13 @@ export class Dispatcher {
   }
 
   /** Fire and resolve with what each handler did (for the CLI's `fire` and tests). */
-  fireAndWait<T extends EventType>(apiId: string | undefined, type: T, meta: MetaInput<T>, time?: EventTime, idempotencyKey?: string): Promise<HandlerReport[]> {
+  fireAndWait<T extends EventType>(
+    apiId: string | undefined,
+    type: T,
+    meta: MetaInput<T>,
+    time?: EventTime,
+    idempotencyKey?: string,
+  ): Promise<HandlerReport[]> {
     return new Promise((resolve) => {
       const reports: HandlerReport[] = [];
       let expected = Number.POSITIVE_INFINITY;
@@ -201,10 +207,18 @@ export class Dispatcher {
 }
 
 /** Build the message once: Tyk's `{Type, Meta, TimeStamp}` with Meta starting Message, OriginatingRequest. */
-export function buildEvent(type: EventType, meta: EventMeta | undefined, apiId: string, orgId: string, time?: EventTime, idempotencyKey?: string): EventMessage {
+export function buildEvent(
+  type: EventType,
+  meta: EventMeta | undefined,
+  apiId: string,
+  orgId: string,
+  time?: EventTime,
+  idempotencyKey?: string,
+): EventMessage {
   const epochMs = time?.epochMs ?? Date.now();
   const m = meta ?? {};
-  const full = m.Message !== undefined && m.OriginatingRequest !== undefined ? m : { Message: m.Message ?? '', OriginatingRequest: m.OriginatingRequest ?? '', ...m };
+  const full =
+    m.Message !== undefined && m.OriginatingRequest !== undefined ? m : { Message: m.Message ?? '', OriginatingRequest: m.OriginatingRequest ?? '', ...m };
   const event: EventMessage = { Type: type, Meta: full, TimeStamp: formatGoTime(epochMs, time?.nanosOfSecond), apiId, orgId, time: epochMs };
   if (idempotencyKey !== undefined) (event as { idempotencyKey?: string }).idempotencyKey = idempotencyKey;
   return Object.freeze(event);

@@ -90,7 +90,12 @@ export class EventStream {
       this.clients.delete(oldest);
       oldest.res.end();
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(`retry: 2000\n: firehook event stream${filter.apiId ? ` api=${filter.apiId}` : ''}${filter.type ? ` type=${filter.type}` : ''}\n\n`);
     const client: Client = { res, filter, dropped: 0, kind };
     this.clients.add(client);
@@ -134,7 +139,10 @@ export class EventStream {
     const overflow = this.overflow;
     this.overflow = 0;
     if (this.clients.size === 0) return;
-    const frames = batch.map((p) => ({ p, frame: `event: fired\ndata: ${JSON.stringify({ time: new Date(p.at).toISOString(), api_id: p.apiId, type: p.type, matched: p.matched, meta: safeMeta(p.meta) })}\n\n` }));
+    const frames = batch.map((p) => ({
+      p,
+      frame: `event: fired\ndata: ${JSON.stringify({ time: new Date(p.at).toISOString(), api_id: p.apiId, type: p.type, matched: p.matched, meta: safeMeta(p.meta) })}\n\n`,
+    }));
     for (const c of this.clients) {
       let out = '';
       for (const { p, frame } of frames) {

@@ -107,7 +107,10 @@ export class HandlerSlot {
     const now = Date.now();
     if (now - this.lastDropLog >= 1_000) {
       this.lastDropLog = now;
-      this.logger.warn({ code: 'FH_DISPATCH_DROPPED', dropped_total: this.dropped, queue_size: this.ring.length, policy: this.limits.overflow }, 'handler queue full; events dropped');
+      this.logger.warn(
+        { code: 'FH_DISPATCH_DROPPED', dropped_total: this.dropped, queue_size: this.ring.length, policy: this.limits.overflow },
+        'handler queue full; events dropped',
+      );
     }
   }
 
@@ -151,7 +154,12 @@ export class HandlerSlot {
     try {
       const outcome = await this.handler.handle(job.event);
       this.completed++;
-      report = { handler: this.info.handler, plugin: this.info.plugin, status: outcome?.status ?? 'ok', ...(outcome?.detail ? { detail: outcome.detail } : {}) };
+      report = {
+        handler: this.info.handler,
+        plugin: this.info.plugin,
+        status: outcome?.status ?? 'ok',
+        ...(outcome?.detail ? { detail: outcome.detail } : {}),
+      };
       if (outcome?.status === 'failed') this.failed++;
     } catch (cause) {
       this.failed++;

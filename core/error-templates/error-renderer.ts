@@ -86,7 +86,10 @@ export function createErrorRenderer(options: ErrorRendererOptions): ErrorRendere
     try {
       names = (await readdir(options.templateDir)).filter((n) => TEMPLATE_FILE.test(n)).sort();
     } catch (error) {
-      logger.warn({ err: error, code: 'FH_ERRORTPL_RENDER_FAILED', dir: options.templateDir }, 'error template directory unreadable; using the built-in error.json');
+      logger.warn(
+        { err: error, code: 'FH_ERRORTPL_RENDER_FAILED', dir: options.templateDir },
+        'error template directory unreadable; using the built-in error.json',
+      );
       names = [];
     }
     for (const name of names) {
@@ -134,7 +137,10 @@ export function createErrorRenderer(options: ErrorRendererOptions): ErrorRendere
     try {
       body = template.render({ Message, StatusCode: input.code });
     } catch (error) {
-      logger.error({ err: error, code: 'FH_ERRORTPL_RENDER_FAILED', template: template.path ?? name }, 'error template failed to render; the built-in body was sent');
+      logger.error(
+        { err: error, code: 'FH_ERRORTPL_RENDER_FAILED', template: template.path ?? name },
+        'error template failed to render; the built-in body was sent',
+      );
       body = ext === 'xml' ? `<error>${Message}</error>` : `{"error": "${goJsonEscape(input.message)}"}`;
     }
     return { status: input.code, headers, body };

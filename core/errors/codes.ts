@@ -19,7 +19,8 @@ export const ERROR_CODES = {
   FH_DELIVERY_TARGET_GONE: 'A target answered 410 Gone; the delivery stopped retrying.',
   FH_DISPATCH_DROPPED: 'An event was dropped because a handler queue was full (overflow policy).',
   FH_EGRESS_DENIED: 'An outbound connection was refused by the private-network egress policy (resolved address checked at connect time).',
-  FH_EGRESS_FLOOR: 'A definition asks to lower the private-network floor of the gateway (deny_private_networks: false, or an allow_networks entry outside the gateway list, while the gateway config denies private networks): refused by the admin API and seed files, ignored with a warning in API definitions.',
+  FH_EGRESS_FLOOR:
+    'A definition asks to lower the private-network floor of the gateway (deny_private_networks: false, or an allow_networks entry outside the gateway list, while the gateway config denies private networks): refused by the admin API and seed files, ignored with a warning in API definitions.',
   FH_EGRESS_INVALID_ALLOW: 'An allow_networks entry is not a host name, IP address or CIDR.',
   FH_ERRORTPL_NOT_LOADED: 'renderSync was called before the error templates were loaded.',
   FH_ERRORTPL_RENDER_FAILED: 'An error template failed to load or render; the built-in error body was served instead.',
@@ -36,9 +37,11 @@ export const ERROR_CODES = {
   FH_HTTP_TIMEOUT: 'A plugin HTTP request (ctx.http) got no complete response within its deadline.',
   FH_INGEST_BAD_REQUEST: 'An ingestion request body was malformed; nothing from it was accepted.',
   FH_INGEST_BUSY: 'Durable mode: the handler queues had no room for the whole batch within the wait; nothing was accepted; retry after Retry-After.',
-  FH_INGEST_FORBIDDEN: 'Without ingest_secret, an ingestion request came from another browser origin or named a Host that is not this server (cross-site forgery, DNS rebinding).',
+  FH_INGEST_FORBIDDEN:
+    'Without ingest_secret, an ingestion request came from another browser origin or named a Host that is not this server (cross-site forgery, DNS rebinding).',
   FH_INGEST_TIMEOUT: 'An ingestion request did not arrive whole within ingest_read_timeout; the connection was closed.',
-  FH_INGEST_TOO_LARGE: 'An ingestion request exceeded a limit it can never fit: ingest_body_limit bytes, ingest_max_events events, or more events for one handler than dispatch.queue_size.',
+  FH_INGEST_TOO_LARGE:
+    'An ingestion request exceeded a limit it can never fit: ingest_body_limit bytes, ingest_max_events events, or more events for one handler than dispatch.queue_size.',
   FH_INGEST_UNAUTHORIZED: 'An ingestion request lacked the bearer token configured as ingest_secret.',
   FH_INGEST_UNSUPPORTED_MEDIA_TYPE: 'An ingestion request body was not JSON or NDJSON by its Content-Type (a missing type is refused without ingest_secret).',
   FH_LISTEN_INSECURE: 'Refused to listen on a non-loopback address without ingest_secret.',
@@ -57,7 +60,8 @@ export const ERROR_CODES = {
   FH_SANDBOX_GLOBAL_COLLISION: 'Warning: with jsvm_shared_context a handler file redefined a global another file defined; the last file wins.',
   FH_SANDBOX_HANDLER_NOT_FOUND: 'The JS handler file defines no global object with a DoProcessEvent function under the configured name.',
   FH_SANDBOX_INVALID_EVENT: 'An event could not be serialised to JSON for a JS handler, or exceeded the size cap.',
-  FH_SANDBOX_LOAD_FAILED: 'A JS handler file (or tyk_js_path) failed to load: syntax error, error or timeout at top level, unreadable; reported as file:line:col.',
+  FH_SANDBOX_LOAD_FAILED:
+    'A JS handler file (or tyk_js_path) failed to load: syntax error, error or timeout at top level, unreadable; reported as file:line:col.',
   FH_SANDBOX_MEMORY_LIMIT: 'The isolate exceeded jsvm_memory_limit while the handler ran; the event failed and the isolate was rebuilt.',
   FH_SANDBOX_NOT_LOADED: 'The file of the JS handler is not loaded in the sandbox generation the event was sent to.',
   FH_SANDBOX_QUARANTINED: 'A JS handler was quarantined after repeated timeouts, memory blow-ups or crashes; its events fail until its file changes.',

@@ -46,11 +46,7 @@ export class HandlerError extends FirehookError {
   readonly eventType: string;
   readonly apiId: string;
 
-  constructor(
-    info: { plugin: string; handler: string; eventType: string; apiId: string },
-    cause: unknown,
-    code: ErrorCode = 'FH_HANDLER_FAILED',
-  ) {
+  constructor(info: { plugin: string; handler: string; eventType: string; apiId: string }, cause: unknown, code: ErrorCode = 'FH_HANDLER_FAILED') {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super(code, `${info.plugin} handler ${info.handler} failed on ${info.eventType} (api ${info.apiId || '<system>'}): ${reason}`, { cause });
     this.name = 'HandlerError';

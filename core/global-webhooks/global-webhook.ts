@@ -38,7 +38,21 @@ export interface GlobalWebhookRecord extends GlobalWebhookInput {
 }
 
 /** Fields that belong to the definition (the rest is bookkeeping). */
-const DEFINITION_KEYS = ['id', 'name', 'url', 'method', 'headers', 'bodyTemplate', 'cooldownPeriod', 'timeout', 'retry_schedule', 'signing', 'deny_private_networks', 'allow_networks', 'tyk_compat_escaping'] as const;
+const DEFINITION_KEYS = [
+  'id',
+  'name',
+  'url',
+  'method',
+  'headers',
+  'bodyTemplate',
+  'cooldownPeriod',
+  'timeout',
+  'retry_schedule',
+  'signing',
+  'deny_private_networks',
+  'allow_networks',
+  'tyk_compat_escaping',
+] as const;
 const BOOKKEEPING_KEYS = ['revision', 'createdAt', 'updatedAt', 'deleted', 'deletedAt'];
 
 const GLOBAL_WEBHOOK_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
@@ -52,10 +66,23 @@ export const globalWebhookSchema: JsonSchema = {
   required: ['id', 'url'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: GLOBAL_WEBHOOK_ID_PATTERN, errorMessage: 'must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit' },
+    id: {
+      type: 'string',
+      pattern: GLOBAL_WEBHOOK_ID_PATTERN,
+      errorMessage: 'must be 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
+    },
     name: { type: 'string', maxLength: 200 },
-    url: { type: 'string', minLength: 1, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+(?:[/?#]\\S*)?$', errorMessage: 'must be an absolute http:// or https:// URL' },
-    method: { type: 'string', pattern: '^(?:|[Gg][Ee][Tt]|[Pp][Uu][Tt]|[Pp][Oo][Ss][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee])$', errorMessage: 'must be one of GET, PUT, POST, PATCH, DELETE' },
+    url: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+(?:[/?#]\\S*)?$',
+      errorMessage: 'must be an absolute http:// or https:// URL',
+    },
+    method: {
+      type: 'string',
+      pattern: '^(?:|[Gg][Ee][Tt]|[Pp][Uu][Tt]|[Pp][Oo][Ss][Tt]|[Pp][Aa][Tt][Cc][Hh]|[Dd][Ee][Ll][Ee][Tt][Ee])$',
+      errorMessage: 'must be one of GET, PUT, POST, PATCH, DELETE',
+    },
     headers: {
       type: 'array',
       items: {
@@ -86,7 +113,12 @@ export const globalWebhookSchema: JsonSchema = {
  * settings, a definition that asks to lower the private-network floor is an error (see
  * core/net/egress-floor.ts).
  */
-export function parseGlobalWebhook(value: unknown, file: string, base = '', egress?: GatewayEgress): { webhook?: GlobalWebhookInput; problems: ConfigProblem[] } {
+export function parseGlobalWebhook(
+  value: unknown,
+  file: string,
+  base = '',
+  egress?: GatewayEgress,
+): { webhook?: GlobalWebhookInput; problems: ConfigProblem[] } {
   const problems = validateAgainst(globalWebhookSchema, value, file, base);
   const at = (key: string, ...rest: (string | number)[]): string => base + toPointer(key, ...rest);
   if (problems.length === 0) problems.push(...deliveryOptionProblems(value as Record<string, unknown>, file, at));
@@ -132,6 +164,7 @@ export function keepMaskedSecrets(next: GlobalWebhookInput, previous: GlobalWebh
   };
   const stored = previous?.signing ? [previous.signing.secret, ...(previous.signing.previous_secrets ?? [])] : [];
   const signing: SigningOptions = { secret: resolve(next.signing.secret, '/signing/secret', stored) };
-  if (next.signing.previous_secrets) signing.previous_secrets = next.signing.previous_secrets.map((s, i) => resolve(s, `/signing/previous_secrets/${i}`, stored));
+  if (next.signing.previous_secrets)
+    signing.previous_secrets = next.signing.previous_secrets.map((s, i) => resolve(s, `/signing/previous_secrets/${i}`, stored));
   return { webhook: { ...next, signing }, problems };
 }

@@ -137,7 +137,8 @@ export class GlobalWebhookRegistry {
     }
     const now = new Date().toISOString();
     const tombstone: GlobalWebhookRecord = { ...previous, revision: previous.revision + 1, updatedAt: now, deleted: true, deletedAt: now };
-    if (!(await this.backend.write(tombstone, previous.revision))) throw new FirehookError('FH_GLOBAL_WEBHOOK_CONFLICT', `global webhook "${id}" changed meanwhile; retry`);
+    if (!(await this.backend.write(tombstone, previous.revision)))
+      throw new FirehookError('FH_GLOBAL_WEBHOOK_CONFLICT', `global webhook "${id}" changed meanwhile; retry`);
     await this.apply(tombstone);
     return tombstone;
   }
@@ -257,4 +258,3 @@ export class GlobalWebhookRegistry {
     return this.syncing;
   }
 }
-

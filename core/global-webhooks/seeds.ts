@@ -27,7 +27,13 @@ async function seedFiles(paths: readonly string[]): Promise<{ files: string[]; p
   for (const path of paths.map((p) => resolve(p))) {
     const info = await stat(path).catch(() => undefined);
     if (info === undefined) problems.push({ file: path, pointer: '', message: 'global webhook seed file or directory not found', severity: 'error' });
-    else if (info.isDirectory()) files.push(...(await readdir(path)).filter((n) => SEED_FILE.test(n)).sort().map((n) => join(path, n)));
+    else if (info.isDirectory())
+      files.push(
+        ...(await readdir(path))
+          .filter((n) => SEED_FILE.test(n))
+          .sort()
+          .map((n) => join(path, n)),
+      );
     else files.push(path);
   }
   return { files, problems };
@@ -48,7 +54,8 @@ export async function readSeeds(paths: readonly string[], egress?: GatewayEgress
       const base = parsed.documents.length > 1 ? `/${index}` : '';
       let entries: [unknown, string][];
       if (Array.isArray(doc)) entries = doc.map((d, i) => [d, `${base}/${i}`]);
-      else if (doc !== null && typeof doc === 'object' && Array.isArray((doc as { webhooks?: unknown }).webhooks)) entries = ((doc as { webhooks: unknown[] }).webhooks).map((d, i) => [d, `${base}/webhooks/${i}`]);
+      else if (doc !== null && typeof doc === 'object' && Array.isArray((doc as { webhooks?: unknown }).webhooks))
+        entries = (doc as { webhooks: unknown[] }).webhooks.map((d, i) => [d, `${base}/webhooks/${i}`]);
       else entries = [[doc, base]];
       for (const [value, pointer] of entries) {
         const result = parseGlobalWebhook(value, file, pointer, egress);
@@ -56,7 +63,12 @@ export async function readSeeds(paths: readonly string[], egress?: GatewayEgress
         if (!result.webhook) continue;
         const previous = seen.get(result.webhook.id);
         if (previous !== undefined) {
-          problems.push({ file, pointer: `${pointer}/id`, message: `duplicate global webhook id "${result.webhook.id}" (also in ${previous})`, severity: 'error' });
+          problems.push({
+            file,
+            pointer: `${pointer}/id`,
+            message: `duplicate global webhook id "${result.webhook.id}" (also in ${previous})`,
+            severity: 'error',
+          });
           continue;
         }
         seen.set(result.webhook.id, `${file}#${pointer}`);
@@ -68,7 +80,12 @@ export async function readSeeds(paths: readonly string[], egress?: GatewayEgress
 }
 
 /** Seed `registry` from `paths`; nothing is written when any seed file has an error. */
-export async function seedGlobalWebhooks(registry: GlobalWebhookRegistry, paths: readonly string[], overwrite: boolean, egress?: GatewayEgress): Promise<SeedResult> {
+export async function seedGlobalWebhooks(
+  registry: GlobalWebhookRegistry,
+  paths: readonly string[],
+  overwrite: boolean,
+  egress?: GatewayEgress,
+): Promise<SeedResult> {
   const { webhooks, problems } = await readSeeds(paths, egress);
   const result: SeedResult = { created: [], updated: [], problems };
   registry.seedProblems = problems;

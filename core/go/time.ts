@@ -42,8 +42,8 @@ export function parseRfc3339(text: string): { epochMs: number; nanosOfSecond: nu
 const GO_DURATION_UNIT: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,
-  'µs': 1e-3,
-  'μs': 1e-3,
+  µs: 1e-3,
+  μs: 1e-3,
   ms: 1,
   s: 1000,
   m: 60_000,

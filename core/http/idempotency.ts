@@ -33,7 +33,9 @@ export function eventIdempotencyKeys(events: readonly IngestEvent[], requestKey:
     if (event.id !== undefined) return `id\n${event.apiId ?? ''}\n${event.type}\n${event.id}`;
     if (requestKey !== undefined) return `request\n${requestKey}\n${index}`;
     const time = event.time === undefined ? '' : `${event.time.epochMs}.${event.time.nanosOfSecond ?? ''}`;
-    const content = createHash('sha256').update(JSON.stringify([event.apiId ?? null, event.type, event.meta, time])).digest('hex');
+    const content = createHash('sha256')
+      .update(JSON.stringify([event.apiId ?? null, event.type, event.meta, time]))
+      .digest('hex');
     // the n-th identical event of one body is its own event; a retry of the body numbers them alike
     const occurrence = seen.get(content) ?? 0;
     seen.set(content, occurrence + 1);

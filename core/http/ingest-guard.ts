@@ -50,12 +50,18 @@ export function checkBrowserSafe(req: IncomingMessage, self: ServerIdentity): Gu
   if (host !== undefined) {
     const parsed = parseHost(host);
     if (parsed === undefined || !isOwnName(parsed.name, self)) {
-      return { status: 403, message: `Host "${printable(host)}" is not this server's loopback name; without ingest_secret only loopback names are served (DNS rebinding)` };
+      return {
+        status: 403,
+        message: `Host "${printable(host)}" is not this server's loopback name; without ingest_secret only loopback names are served (DNS rebinding)`,
+      };
     }
   }
   const origin = req.headers.origin;
   if (origin !== undefined && !isOwnOrigin(origin, self)) {
-    return { status: 403, message: `cross-origin request from "${printable(origin)}" refused; without ingest_secret only this server's own origin may post events` };
+    return {
+      status: 403,
+      message: `cross-origin request from "${printable(origin)}" refused; without ingest_secret only this server's own origin may post events`,
+    };
   }
   return undefined;
 }

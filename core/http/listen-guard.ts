@@ -13,7 +13,10 @@ export type ListenLookup = (host: string) => Promise<{ address: string }>;
 
 function insecure(listen: string, address?: string): FirehookError {
   const bound = address !== undefined && address !== '' ? ` (it resolves to ${address}, which is not a loopback address)` : '';
-  return new FirehookError('FH_LISTEN_INSECURE', `refusing to listen on ${listen} without ingest_secret${bound}; set ingest_secret or listen on a loopback address`);
+  return new FirehookError(
+    'FH_LISTEN_INSECURE',
+    `refusing to listen on ${listen} without ingest_secret${bound}; set ingest_secret or listen on a loopback address`,
+  );
 }
 
 /** Refuse at once an IP literal that is not loopback; names are judged once resolved. */

@@ -65,7 +65,8 @@ export function parseEvents(body: string, contentType: string, limits: ParseLimi
     throw new IngestProblem(`unsupported content type "${mediaType}"; use application/json or application/x-ndjson`, undefined, undefined);
   }
   const maxEvents = limits.maxEvents ?? Number.POSITIVE_INFINITY;
-  const tooMany = (): IngestProblem => new IngestProblem(`more than ${maxEvents} events in one request (ingest_max_events); split the batch`, undefined, undefined, 413);
+  const tooMany = (): IngestProblem =>
+    new IngestProblem(`more than ${maxEvents} events in one request (ingest_max_events); split the batch`, undefined, undefined, 413);
   let raw: unknown[];
   if (format === 'ndjson') {
     raw = [];
@@ -99,19 +100,29 @@ function parseJson(text: string, index: number | undefined, where: string): unkn
 }
 
 function toEvent(value: unknown, index: number): IngestEvent {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new IngestProblem(`an event must be a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`, index, undefined);
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new IngestProblem(
+      `an event must be a JSON object (got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value})`,
+      index,
+      undefined,
+    );
   const v = value as Record<string, unknown>;
-  for (const key of Object.keys(v)) if (!ALLOWED.has(key)) throw new IngestProblem(`unknown field "${key.length > 64 ? `${key.slice(0, 64)}…` : key}"`, index, key);
-  if (typeof v.type !== 'string' || v.type.length === 0 || v.type.length > MAX_TYPE_LENGTH) throw new IngestProblem(`type must be a non-empty string (at most ${MAX_TYPE_LENGTH} characters)`, index, 'type');
-  if (v.api_id !== undefined && (typeof v.api_id !== 'string' || v.api_id.length === 0 || v.api_id.length > MAX_API_ID_LENGTH)) throw new IngestProblem(`api_id must be a non-empty string (at most ${MAX_API_ID_LENGTH} characters) when present`, index, 'api_id');
-  if (v.meta !== undefined && (v.meta === null || typeof v.meta !== 'object' || Array.isArray(v.meta))) throw new IngestProblem('meta must be a JSON object', index, 'meta');
+  for (const key of Object.keys(v))
+    if (!ALLOWED.has(key)) throw new IngestProblem(`unknown field "${key.length > 64 ? `${key.slice(0, 64)}…` : key}"`, index, key);
+  if (typeof v.type !== 'string' || v.type.length === 0 || v.type.length > MAX_TYPE_LENGTH)
+    throw new IngestProblem(`type must be a non-empty string (at most ${MAX_TYPE_LENGTH} characters)`, index, 'type');
+  if (v.api_id !== undefined && (typeof v.api_id !== 'string' || v.api_id.length === 0 || v.api_id.length > MAX_API_ID_LENGTH))
+    throw new IngestProblem(`api_id must be a non-empty string (at most ${MAX_API_ID_LENGTH} characters) when present`, index, 'api_id');
+  if (v.meta !== undefined && (v.meta === null || typeof v.meta !== 'object' || Array.isArray(v.meta)))
+    throw new IngestProblem('meta must be a JSON object', index, 'meta');
   if (v.meta !== undefined && depth(v.meta) > MAX_DEPTH) throw new IngestProblem(`meta is nested deeper than ${MAX_DEPTH} levels`, index, 'meta');
   let time: EventTime | undefined;
   if (v.timestamp !== undefined) {
     time = typeof v.timestamp === 'string' ? parseRfc3339(v.timestamp) : undefined;
     if (time === undefined) throw new IngestProblem('timestamp must be an RFC 3339 date-time', index, 'timestamp');
   }
-  if (v.id !== undefined && (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > MAX_EVENT_ID_LENGTH)) throw new IngestProblem(`id must be a non-empty string (at most ${MAX_EVENT_ID_LENGTH} characters) when present`, index, 'id');
+  if (v.id !== undefined && (typeof v.id !== 'string' || v.id.length === 0 || v.id.length > MAX_EVENT_ID_LENGTH))
+    throw new IngestProblem(`id must be a non-empty string (at most ${MAX_EVENT_ID_LENGTH} characters) when present`, index, 'id');
   const meta = Object.freeze({ ...((v.meta ?? {}) as EventMeta) });
   const event: IngestEvent = { apiId: v.api_id as string | undefined, type: v.type, meta, time };
   if (v.id !== undefined) event.id = v.id as string;

@@ -53,7 +53,10 @@ export class IngestServer {
     // Node's own request timeout is the backstop (a raw 408) for slow headers and the admin side;
     // ingestion bodies get a coded 408 from readBody first.
     const requestTimeout = this.readTimeoutMs + 1_000;
-    this.server = createServer({ requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.min(1_000, requestTimeout) }, (req, res) => void this.route(req, res));
+    this.server = createServer(
+      { requestTimeout, headersTimeout: Math.min(requestTimeout, 60_000), connectionsCheckingInterval: Math.min(1_000, requestTimeout) },
+      (req, res) => void this.route(req, res),
+    );
     this.server.keepAliveTimeout = 65_000;
     this.server.maxConnections = options.maxConnections ?? config.ingest_max_connections ?? 1024;
   }
@@ -103,7 +106,13 @@ export class IngestServer {
         return await this.ingest(req, res);
       }
       if (AdminHttp.matches(path!)) return await this.admin.handle(req, res);
-      const notFound = this.runtime.errors.renderSync({ code: 404, message: 'Not Found', unknownRoute: true, requestContentType: req.headers['content-type'], request: { method: req.method, path, origin: req.socket.remoteAddress } });
+      const notFound = this.runtime.errors.renderSync({
+        code: 404,
+        message: 'Not Found',
+        unknownRoute: true,
+        requestContentType: req.headers['content-type'],
+        request: { method: req.method, path, origin: req.socket.remoteAddress },
+      });
       return reply(res, notFound);
     } catch (error) {
       this.runtime.logger.error({ err: error }, 'ingestion request failed');
@@ -120,18 +129,29 @@ export class IngestServer {
 
   private async ingest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.options.secret) {
-      if (!this.authorized(req.headers.authorization)) return this.fail(req, res, 401, 'FH_INGEST_UNAUTHORIZED', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
+      if (!this.authorized(req.headers.authorization))
+        return this.fail(req, res, 401, 'FH_INGEST_UNAUTHORIZED', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
     } else {
       const refused = checkBrowserSafe(req, this.identity!);
       if (refused) return this.fail(req, res, refused.status, 'FH_INGEST_FORBIDDEN', refused.message, { connection: 'close' });
     }
     if (ingestFormat(req.headers['content-type'], this.options.secret !== '') === undefined) {
-      const given = req.headers['content-type'] === undefined ? 'no content type' : `content type "${req.headers['content-type'].split(';')[0]!.trim().slice(0, 100)}"`;
-      return this.fail(req, res, 415, 'FH_INGEST_UNSUPPORTED_MEDIA_TYPE', `unsupported ${given}; send application/json (or a +json type) or application/x-ndjson`, { accept: 'application/json, application/x-ndjson', connection: 'close' });
+      const given =
+        req.headers['content-type'] === undefined ? 'no content type' : `content type "${req.headers['content-type'].split(';')[0]!.trim().slice(0, 100)}"`;
+      return this.fail(
+        req,
+        res,
+        415,
+        'FH_INGEST_UNSUPPORTED_MEDIA_TYPE',
+        `unsupported ${given}; send application/json (or a +json type) or application/x-ndjson`,
+        { accept: 'application/json, application/x-ndjson', connection: 'close' },
+      );
     }
     const body = await readBody(req, this.options.bodyLimit, this.readTimeoutMs);
     if (body === TOO_LARGE) {
-      return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', `request body exceeds ${this.options.bodyLimit} bytes (ingest_body_limit)`, { connection: 'close' });
+      return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', `request body exceeds ${this.options.bodyLimit} bytes (ingest_body_limit)`, {
+        connection: 'close',
+      });
     }
     if (body === TIMED_OUT) {
       this.fail(req, res, 408, 'FH_INGEST_TIMEOUT', `request body not received within ${this.readTimeoutMs} ms (ingest_read_timeout)`, { connection: 'close' });
@@ -142,11 +162,14 @@ export class IngestServer {
       events = parseEvents(body, req.headers['content-type'] ?? '', { maxEvents: this.maxEvents });
     } catch (error) {
       if (!(error instanceof IngestProblem)) throw error;
-      const where = [error.index !== undefined ? `event ${error.index}` : '', error.field !== undefined ? `field "${error.field}"` : ''].filter(Boolean).join(', ');
+      const where = [error.index !== undefined ? `event ${error.index}` : '', error.field !== undefined ? `field "${error.field}"` : '']
+        .filter(Boolean)
+        .join(', ');
       const headers: Record<string, string> = {};
       if (error.index !== undefined) headers['x-firehook-error-index'] = String(error.index);
       if (error.field !== undefined && /^[\x20-\x7e]{1,128}$/.test(error.field)) headers['x-firehook-error-field'] = error.field;
-      if (error.status === 413) return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', error.message, { 'x-firehook-error-limit': `ingest_max_events=${this.maxEvents}` });
+      if (error.status === 413)
+        return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', error.message, { 'x-firehook-error-limit': `ingest_max_events=${this.maxEvents}` });
       return this.fail(req, res, 400, 'FH_INGEST_BAD_REQUEST', where ? `${where}: ${error.message}` : error.message, headers);
     }
     const idempotency = readIdempotencyKey(req.headers['idempotency-key']);
@@ -159,10 +182,19 @@ export class IngestServer {
       // and the answer comes once every handler has taken its events (webhook deliveries persisted).
       const admission = await this.runtime.admit(batch, INGEST_QUEUE_WAIT_MS);
       if (admission.status === 'too-large') {
-        return this.fail(req, res, 413, 'FH_INGEST_TOO_LARGE', `the request has ${admission.events} events for handler ${admission.handler}, whose queue holds at most ${admission.capacity} (dispatch.queue_size); send smaller batches`);
+        return this.fail(
+          req,
+          res,
+          413,
+          'FH_INGEST_TOO_LARGE',
+          `the request has ${admission.events} events for handler ${admission.handler}, whose queue holds at most ${admission.capacity} (dispatch.queue_size); send smaller batches`,
+        );
       }
       if (admission.status === 'busy') {
-        this.runtime.logger.warn({ code: 'FH_INGEST_BUSY', handler: admission.handler, events: batch.length }, 'handler queues full; answering 429 before accepting anything');
+        this.runtime.logger.warn(
+          { code: 'FH_INGEST_BUSY', handler: admission.handler, events: batch.length },
+          'handler queues full; answering 429 before accepting anything',
+        );
         return this.fail(req, res, 429, 'FH_INGEST_BUSY', 'handler queues are full; nothing was accepted; retry later', { 'retry-after': '1' });
       }
       const reports = await admission.reports;
@@ -252,4 +284,3 @@ function splitListen(listen: string): [string, number] {
   const i = listen.lastIndexOf(':');
   return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))];
 }
-

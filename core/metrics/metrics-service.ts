@@ -111,15 +111,56 @@ export class MetricsService {
       },
     });
     const trackDispatch = totalTracker(dispatchCounter);
-    this.outcomes = new Counter({ name: 'firehook_handler_outcomes_total', help: 'Events finished by a handler, by outcome (ok, queued, suppressed, skipped, failed).', labelNames: ['plugin', 'api_id', 'event', 'status'], registers });
-    this.handlerSeconds = new Histogram({ name: 'firehook_handler_duration_seconds', help: 'Time a handler took per event (for webhooks: render, claim, enqueue).', labelNames: ['plugin'], buckets, registers });
-    this.suppressed = new Counter({ name: 'firehook_cooldown_suppressions_total', help: 'Webhook events absorbed by a cooldown claim (event_timeout / cooldownPeriod).', labelNames: ['api_id', 'handler'], registers });
-    this.drops = new Counter({ name: 'firehook_queue_dropped_total', help: 'Events dropped because a handler queue was full (FH_DISPATCH_DROPPED).', labelNames: ['plugin', 'api_id', 'event', 'handler'], registers });
-    this.attempts = new Counter({ name: 'firehook_delivery_attempts_total', help: 'Webhook delivery attempts by target host and HTTP outcome (2xx..5xx, error).', labelNames: ['host', 'outcome'], registers });
-    this.attemptSeconds = new Histogram({ name: 'firehook_delivery_attempt_duration_seconds', help: 'Webhook delivery attempt latency to response headers (or error), by target host and outcome.', labelNames: ['host', 'outcome'], buckets, registers });
-    this.attemptErrors = new Counter({ name: 'firehook_delivery_attempt_errors_total', help: 'Webhook delivery attempts that got no response, by target host and error code.', labelNames: ['host', 'code'], registers });
+    this.outcomes = new Counter({
+      name: 'firehook_handler_outcomes_total',
+      help: 'Events finished by a handler, by outcome (ok, queued, suppressed, skipped, failed).',
+      labelNames: ['plugin', 'api_id', 'event', 'status'],
+      registers,
+    });
+    this.handlerSeconds = new Histogram({
+      name: 'firehook_handler_duration_seconds',
+      help: 'Time a handler took per event (for webhooks: render, claim, enqueue).',
+      labelNames: ['plugin'],
+      buckets,
+      registers,
+    });
+    this.suppressed = new Counter({
+      name: 'firehook_cooldown_suppressions_total',
+      help: 'Webhook events absorbed by a cooldown claim (event_timeout / cooldownPeriod).',
+      labelNames: ['api_id', 'handler'],
+      registers,
+    });
+    this.drops = new Counter({
+      name: 'firehook_queue_dropped_total',
+      help: 'Events dropped because a handler queue was full (FH_DISPATCH_DROPPED).',
+      labelNames: ['plugin', 'api_id', 'event', 'handler'],
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'firehook_delivery_attempts_total',
+      help: 'Webhook delivery attempts by target host and HTTP outcome (2xx..5xx, error).',
+      labelNames: ['host', 'outcome'],
+      registers,
+    });
+    this.attemptSeconds = new Histogram({
+      name: 'firehook_delivery_attempt_duration_seconds',
+      help: 'Webhook delivery attempt latency to response headers (or error), by target host and outcome.',
+      labelNames: ['host', 'outcome'],
+      buckets,
+      registers,
+    });
+    this.attemptErrors = new Counter({
+      name: 'firehook_delivery_attempt_errors_total',
+      help: 'Webhook delivery attempts that got no response, by target host and error code.',
+      labelNames: ['host', 'code'],
+      registers,
+    });
     this.reloads = new Counter({ name: 'firehook_reloads_total', help: 'Configuration reloads by result (ok, failed).', labelNames: ['result'], registers });
-    this.sandboxTimeouts = new Counter({ name: 'firehook_sandbox_timeouts_total', help: 'JS handler invocations stopped by jsvm_timeout (FH_SANDBOX_TIMEOUT).', registers });
+    this.sandboxTimeouts = new Counter({
+      name: 'firehook_sandbox_timeouts_total',
+      help: 'JS handler invocations stopped by jsvm_timeout (FH_SANDBOX_TIMEOUT).',
+      registers,
+    });
     this.reloads.inc({ result: 'ok' }, 0);
     this.reloads.inc({ result: 'failed' }, 0);
     this.sandboxTimeouts.inc(0);
@@ -202,57 +243,108 @@ export class MetricsService {
   /** Series read from the runtime's stats when scraped. */
   private defineScrapeMetrics(registers: Registry[]): void {
     const s = this.sources;
-    new Gauge({ name: 'firehook_generation', help: 'Number of the configuration generation in force.', registers, collect() {
-      const g = s.generation();
-      if (g) this.set(g.number);
-    } });
-    new Gauge({ name: 'firehook_handler_queue_depth', help: 'Events waiting in a handler queue.', labelNames: ['plugin', 'api_id', 'event', 'handler'], registers, collect() {
-      this.reset();
-      for (const h of s.generation()?.handlers ?? []) this.set({ plugin: h.plugin, api_id: h.apiId, event: h.event, handler: h.handler }, h.queued);
-    } });
-    new Gauge({ name: 'firehook_handler_running', help: 'Events a handler is processing now.', labelNames: ['plugin', 'api_id', 'event', 'handler'], registers, collect() {
-      this.reset();
-      for (const h of s.generation()?.handlers ?? []) this.set({ plugin: h.plugin, api_id: h.apiId, event: h.event, handler: h.handler }, h.running);
-    } });
-    const deliveryCounter = new Counter({ name: 'firehook_deliveries_total', help: 'Webhook deliveries by result: submitted, suppressed (cooldown), delivered, retried (attempts that will be retried), dead_lettered.', labelNames: ['result'], registers, collect() {
-      const d = s.deliveries();
-      if (!d) return;
-      const add = track;
-      add({ result: 'submitted' }, d.submitted);
-      add({ result: 'suppressed' }, d.suppressed);
-      add({ result: 'delivered' }, d.delivered);
-      add({ result: 'retried' }, d.retries);
-      add({ result: 'dead_lettered' }, d.failed);
-    } });
+    new Gauge({
+      name: 'firehook_generation',
+      help: 'Number of the configuration generation in force.',
+      registers,
+      collect() {
+        const g = s.generation();
+        if (g) this.set(g.number);
+      },
+    });
+    new Gauge({
+      name: 'firehook_handler_queue_depth',
+      help: 'Events waiting in a handler queue.',
+      labelNames: ['plugin', 'api_id', 'event', 'handler'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of s.generation()?.handlers ?? []) this.set({ plugin: h.plugin, api_id: h.apiId, event: h.event, handler: h.handler }, h.queued);
+      },
+    });
+    new Gauge({
+      name: 'firehook_handler_running',
+      help: 'Events a handler is processing now.',
+      labelNames: ['plugin', 'api_id', 'event', 'handler'],
+      registers,
+      collect() {
+        this.reset();
+        for (const h of s.generation()?.handlers ?? []) this.set({ plugin: h.plugin, api_id: h.apiId, event: h.event, handler: h.handler }, h.running);
+      },
+    });
+    const deliveryCounter = new Counter({
+      name: 'firehook_deliveries_total',
+      help: 'Webhook deliveries by result: submitted, suppressed (cooldown), delivered, retried (attempts that will be retried), dead_lettered.',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        const d = s.deliveries();
+        if (!d) return;
+        const add = track;
+        add({ result: 'submitted' }, d.submitted);
+        add({ result: 'suppressed' }, d.suppressed);
+        add({ result: 'delivered' }, d.delivered);
+        add({ result: 'retried' }, d.retries);
+        add({ result: 'dead_lettered' }, d.failed);
+      },
+    });
     const track = totalTracker(deliveryCounter);
-    new Gauge({ name: 'firehook_delivery_queue_depth', help: 'Deliveries waiting, by state: in_flight, queued (for a target slot or breaker), scheduled (memory-mode retries).', labelNames: ['state'], registers, collect() {
-      const d = s.deliveries();
-      if (!d) return;
-      this.set({ state: 'in_flight' }, d.inFlight);
-      this.set({ state: 'queued' }, d.queued);
-      this.set({ state: 'scheduled' }, d.scheduled);
-    } });
-    new Gauge({ name: 'firehook_delivery_open_breakers', help: 'Targets whose breaker is open or half-open.', registers, collect() {
-      this.set(s.deliveries()?.openBreakers.length ?? 0);
-    } });
-    const sandboxCounter = new Counter({ name: 'firehook_sandbox_total', help: 'JS sandbox activity: invocations (events run), crossings (batches into the isolate), rebuilds (process restarts), generations (isolates built).', labelNames: ['kind'], registers, collect() {
-      const x = s.sandbox();
-      if (!x) return;
-      trackSandbox({ kind: 'invocations' }, x.events);
-      trackSandbox({ kind: 'crossings' }, x.crossings);
-      trackSandbox({ kind: 'rebuilds' }, x.restarts);
-      trackSandbox({ kind: 'generations' }, x.generations);
-    } });
+    new Gauge({
+      name: 'firehook_delivery_queue_depth',
+      help: 'Deliveries waiting, by state: in_flight, queued (for a target slot or breaker), scheduled (memory-mode retries).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const d = s.deliveries();
+        if (!d) return;
+        this.set({ state: 'in_flight' }, d.inFlight);
+        this.set({ state: 'queued' }, d.queued);
+        this.set({ state: 'scheduled' }, d.scheduled);
+      },
+    });
+    new Gauge({
+      name: 'firehook_delivery_open_breakers',
+      help: 'Targets whose breaker is open or half-open.',
+      registers,
+      collect() {
+        this.set(s.deliveries()?.openBreakers.length ?? 0);
+      },
+    });
+    const sandboxCounter = new Counter({
+      name: 'firehook_sandbox_total',
+      help: 'JS sandbox activity: invocations (events run), crossings (batches into the isolate), rebuilds (process restarts), generations (isolates built).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const x = s.sandbox();
+        if (!x) return;
+        trackSandbox({ kind: 'invocations' }, x.events);
+        trackSandbox({ kind: 'crossings' }, x.crossings);
+        trackSandbox({ kind: 'rebuilds' }, x.restarts);
+        trackSandbox({ kind: 'generations' }, x.generations);
+      },
+    });
     const trackSandbox = totalTracker(sandboxCounter);
-    new Gauge({ name: 'firehook_sandbox_queue_depth', help: 'JS handler events waiting for the sandbox, and crossings in flight.', labelNames: ['state'], registers, collect() {
-      const x = s.sandbox();
-      if (!x) return;
-      this.set({ state: 'queued' }, x.queued);
-      this.set({ state: 'in_flight' }, x.inflightCrossings);
-    } });
-    new Gauge({ name: 'firehook_global_webhooks', help: 'Global webhooks in the registry (not counting deleted ones).', registers, collect() {
-      const n = s.globalWebhooks();
-      if (n !== undefined) this.set(n);
-    } });
+    new Gauge({
+      name: 'firehook_sandbox_queue_depth',
+      help: 'JS handler events waiting for the sandbox, and crossings in flight.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const x = s.sandbox();
+        if (!x) return;
+        this.set({ state: 'queued' }, x.queued);
+        this.set({ state: 'in_flight' }, x.inflightCrossings);
+      },
+    });
+    new Gauge({
+      name: 'firehook_global_webhooks',
+      help: 'Global webhooks in the registry (not counting deleted ones).',
+      registers,
+      collect() {
+        const n = s.globalWebhooks();
+        if (n !== undefined) this.set(n);
+      },
+    });
   }
 }

@@ -120,7 +120,10 @@ export function createQuotaMonitor(options: QuotaMonitorOptions): QuotaMonitor {
       TriggerLimit: Math.trunc(threshold),
       UsagePercentage: Math.trunc(usage),
     };
-    logger.info({ org_id: meta.OrgID, key: key === '' ? '' : obfuscateKey(key), trigger_limit: meta.TriggerLimit, usage: meta.UsagePercentage }, 'quota trigger reached');
+    logger.info(
+      { org_id: meta.OrgID, key: key === '' ? '' : obfuscateKey(key), trigger_limit: meta.TriggerLimit, usage: meta.UsagePercentage },
+      'quota trigger reached',
+    );
     try {
       options.fireSystem('TriggerExceeded', meta);
     } catch (error) {

@@ -12,7 +12,10 @@ import { createEgressPolicy, createGuardedLookup, EgressDeniedError, type Egress
 import type { EgressDispatcherOptions } from './egress-types.ts';
 
 /** Builds the undici connector that checks literal IPs up front and host names on resolution. */
-function createEgressConnector(policy: EgressPolicy, options: Pick<EgressDispatcherOptions, 'connectTimeoutMs' | 'lookup' | 'tls'> = {}): buildConnector.connector {
+function createEgressConnector(
+  policy: EgressPolicy,
+  options: Pick<EgressDispatcherOptions, 'connectTimeoutMs' | 'lookup' | 'tls'> = {},
+): buildConnector.connector {
   const base = buildConnector({
     timeout: options.connectTimeoutMs ?? 10_000,
     ...options.tls,
@@ -52,4 +55,3 @@ export function createEgressAgent(options: EgressDispatcherOptions): Dispatcher 
     connect: createEgressConnector(policy, options),
   });
 }
-

@@ -45,7 +45,9 @@ export function allowEntryCovered(entry: string, list: readonly string[]): boole
   if (cidr) {
     return list.some((raw) => {
       const outer = parseCidr(raw.trim().replace(/^\[(.*)\]/, '$1'));
-      return outer !== undefined && outer.family === cidr.family && outer.prefix <= cidr.prefix && cidrContains(outer, { family: cidr.family, value: cidr.base });
+      return (
+        outer !== undefined && outer.family === cidr.family && outer.prefix <= cidr.prefix && cidrContains(outer, { family: cidr.family, value: cidr.base })
+      );
     });
   }
   const host = normaliseHost(entry);
@@ -63,7 +65,10 @@ export function allowEntryCovered(entry: string, list: readonly string[]): boole
  * The effective policy of a definition (or a plugin's own delivery options) under the gateway's
  * settings. Idempotent: flooring a floored policy changes nothing.
  */
-export function applyEgressFloor(requested: { denyPrivateNetworks?: boolean | undefined; allowNetworks?: readonly string[] | undefined }, gateway: GatewayEgress): FlooredPolicy {
+export function applyEgressFloor(
+  requested: { denyPrivateNetworks?: boolean | undefined; allowNetworks?: readonly string[] | undefined },
+  gateway: GatewayEgress,
+): FlooredPolicy {
   const gatewayAllow = [...(gateway.allow_networks ?? [])];
   if (gateway.deny_private_networks === true) return { denyPrivateNetworks: true, allowNetworks: gatewayAllow, metadataAllowNetworks: gatewayAllow };
   const own = (requested.allowNetworks ?? []).filter((entry) => !gatewayAllow.includes(entry));
@@ -87,13 +92,23 @@ export function egressFloorProblems(
   const problems: ConfigProblem[] = [];
   const outcome = severity === 'warning' ? '; ignored, private networks stay denied' : '';
   if (definition.deny_private_networks === false) {
-    problems.push({ file, pointer: at('deny_private_networks'), message: `cannot be false: the gateway config denies private networks (webhooks.deny_private_networks: true) and only its webhooks.allow_networks can open them${outcome} [FH_EGRESS_FLOOR]`, severity });
+    problems.push({
+      file,
+      pointer: at('deny_private_networks'),
+      message: `cannot be false: the gateway config denies private networks (webhooks.deny_private_networks: true) and only its webhooks.allow_networks can open them${outcome} [FH_EGRESS_FLOOR]`,
+      severity,
+    });
   }
   if (Array.isArray(definition.allow_networks)) {
     const gatewayAllow = gateway.allow_networks ?? [];
     definition.allow_networks.forEach((entry, index) => {
       if (typeof entry !== 'string' || entry === '' || allowEntryCovered(entry, gatewayAllow)) return;
-      problems.push({ file, pointer: at('allow_networks', index), message: `${JSON.stringify(entry)} is not inside the gateway config's webhooks.allow_networks, which alone opens private networks while the gateway denies them${outcome} [FH_EGRESS_FLOOR]`, severity });
+      problems.push({
+        file,
+        pointer: at('allow_networks', index),
+        message: `${JSON.stringify(entry)} is not inside the gateway config's webhooks.allow_networks, which alone opens private networks while the gateway denies them${outcome} [FH_EGRESS_FLOOR]`,
+        severity,
+      });
     });
   }
   return problems;

@@ -121,7 +121,13 @@ export function parseRequestWire(wire: Buffer): DecodedRequest {
     const { body, trailers } = readChunked(wire, next);
     return { method: m[1]!, url: m[2]!, httpVersion: `${m[3]}.${m[4]}`, headers, trailers, body };
   }
-  const lengths = [...new Set(values(headers, 'Content-Length').flatMap((v) => v.split(',')).map((v) => v.trim()))];
+  const lengths = [
+    ...new Set(
+      values(headers, 'Content-Length')
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim()),
+    ),
+  ];
   let body = Buffer.alloc(0);
   if (lengths.length > 1) throw malformed('conflicting Content-Length values');
   if (lengths.length === 1) {

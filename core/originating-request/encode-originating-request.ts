@@ -145,7 +145,15 @@ function writeRequest(parts: RequestParts, maxBytes: number): Buffer {
   const connection = headerTokens(headers.get('Connection') ?? []);
   const http10 = parts.httpVersion === '1.0';
   const implicitClose = http10 && !connection.includes('keep-alive') && !connection.includes('close');
-  const declaredTrailers = [...new Set((headers.get('Trailer') ?? []).flatMap((v) => v.split(',')).map((t) => t.trim()).filter((t) => t !== '').map(canonicalMimeHeaderKey))].sort();
+  const declaredTrailers = [
+    ...new Set(
+      (headers.get('Trailer') ?? [])
+        .flatMap((v) => v.split(','))
+        .map((t) => t.trim())
+        .filter((t) => t !== '')
+        .map(canonicalMimeHeaderKey),
+    ),
+  ].sort();
 
   const lines: string[] = [`${method} ${requestUri} HTTP/1.1\r\n`, `Host: ${goRequestHost(host)}\r\n`];
   const userAgent = headers.get('User-Agent');

@@ -9,9 +9,4 @@ export {
   type OriginatingRequestInput,
   type PlainRequest,
 } from './encode-originating-request.ts';
-export {
-  decodeOriginatingRequest,
-  parseRequestWire,
-  type DecodeOriginatingRequestOptions,
-  type DecodedRequest,
-} from './decode-originating-request.ts';
+export { decodeOriginatingRequest, parseRequestWire, type DecodeOriginatingRequestOptions, type DecodedRequest } from './decode-originating-request.ts';

@@ -7,10 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { FirehookError } from '../errors/firehook-error.ts';
 
 /** Header shapes accepted from plain requests. */
-export type HeaderInput =
-  | Record<string, string | number | readonly string[] | undefined>
-  | Iterable<readonly [string, string]>
-  | Headers;
+export type HeaderInput = Record<string, string | number | readonly string[] | undefined> | Iterable<readonly [string, string]> | Headers;
 
 /** A request described by the embedding gateway. `url` is a request target or an absolute URL. */
 export interface PlainRequest {
@@ -53,9 +50,7 @@ export function tooLarge(maxBytes: number): FirehookError {
 /** Read a request stream, at most `maxBytes`; past the cap the rest is drained and discarded. */
 export function readStream(stream: IncomingMessage, maxBytes: number): Promise<Buffer> {
   if (stream.readableEnded) {
-    return Promise.reject(
-      new FirehookError('FH_REQUEST_MALFORMED', 'the request body was already consumed; pass it as options.body'),
-    );
+    return Promise.reject(new FirehookError('FH_REQUEST_MALFORMED', 'the request body was already consumed; pass it as options.body'));
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -183,4 +178,3 @@ export function fromPlain(req: PlainRequest): RequestParts {
     body: toBuffer(req.body),
   };
 }
-

@@ -131,7 +131,8 @@ export class RedisStore implements Store {
    * connection under way, or connected but silent).
    */
   async ping(): Promise<void> {
-    if (['reconnecting', 'close', 'end'].includes(this.redis.status)) throw new StoreError('FH_STORE_UNAVAILABLE', `redis: not connected (${this.redis.status})`);
+    if (['reconnecting', 'close', 'end'].includes(this.redis.status))
+      throw new StoreError('FH_STORE_UNAVAILABLE', `redis: not connected (${this.redis.status})`);
     let timer: NodeJS.Timeout | undefined;
     const silent = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new StoreError('FH_STORE_UNAVAILABLE', `redis: no answer to PING within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);

@@ -50,10 +50,23 @@ const GO_COMPILE_OPTIONS = {
 // prototype properties never readable, decided once instead of on every render.
 const DENY_PROTO = { properties: { whitelist: Object.create(null), defaultValue: false }, methods: { whitelist: Object.create(null), defaultValue: false } };
 const GO_HELPERS = { ...TEMPLATE_HELPERS, [SHARED_OPTIONS_KEY]: Object.freeze({ hash: Object.freeze({}) }) };
-const GO_RUNTIME_OPTIONS = { partial: true, helpers: GO_HELPERS, partials: {}, decorators: {}, hooks: {}, protoAccessControl: DENY_PROTO } as unknown as Handlebars.RuntimeOptions;
+const GO_RUNTIME_OPTIONS = {
+  partial: true,
+  helpers: GO_HELPERS,
+  partials: {},
+  decorators: {},
+  hooks: {},
+  protoAccessControl: DENY_PROTO,
+} as unknown as Handlebars.RuntimeOptions;
 
 /** A compiled template's render: the helpers' root set for the call, failures as FH_TEMPLATE_RENDER_FAILED naming the file. */
-function compiledTemplate(template: Handlebars.TemplateDelegate, runtime: Handlebars.RuntimeOptions | undefined, name: string, format: TemplateFormat, path: string | undefined): CompiledTemplate {
+function compiledTemplate(
+  template: Handlebars.TemplateDelegate,
+  runtime: Handlebars.RuntimeOptions | undefined,
+  name: string,
+  format: TemplateFormat,
+  path: string | undefined,
+): CompiledTemplate {
   return {
     format,
     path,
@@ -84,7 +97,8 @@ export function createTemplateService(options: TemplateServiceOptions): Template
     try {
       hbsSource = translateGoTemplate(source, outputPolicyFor(format, compat), { stripHtmlComments: compat });
     } catch (error) {
-      if (error instanceof GoTemplateSyntaxError) throw new TemplateError('FH_TEMPLATE_INVALID', { file: name, line: error.line, message: error.message }, { cause: error });
+      if (error instanceof GoTemplateSyntaxError)
+        throw new TemplateError('FH_TEMPLATE_INVALID', { file: name, line: error.line, message: error.message }, { cause: error });
       throw error;
     }
     let template: Handlebars.TemplateDelegate;
@@ -93,7 +107,11 @@ export function createTemplateService(options: TemplateServiceOptions): Template
       const environment = new internals.Compiler().compile(ast, GO_COMPILE_OPTIONS);
       template = internals.template(new LeanCompiler().compile(environment, GO_COMPILE_OPTIONS, undefined, true));
     } catch (error) {
-      throw new TemplateError('FH_TEMPLATE_INVALID', { file: name, message: `could not compile the translated template: ${(error as Error).message}` }, { cause: error });
+      throw new TemplateError(
+        'FH_TEMPLATE_INVALID',
+        { file: name, message: `could not compile the translated template: ${(error as Error).message}` },
+        { cause: error },
+      );
     }
     return compiledTemplate(template, GO_RUNTIME_OPTIONS, name, format, path);
   }
@@ -108,7 +126,11 @@ export function createTemplateService(options: TemplateServiceOptions): Template
       template = internals.template(new internals.JavaScriptCompiler().compile(environment, compileOptions, undefined, true));
     } catch (error) {
       const line = /line (\d+)/.exec((error as Error).message)?.[1];
-      throw new TemplateError('FH_TEMPLATE_INVALID', { file: name, line: line === undefined ? undefined : Number(line), message: (error as Error).message }, { cause: error });
+      throw new TemplateError(
+        'FH_TEMPLATE_INVALID',
+        { file: name, line: line === undefined ? undefined : Number(line), message: (error as Error).message },
+        { cause: error },
+      );
     }
     return compiledTemplate(template, undefined, name, format, path);
   }
@@ -116,9 +138,10 @@ export function createTemplateService(options: TemplateServiceOptions): Template
   function compile(source: string, compileOptions: TemplateCompileOptions, path?: string): CompiledTemplate {
     const compat = compileOptions.tykCompatEscaping ?? options.tykCompatEscaping ?? false;
     const engine = compileOptions.engine ?? (compileOptions.name.toLowerCase().endsWith('.hbs') ? 'handlebars' : 'go');
-    const compiled = engine === 'handlebars'
-      ? compileNative(source, compileOptions.name, compileOptions.format, compat, path)
-      : compileGo(source, compileOptions.name, compileOptions.format, compat, path);
+    const compiled =
+      engine === 'handlebars'
+        ? compileNative(source, compileOptions.name, compileOptions.format, compat, path)
+        : compileGo(source, compileOptions.name, compileOptions.format, compat, path);
     logger.debug({ template: compileOptions.name, engine, format: compileOptions.format, tyk_compat_escaping: compat }, 'template compiled');
     return compiled;
   }

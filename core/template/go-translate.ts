@@ -192,7 +192,8 @@ class PipelineParser {
       while (this.atOperand()) args.push(this.parseOperand());
       if (piped !== undefined) args.push(piped);
       const [min, max] = GO_FUNCTIONS[head.value]!;
-      if (args.length < min || args.length > max) this.fail(`wrong number of args for ${head.value}: want ${max === Infinity ? `at least ${min}` : min} got ${args.length}`);
+      if (args.length < min || args.length > max)
+        this.fail(`wrong number of args for ${head.value}: want ${max === Infinity ? `at least ${min}` : min} got ${args.length}`);
       return `(go_${head.value}${args.map((a) => ' ' + a).join('')})`;
     }
     const operand = this.parseOperand();

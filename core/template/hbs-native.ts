@@ -40,8 +40,9 @@ export function routeMustaches(program: ProgramNode, policy: OutputPolicy, isHel
     } else if (node.type === 'MustacheStatement') {
       const m = node as MustacheNode;
       if (!m.escaped) continue;
-      const call = m.params.length > 0 || m.hash !== undefined || (m.path.type === 'PathExpression' && typeof m.path.original === 'string' && isHelper(m.path.original));
-      const inner: AstNode = call ? { type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc } as AstNode : m.path;
+      const call =
+        m.params.length > 0 || m.hash !== undefined || (m.path.type === 'PathExpression' && typeof m.path.original === 'string' && isHelper(m.path.original));
+      const inner: AstNode = call ? ({ type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc } as AstNode) : m.path;
       const name = policy.helper();
       const helperPath = { type: 'PathExpression', data: false, depth: 0, parts: [name], original: name, loc: m.loc };
       body[i] = { type: 'MustacheStatement', path: helperPath, params: [inner], hash: undefined, escaped: false, strip: m.strip, loc: m.loc } as AstNode;

@@ -38,9 +38,16 @@ export function leanCompilerFor(hb: typeof Handlebars): CompilerCtor {
     if (SIMPLE_IDENTIFIER.test(target)) return ['(Object.hasOwn(', target, ',', key, ') ? ', target, '[', key, '] : undefined)'];
     return this.internalNameLookup(parent, name);
   };
-  proto.setupHelperArgs = function setupHelperArgs(this: CompilerProto, helper: string, paramSize: number, params: string[] | undefined, useRegister?: boolean): unknown {
+  proto.setupHelperArgs = function setupHelperArgs(
+    this: CompilerProto,
+    helper: string,
+    paramSize: number,
+    params: string[] | undefined,
+    useRegister?: boolean,
+  ): unknown {
     const options = this.setupParams(helper, paramSize, params);
-    const literal = options.fn === undefined && (options.hash === '{}' || options.hash === 'undefined') ? `helpers.${SHARED_OPTIONS_KEY}` : this.objectLiteral(options);
+    const literal =
+      options.fn === undefined && (options.hash === '{}' || options.hash === 'undefined') ? `helpers.${SHARED_OPTIONS_KEY}` : this.objectLiteral(options);
     if (useRegister) {
       this.useRegister('options');
       params!.push('options');

@@ -172,7 +172,8 @@ export const TEMPLATE_HELPERS: Record<string, HelperDelegate> = {
   go_le: (a: unknown, b: unknown) => (compare(a, b) ?? 1) <= 0,
   go_gt: (a: unknown, b: unknown) => (compare(a, b) ?? 0) > 0,
   go_ge: (a: unknown, b: unknown) => (compare(a, b) ?? -1) >= 0,
-  go_len: (v: unknown) => (typeof v === 'string' ? Buffer.byteLength(v) : Array.isArray(v) ? v.length : v !== null && typeof v === 'object' ? Object.keys(v).length : 0),
+  go_len: (v: unknown) =>
+    typeof v === 'string' ? Buffer.byteLength(v) : Array.isArray(v) ? v.length : v !== null && typeof v === 'object' ? Object.keys(v).length : 0,
   go_index: function () {
     const [value, ...keys] = args(arguments);
     return lookup(value, keys);

@@ -18,7 +18,8 @@ interface WallTime {
 
 // Layout "2006-01-02 15:04:05.999999 -0700 MST"; Go accepts any number of fraction digits, a zone
 // abbreviation of 3 upper-case letters, 4-5 ending in T, ChST/MeST, or a signed offset.
-const GO_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)? ([+-])(\d{2})(\d{2}) (?:[A-Z]{3}|[A-Z]{3}T|[A-Z]{4}T|WITA|ChST|MeST|GMT|UTC|[+-]\d{2}(?:\d{2})?)$/;
+const GO_TIME =
+  /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:[.,]\d+)? ([+-])(\d{2})(\d{2}) (?:[A-Z]{3}|[A-Z]{3}T|[A-Z]{4}T|WITA|ChST|MeST|GMT|UTC|[+-]\d{2}(?:\d{2})?)$/;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -28,7 +29,17 @@ function daysInMonth(year: number, month: number): number {
 function parseGoTimeString(text: string): WallTime | undefined {
   const m = GO_TIME.exec(text);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second, sign, oh, om] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]), m[7], Number(m[8]), Number(m[9])];
+  const [year, month, day, hour, minute, second, sign, oh, om] = [
+    Number(m[1]),
+    Number(m[2]),
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6]),
+    m[7],
+    Number(m[8]),
+    Number(m[9]),
+  ];
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59 || second > 59 || om > 59) return undefined;
   return { year, month, day, hour, minute, second, offsetMinutes: (sign === '-' ? -1 : 1) * (oh * 60 + om) };
 }
@@ -47,7 +58,15 @@ function formatRfc3339(t: WallTime): string {
 
 function fromEpochMs(ms: number): WallTime {
   const d = new Date(ms);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds(), offsetMinutes: 0 };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    offsetMinutes: 0,
+  };
 }
 
 function fromRfc3339(text: string): WallTime | undefined {

@@ -71,8 +71,15 @@ export function apiSpecFrom(api: ApiDefinition): ApiSpec {
   const problems: ConfigProblem[] = [];
   const listenPath = str(proxy.listen_path);
   const targetUrl = str(proxy.target_url);
-  if (!listenPath.startsWith('/')) problems.push({ file: api.file, pointer: `${base}/proxy/listen_path`, message: 'must be a path starting with "/"', severity: 'error' });
-  if (!URL.canParse(targetUrl)) problems.push({ file: api.file, pointer: `${base}/proxy/target_url`, message: `must be an absolute URL (got ${JSON.stringify(targetUrl)})`, severity: 'error' });
+  if (!listenPath.startsWith('/'))
+    problems.push({ file: api.file, pointer: `${base}/proxy/listen_path`, message: 'must be a path starting with "/"', severity: 'error' });
+  if (!URL.canParse(targetUrl))
+    problems.push({
+      file: api.file,
+      pointer: `${base}/proxy/target_url`,
+      message: `must be an absolute URL (got ${JSON.stringify(targetUrl)})`,
+      severity: 'error',
+    });
   if (problems.length > 0) throw new ConfigError(problems);
 
   const authToken = obj(obj(raw.auth_configs).authToken);
@@ -132,12 +139,15 @@ function breakersOf(raw: Obj): BreakerSettings[] {
 function uptimeChecksOf(raw: Obj): UptimeCheck[] {
   const uptime = obj(raw.uptime_tests);
   if (uptime.disabled === true || !Array.isArray(uptime.check_list)) return [];
-  return uptime.check_list.map(obj).filter((c) => URL.canParse(str(c.url))).map((c) => ({
-    url: str(c.url),
-    protocol: str(c.protocol),
-    timeout: num(c.timeout),
-    method: str(c.method, 'GET').toUpperCase() || 'GET',
-    headers: Object.fromEntries(Object.entries(obj(c.headers)).filter((e): e is [string, string] => typeof e[1] === 'string')),
-    body: str(c.body),
-  }));
+  return uptime.check_list
+    .map(obj)
+    .filter((c) => URL.canParse(str(c.url)))
+    .map((c) => ({
+      url: str(c.url),
+      protocol: str(c.protocol),
+      timeout: num(c.timeout),
+      method: str(c.method, 'GET').toUpperCase() || 'GET',
+      headers: Object.fromEntries(Object.entries(obj(c.headers)).filter((e): e is [string, string] => typeof e[1] === 'string')),
+      body: str(c.body),
+    }));
 }

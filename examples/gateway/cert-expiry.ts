@@ -27,7 +27,9 @@ export function startCertificateMonitor(runtime: Runtime, apis: readonly ApiSpec
   if (targets.length === 0) return { stop() {} };
   const round = (): void => {
     for (const { api, file } of targets) {
-      checkCertificate(runtime, api.apiId, file, options).catch((error: unknown) => logger.warn({ err: error, api_id: api.apiId, file }, 'certificate check failed'));
+      checkCertificate(runtime, api.apiId, file, options).catch((error: unknown) =>
+        logger.warn({ err: error, api_id: api.apiId, file }, 'certificate check failed'),
+      );
     }
   };
   const timer = setInterval(round, Math.max(1, options.checkCooldownSeconds) * 1000);
@@ -50,9 +52,19 @@ async function checkCertificate(runtime: Runtime, apiId: string, file: string, o
   const [days, restHours] = [Math.trunc(hours / 24), hours % 24];
   const base = { OriginatingRequest: '', CertID: certId, CertName: certName, APIID: apiId, CertRole: 'upstream' };
   if (expired) {
-    runtime.fire(apiId, 'CertificateExpired', { ...base, Message: message(certName, 'is expired since', days, restHours), ExpiredAt: formatGoTime(notAfter), DaysSinceExpiry: days });
+    runtime.fire(apiId, 'CertificateExpired', {
+      ...base,
+      Message: message(certName, 'is expired since', days, restHours),
+      ExpiredAt: formatGoTime(notAfter),
+      DaysSinceExpiry: days,
+    });
   } else {
-    runtime.fire(apiId, 'CertificateExpiringSoon', { ...base, Message: message(certName, 'is expiring in', days, restHours), ExpiresAt: formatGoTime(notAfter), DaysRemaining: days });
+    runtime.fire(apiId, 'CertificateExpiringSoon', {
+      ...base,
+      Message: message(certName, 'is expiring in', days, restHours),
+      ExpiresAt: formatGoTime(notAfter),
+      DaysRemaining: days,
+    });
   }
 }
 

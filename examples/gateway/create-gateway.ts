@@ -48,7 +48,10 @@ export async function startGateway(runtime: Runtime, options: GatewayOptions = {
   const logger = runtime.logger.child({ component: 'gateway' });
   const classic = runtime.generation().apis.filter((api) => {
     if (api.format !== 'oas') return true;
-    logger.warn({ api_id: api.apiId, file: api.file }, 'the example gateway routes Tyk Classic definitions (and Operator manifests) only; this API is not served');
+    logger.warn(
+      { api_id: api.apiId, file: api.file },
+      'the example gateway routes Tyk Classic definitions (and Operator manifests) only; this API is not served',
+    );
     return false;
   });
   const handlers = classic.map((api) => new ApiHandler(runtime, apiSpecFrom(api), logger)).sort((a, b) => b.spec.listenPath.length - a.spec.listenPath.length);
@@ -88,16 +91,27 @@ export async function startGateway(runtime: Runtime, options: GatewayOptions = {
   const address = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
 
   const uptimeConfig = obj(obj(config.uptime_tests).config);
-  const uptime = obj(config.uptime_tests).disable === true
-    ? { stop() {} }
-    : startUptimeChecker(runtime, handlers.map((h) => h.spec), { timeWait: num(uptimeConfig.time_wait, 10), failureTriggerSampleSize: num(uptimeConfig.failure_trigger_sample_size, 1) }, logger);
+  const uptime =
+    obj(config.uptime_tests).disable === true
+      ? { stop() {} }
+      : startUptimeChecker(
+          runtime,
+          handlers.map((h) => h.spec),
+          { timeWait: num(uptimeConfig.time_wait, 10), failureTriggerSampleSize: num(uptimeConfig.failure_trigger_sample_size, 1) },
+          logger,
+        );
   const certConfig = obj(obj(config.security).certificate_expiry_monitor);
-  const certificates = startCertificateMonitor(runtime, handlers.map((h) => h.spec), {
-    warningThresholdDays: num(certConfig.warning_threshold_days, 30),
-    checkCooldownSeconds: num(certConfig.check_cooldown_seconds, 3600),
-    eventCooldownSeconds: num(certConfig.event_cooldown_seconds, 86_400),
-    baseDir: config.base_dir,
-  }, logger);
+  const certificates = startCertificateMonitor(
+    runtime,
+    handlers.map((h) => h.spec),
+    {
+      warningThresholdDays: num(certConfig.warning_threshold_days, 30),
+      checkCooldownSeconds: num(certConfig.check_cooldown_seconds, 3600),
+      eventCooldownSeconds: num(certConfig.event_cooldown_seconds, 86_400),
+      baseDir: config.base_dir,
+    },
+    logger,
+  );
 
   logger.info({ address, apis: handlers.map((h) => ({ api_id: h.spec.apiId, listen_path: h.spec.listenPath })) }, 'gateway listening');
   let closing: Promise<void> | undefined;

@@ -7,7 +7,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { request } from 'undici';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
 
 type HeaderMap = Record<string, string | string[]>;
 
@@ -28,7 +39,15 @@ export function joinPath(base: string, path: string): string {
  * Forward and relay. Resolves with the upstream status, or `undefined` when the upstream could
  * not be reached (nothing has been written to `res` then).
  */
-export async function forward(targetUrl: string, upstreamPath: string, search: string, req: IncomingMessage, res: ServerResponse, body: Buffer, clientIp: string): Promise<number | undefined> {
+export async function forward(
+  targetUrl: string,
+  upstreamPath: string,
+  search: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  clientIp: string,
+): Promise<number | undefined> {
   const target = new URL(targetUrl);
   const headers = endToEnd(req.headers);
   const previous = req.headers['x-forwarded-for'];

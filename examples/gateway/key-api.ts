@@ -32,7 +32,14 @@ function withFreshQuota(session: Session): Session {
 }
 
 /** Handle a `/tyk/...` request; `false` when the path is not one of these routes. */
-export async function handleKeyApi(runtime: Runtime, secret: string, logger: Logger, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<boolean> {
+export async function handleKeyApi(
+  runtime: Runtime,
+  secret: string,
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://gateway.invalid');
   const match = KEY_ROUTE.exec(url.pathname);
   if (!match) return false;

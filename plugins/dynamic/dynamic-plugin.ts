@@ -53,7 +53,10 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
   let batcher: EventBatcher<HandlerOutcome> | undefined;
   const watched = new Set<string>();
 
-  const setup = (gateway: Readonly<GatewayConfig>, ctx: Pick<HandlerContext, 'logger' | 'shared' | 'stats' | 'resolvePath'> & Partial<Pick<HandlerContext, 'store' | 'sessions'>>) => {
+  const setup = (
+    gateway: Readonly<GatewayConfig>,
+    ctx: Pick<HandlerContext, 'logger' | 'shared' | 'stats' | 'resolvePath'> & Partial<Pick<HandlerContext, 'store' | 'sessions'>>,
+  ) => {
     shared ??= sharedSandbox(ctx.shared, ctx.stats, gateway, ctx.logger);
     shared.bind({ gateway, logger: ctx.logger, ...(ctx.store ? { store: ctx.store } : {}), ...(ctx.sessions ? { sessions: ctx.sessions } : {}) });
     const sandbox = shared.sandbox;
@@ -109,7 +112,10 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
         for (const w of warnings) ctx.logger.warn({ code: w.code, file: w.file }, w.message);
         const failed = [...reports.values()].filter((r) => !r.ok);
         if (failed.length > 0) {
-          throw new FirehookError('FH_SANDBOX_LOAD_FAILED', `self-registering handler files failed to load: ${failed.map((r) => r.error?.message ?? r.path).join('; ')}`);
+          throw new FirehookError(
+            'FH_SANDBOX_LOAD_FAILED',
+            `self-registering handler files failed to load: ${failed.map((r) => r.error?.message ?? r.path).join('; ')}`,
+          );
         }
         const found: DiscoveredHandler[] = [];
         for (const report of reports.values()) {
@@ -124,11 +130,13 @@ export function createDynamicPlugin(): HandlerPlugin<DynamicOptions> & { watchPa
       },
 
       async create(options, ctx) {
-        const problem = (pointer: string, message: string): ConfigError => new ConfigError([{ file: ctx.source.file, pointer: ctx.source.pointer + pointer, message, severity: 'error' } satisfies ConfigProblem]);
+        const problem = (pointer: string, message: string): ConfigError =>
+          new ConfigError([{ file: ctx.source.file, pointer: ctx.source.pointer + pointer, message, severity: 'error' } satisfies ConfigProblem]);
         const oas = ctx.source.format === 'oas';
         if (!ctx.gateway.enable_jsvm) throw problem('', 'eh_dynamic_handler needs "enable_jsvm": true in the gateway config');
         const name = options.name;
-        if (typeof name !== 'string' || name === '') throw problem(oas ? '/functionName' : '/name', 'the handler name (the global variable holding the handler object) is missing');
+        if (typeof name !== 'string' || name === '')
+          throw problem(oas ? '/functionName' : '/name', 'the handler name (the global variable holding the handler object) is missing');
         const configured = options.path;
         if (typeof configured !== 'string' || configured === '') throw problem('/path', 'the handler file path is missing');
         if (!configured.endsWith('.js')) throw problem('/path', `only .js files load as handlers (got "${configured}")`);

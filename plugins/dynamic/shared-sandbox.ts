@@ -5,7 +5,16 @@
  * handler contexts, and follow the latest configuration.
  */
 import type { Dispatcher } from 'undici';
-import { createEgressDispatcher, type EgressDispatcher, type GatewayConfig, type Logger, type SessionStore, type SharedScope, type StatsRegistry, type Store } from '../../core/plugin-api.ts';
+import {
+  createEgressDispatcher,
+  type EgressDispatcher,
+  type GatewayConfig,
+  type Logger,
+  type SessionStore,
+  type SharedScope,
+  type StatsRegistry,
+  type Store,
+} from '../../core/plugin-api.ts';
 import { createSandbox, type Sandbox, type SandboxHost, type SandboxLogLine, type SandboxWarning } from '../../sandbox/index.ts';
 
 export const SHARED_SANDBOX_KEY = 'firehook:eh_dynamic_handler:sandbox';

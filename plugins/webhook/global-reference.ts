@@ -12,10 +12,7 @@ import type { WebhookOptions } from './options-schema.ts';
 
 export type ResolvedOptions = WebhookOptions & { target_path: string };
 
-export type Binding =
-  | { kind: 'local'; options: ResolvedOptions }
-  | { kind: 'live'; options: ResolvedOptions; revision: number }
-  | { kind: 'unresolved' };
+export type Binding = { kind: 'local'; options: ResolvedOptions } | { kind: 'live'; options: ResolvedOptions; revision: number } | { kind: 'unresolved' };
 
 /** The reference's own settings over the global definition's. Throws ConfigError if the definition is invalid. */
 function merge(reference: WebhookOptions, record: GlobalWebhookRecord): ResolvedOptions {
@@ -36,7 +33,10 @@ export async function resolveGlobalReference(options: WebhookOptions, ctx: Handl
   if (id && registry) {
     const record = await registry.lookup(id);
     if (record?.deleted) {
-      ctx.warn('/id', `global webhook "${id}" was deleted${record.deletedAt ? ` (${record.deletedAt})` : ''}; this handler keeps its last definition as a local webhook [FH_GLOBAL_WEBHOOK_DELETED]`);
+      ctx.warn(
+        '/id',
+        `global webhook "${id}" was deleted${record.deletedAt ? ` (${record.deletedAt})` : ''}; this handler keeps its last definition as a local webhook [FH_GLOBAL_WEBHOOK_DELETED]`,
+      );
       return { kind: 'local', options: merge(options, record) };
     }
     if (record) return { kind: 'live', options: merge(options, record), revision: record.revision };
@@ -55,7 +55,12 @@ export async function resolveGlobalReference(options: WebhookOptions, ctx: Handl
  * Apply every later revision of the referenced definition through `apply`; on deletion, stop
  * following and keep the last definition. Returns the function that stops following.
  */
-export function followGlobalWebhook(reference: WebhookOptions, revision: number, ctx: HandlerContext, apply: (options: ResolvedOptions) => Promise<void>): () => void {
+export function followGlobalWebhook(
+  reference: WebhookOptions,
+  revision: number,
+  ctx: HandlerContext,
+  apply: (options: ResolvedOptions) => Promise<void>,
+): () => void {
   const id = reference.id!;
   const registry = ctx.globalWebhooks;
   if (!registry) return () => undefined;
@@ -68,7 +73,10 @@ export function followGlobalWebhook(reference: WebhookOptions, revision: number,
     if (record.deleted) {
       stopped = true;
       unwatch();
-      ctx.logger.warn({ code: 'FH_GLOBAL_WEBHOOK_DELETED', webhook: id }, `global webhook "${id}" was deleted; this handler keeps its last definition as a local webhook`);
+      ctx.logger.warn(
+        { code: 'FH_GLOBAL_WEBHOOK_DELETED', webhook: id },
+        `global webhook "${id}" was deleted; this handler keeps its last definition as a local webhook`,
+      );
       return;
     }
     // one update at a time, in revision order; the registry awaits it for writes made on this node
@@ -79,7 +87,10 @@ export function followGlobalWebhook(reference: WebhookOptions, revision: number,
         ctx.logger.info({ webhook: id, revision: record.revision }, 'global webhook changed; handler follows');
       } catch (error) {
         const code = (error as { code?: string }).code ?? 'FH_GLOBAL_WEBHOOK_INVALID';
-        ctx.logger.error({ code, webhook: id, revision: record.revision, err: (error as Error).message }, 'global webhook change could not be applied; the handler keeps the previous definition');
+        ctx.logger.error(
+          { code, webhook: id, revision: record.revision, err: (error as Error).message },
+          'global webhook change could not be applied; the handler keeps the previous definition',
+        );
       }
     });
     return chain;

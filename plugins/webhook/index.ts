@@ -1,5 +1,3 @@
 export { createWebhookPlugin } from './webhook-plugin.ts';
-;
 export { normalizeWebhookOptions } from './normalize-options.ts';
-export {  webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
-;
+export { webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';

@@ -5,7 +5,17 @@
  * Everything is validated here so each problem points at the key the user wrote. An `id` without
  * a URL is a reference to a global webhook, resolved when the handler is created.
  */
-import { ConfigError, dedupeProblems, deliveryOptionProblems, parseGoDuration, showValue, toPointer, validateOptions, type ConfigProblem, type HandlerSource } from '../../core/plugin-api.ts';
+import {
+  ConfigError,
+  dedupeProblems,
+  deliveryOptionProblems,
+  parseGoDuration,
+  showValue,
+  toPointer,
+  validateOptions,
+  type ConfigProblem,
+  type HandlerSource,
+} from '../../core/plugin-api.ts';
 import { oasHeadersSchema, webhookOptionsSchema, type WebhookOptions } from './options-schema.ts';
 import { goRequestTarget } from './checksum.ts';
 
@@ -55,7 +65,13 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
     const cooldown = meta.cooldownPeriod;
     if (cooldown !== undefined) {
       const ms = typeof cooldown === 'string' ? parseGoDuration(cooldown) : undefined;
-      if (ms === undefined || ms < 0) problems.push({ file: source.file, pointer: at('cooldownPeriod'), message: `must be a Go duration such as "10s" or "1m30s"${show(cooldown)}`, severity: 'error' });
+      if (ms === undefined || ms < 0)
+        problems.push({
+          file: source.file,
+          pointer: at('cooldownPeriod'),
+          message: `must be a Go duration such as "10s" or "1m30s"${show(cooldown)}`,
+          severity: 'error',
+        });
       else options.event_timeout = Math.floor(ms / 1000);
     }
   } else {
@@ -78,7 +94,12 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
   options.disabled ??= false;
 
   if (options.target_path === undefined && !reference) {
-    problems.push({ file: source.file, pointer: source.pointer, message: `missing required key "${source.format === 'oas' ? 'url' : 'target_path'}"`, severity: 'error' });
+    problems.push({
+      file: source.file,
+      pointer: source.pointer,
+      message: `missing required key "${source.format === 'oas' ? 'url' : 'target_path'}"`,
+      severity: 'error',
+    });
   }
   const schemaProblems = validateOptions(webhookOptionsSchema, options, source.file, source.pointer, (path) => {
     const [first, ...rest] = path;
@@ -93,7 +114,13 @@ export function normalizeWebhookOptions(meta: Readonly<Record<string, unknown>>,
   problems.push(...deliveryOptionProblems(options, source.file, (key, ...rest) => at(written.get(key) ?? key, ...rest)));
   if (typeof options.target_path === 'string' && problems.every((p) => !p.pointer.endsWith(toPointer(written.get('target_path') ?? 'target_path')))) {
     const reason = urlProblem(options.target_path);
-    if (reason !== undefined) problems.push({ file: source.file, pointer: at(written.get('target_path') ?? 'target_path'), message: `${reason}${show(options.target_path)}`, severity: 'error' });
+    if (reason !== undefined)
+      problems.push({
+        file: source.file,
+        pointer: at(written.get('target_path') ?? 'target_path'),
+        message: `${reason}${show(options.target_path)}`,
+        severity: 'error',
+      });
   }
   if (problems.length > 0) throw new ConfigError(dedupeProblems(problems));
   // A reference to a global webhook keeps a cooldown it sets itself; otherwise the global's applies.

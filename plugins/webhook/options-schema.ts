@@ -30,7 +30,12 @@ export const webhookOptionsSchema: JsonSchema = {
   required: ['method', 'template_path', 'header_map', 'event_timeout', 'disabled'],
   properties: {
     method: { type: 'string', enum: [...WEBHOOK_METHODS] },
-    target_path: { type: 'string', minLength: 1, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+(?:[/?#]\\S*)?$', errorMessage: 'must be an absolute http:// or https:// URL' },
+    target_path: {
+      type: 'string',
+      minLength: 1,
+      pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+(?:[/?#]\\S*)?$',
+      errorMessage: 'must be an absolute http:// or https:// URL',
+    },
     template_path: { type: 'string' },
     header_map: {
       type: 'object',

@@ -35,7 +35,9 @@ async function loadTemplate(options: WebhookOptions, ctx: HandlerContext, tykCom
   const pointer = ctx.source.format === 'oas' ? '/bodyTemplate' : '/template_path';
   const fail = (error: unknown, where: string): never => {
     const code = (error as { code?: string }).code;
-    throw new ConfigError([{ file: ctx.source.file, pointer: ctx.source.pointer + where, message: `${(error as Error).message}${code ? ` [${code}]` : ''}`, severity: 'error' }]);
+    throw new ConfigError([
+      { file: ctx.source.file, pointer: ctx.source.pointer + where, message: `${(error as Error).message}${code ? ` [${code}]` : ''}`, severity: 'error' },
+    ]);
   };
   if (options.template_path !== '') {
     const custom = ctx.resolvePath(options.template_path);
@@ -91,7 +93,10 @@ function warnPrivateTarget(p: Prepared, ctx: HandlerContext): void {
   if (p.deliveryOptions.denyPrivateNetworks) return;
   const kind = checkTargetUrl(p.url, { denyPrivateNetworks: false, allowNetworks: p.deliveryOptions.allowNetworks });
   if (kind === undefined) return;
-  ctx.warn(ctx.source.format === 'oas' ? '/url' : '/target_path', `the target is a ${kind} address; set deny_private_networks: true to refuse private targets (off by default, as in Tyk)`);
+  ctx.warn(
+    ctx.source.format === 'oas' ? '/url' : '/target_path',
+    `the target is a ${kind} address; set deny_private_networks: true to refuse private targets (off by default, as in Tyk)`,
+  );
 }
 
 /**
@@ -101,8 +106,20 @@ function warnPrivateTarget(p: Prepared, ctx: HandlerContext): void {
  */
 function warnEgressFloor(globalId: string | undefined, options: WebhookOptions, ctx: HandlerContext): void {
   const own = globalId === undefined;
-  const problems = egressFloorProblems(options, ctx.gateway.webhooks ?? {}, ctx.source.file, (key, ...rest) => (own ? toPointer(key, ...rest) : '/id'), 'warning');
-  for (const p of problems) ctx.warn(p.pointer, own ? p.message : `global webhook "${globalId}" ${p.message.startsWith('"') ? `allow_networks entry ${p.message}` : `deny_private_networks ${p.message}`}`);
+  const problems = egressFloorProblems(
+    options,
+    ctx.gateway.webhooks ?? {},
+    ctx.source.file,
+    (key, ...rest) => (own ? toPointer(key, ...rest) : '/id'),
+    'warning',
+  );
+  for (const p of problems)
+    ctx.warn(
+      p.pointer,
+      own
+        ? p.message
+        : `global webhook "${globalId}" ${p.message.startsWith('"') ? `allow_networks entry ${p.message}` : `deny_private_networks ${p.message}`}`,
+    );
 }
 
 /** Build a live handler from validated options (resolving a global webhook reference first). */
@@ -114,8 +131,18 @@ export async function createWebhookHandler(options: WebhookOptions, ctx: Handler
   warnPrivateTarget(state.current, ctx);
   warnEgressFloor(binding.kind === 'local' && binding.options === options ? undefined : options.id, binding.options, ctx);
   const handler = ctx.handlerId;
-  ctx.logger.debug({ url: state.current.url.replace(/\?.*$/, ''), method: state.current.method, template: state.current.template.path, cooldown_s: state.current.cooldownSeconds, global: binding.kind === 'live' ? options.id : undefined }, 'webhook handler ready');
-  const unwatch = binding.kind === 'live' ? followGlobalWebhook(options, binding.revision, ctx, async (next) => void (state.current = await prepare(next, ctx))) : undefined;
+  ctx.logger.debug(
+    {
+      url: state.current.url.replace(/\?.*$/, ''),
+      method: state.current.method,
+      template: state.current.template.path,
+      cooldown_s: state.current.cooldownSeconds,
+      global: binding.kind === 'live' ? options.id : undefined,
+    },
+    'webhook handler ready',
+  );
+  const unwatch =
+    binding.kind === 'live' ? followGlobalWebhook(options, binding.revision, ctx, async (next) => void (state.current = await prepare(next, ctx))) : undefined;
 
   return {
     async handle(event: EventMessage): Promise<HandlerOutcome> {
@@ -133,13 +160,24 @@ export async function createWebhookHandler(options: WebhookOptions, ctx: Handler
       if (p.checksumKey !== undefined) {
         const expiryField = CERTIFICATE_EXPIRY_FIELD[event.Type];
         const meta = event.Meta;
-        const key = expiryField === undefined
-          ? p.checksumKey(body)
-          : cooldownKey(certificateChecksum({ type: event.Type, certId: text(meta.CertID), certName: text(meta.CertName), expiry: text(meta[expiryField]), apiId: text(meta.APIID) }));
+        const key =
+          expiryField === undefined
+            ? p.checksumKey(body)
+            : cooldownKey(
+                certificateChecksum({
+                  type: event.Type,
+                  certId: text(meta.CertID),
+                  certName: text(meta.CertName),
+                  expiry: text(meta[expiryField]),
+                  apiId: text(meta.APIID),
+                }),
+              );
         request.cooldown = { key, ttlMs: p.cooldownMs };
       }
       const result = await ctx.delivery.submit(request);
-      return result.status === 'queued' ? { status: 'queued', detail: `delivery ${result.id}`, deliveryId: result.id } : { status: 'suppressed', detail: `duplicate within event_timeout (${p.cooldownSeconds}s)` };
+      return result.status === 'queued'
+        ? { status: 'queued', detail: `delivery ${result.id}`, deliveryId: result.id }
+        : { status: 'suppressed', detail: `duplicate within event_timeout (${p.cooldownSeconds}s)` };
     },
     dispose() {
       unwatch?.();

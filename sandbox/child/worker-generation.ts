@@ -60,7 +60,9 @@ export class WorkerGeneration {
     });
     this.sab = new SharedArrayBuffer(4 * (STATUS_OFFSET + spec.maxBatch));
     this.progress = new Int32Array(this.sab);
-    this.hostRef = new ivm.Reference((op: string, crossing: number, index: number, a: unknown, b: unknown, c: unknown) => this.hostCall(op, crossing, index, [a, b, c]));
+    this.hostRef = new ivm.Reference((op: string, crossing: number, index: number, a: unknown, b: unknown, c: unknown) =>
+      this.hostCall(op, crossing, index, [a, b, c]),
+    );
   }
 
   static async create(spec: GenerationSpec, hooks: GenerationHooks): Promise<WorkerGeneration> {
@@ -106,12 +108,18 @@ export class WorkerGeneration {
 
   private async newContext(): Promise<ContextHandle> {
     const context = await this.isolate.createContext();
-    const log = new ivm.Callback((kind: string, crossing: number, index: number, text: string) => this.hooks.log(this.spec.gen, crossing, index, kind, text), { ignored: true });
-    const api = (await context.evalClosure(BOOTSTRAP_SOURCE, [this.hostRef, log, new ivm.ExternalCopy(this.sab).copyInto(), JSON.stringify(this.spec.limits), HOST_OP_TABLE_JSON], {
-      filename: BOOTSTRAP_FILENAME,
-      timeout: this.spec.loadTimeoutMs,
-      result: { reference: true },
-    })) as ivm.Reference;
+    const log = new ivm.Callback((kind: string, crossing: number, index: number, text: string) => this.hooks.log(this.spec.gen, crossing, index, kind, text), {
+      ignored: true,
+    });
+    const api = (await context.evalClosure(
+      BOOTSTRAP_SOURCE,
+      [this.hostRef, log, new ivm.ExternalCopy(this.sab).copyInto(), JSON.stringify(this.spec.limits), HOST_OP_TABLE_JSON],
+      {
+        filename: BOOTSTRAP_FILENAME,
+        timeout: this.spec.loadTimeoutMs,
+        result: { reference: true },
+      },
+    )) as ivm.Reference;
     const handle: ContextHandle = {
       context,
       dispatch: await api.get('dispatch', { reference: true }),
@@ -179,8 +187,19 @@ export class WorkerGeneration {
     } finally {
       this.active = undefined;
     }
-    const report = JSON.parse(String(text)) as { error: string; handlers: string[]; registrations: LoadOutcome['registrations']; collisions: LoadOutcome['collisions'] };
-    return { ok: report.error === '', ...(report.error ? { error: report.error } : {}), handlers: report.handlers, registrations: report.registrations, collisions: report.collisions };
+    const report = JSON.parse(String(text)) as {
+      error: string;
+      handlers: string[];
+      registrations: LoadOutcome['registrations'];
+      collisions: LoadOutcome['collisions'];
+    };
+    return {
+      ok: report.error === '',
+      ...(report.error ? { error: report.error } : {}),
+      handlers: report.handlers,
+      registrations: report.registrations,
+      collisions: report.collisions,
+    };
   }
 
   /** One crossing: a batch of events for one context. */
@@ -205,7 +224,12 @@ export class WorkerGeneration {
           return outcome ? { ...outcome, rejection: abort.message } : { done: 0, errors: [], abort };
         }
         const outcome = await this.details(handle);
-        if (!outcome) return { done: 0, errors: [], abort: { kind: 'crash', index: abort.index, statuses: this.statuses(count), message: 'the isolate stopped answering after a timeout' } };
+        if (!outcome)
+          return {
+            done: 0,
+            errors: [],
+            abort: { kind: 'crash', index: abort.index, statuses: this.statuses(count), message: 'the isolate stopped answering after a timeout' },
+          };
         const statuses = this.statuses(count);
         // The timer can fire just after the last event finished: then the overrun is post-event work.
         const index = abort.index >= 0 && statuses[abort.index] === 1 ? abort.index : -1;

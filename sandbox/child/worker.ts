@@ -120,7 +120,13 @@ function watchdog(): void {
     wedgedReported.add(generation);
     flushLogs();
     const count = generation.spec.maxBatch;
-    send({ t: 'wedged', gen: generation.spec.gen, crossing: active.crossing, index: Atomics.load(generation.progress, 0), statuses: generation.statuses(count) });
+    send({
+      t: 'wedged',
+      gen: generation.spec.gen,
+      crossing: active.crossing,
+      index: Atomics.load(generation.progress, 0),
+      statuses: generation.statuses(count),
+    });
     // The parent kills this process; if it cannot, do it ourselves (disposing a busy isolate can crash).
     setTimeout(() => process.kill(process.pid, 'SIGKILL'), 5_000).unref();
   }

@@ -123,7 +123,11 @@ export class ChildHost {
       gen.files = gen.files.filter((f) => f !== file);
       gen.byPath.delete(file.path);
       gen.failed.set(file.path, loadError(file.path, outcome));
-      this.warn({ code: 'FH_SANDBOX_LOAD_FAILED', message: `a file that loaded before failed when its generation was rebuilt: ${outcome.error ?? ''}`, file: file.path });
+      this.warn({
+        code: 'FH_SANDBOX_LOAD_FAILED',
+        message: `a file that loaded before failed when its generation was rebuilt: ${outcome.error ?? ''}`,
+        file: file.path,
+      });
       // The isolate died with it: start over without that file.
       if (outcome.abort && outcome.abort.kind !== 'timeout') return this.buildInChild(gen);
     }
@@ -153,7 +157,15 @@ export class ChildHost {
       if (!(error instanceof WorkerGoneError)) throw error;
       const wedged = error.info.wedged?.crossing === id;
       this.deps.strikes.strike(path, '*', 'the sandbox process died while the file loaded');
-      return { ok: false, error: wedged ? 'loading never finished (uninterruptible work); the sandbox process was replaced' : `the sandbox process died while the file loaded (${error.info.reason})`, handlers: [], registrations: [], collisions: [] };
+      return {
+        ok: false,
+        error: wedged
+          ? 'loading never finished (uninterruptible work); the sandbox process was replaced'
+          : `the sandbox process died while the file loaded (${error.info.reason})`,
+        handlers: [],
+        registrations: [],
+        collisions: [],
+      };
     } finally {
       this.loadingFiles.delete(id);
     }

@@ -104,4 +104,3 @@ export function newGenState(id: number, options: GenerationOptions, limits: Sand
 export function contextKey(gen: GenState, file: string): string {
   return gen.options.sharedContext ? '*' : file;
 }
-

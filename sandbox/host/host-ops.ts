@@ -6,7 +6,15 @@
  */
 import { batchUnit, sendRequest, tykBatch, tykRequest, tykResponse, type HttpResult, type OutboundRequest } from './host-http.ts';
 import { STORAGE_LIMITS } from './limits.ts';
-import { bindingOf, HOST_OPS, REPLY_TEXT, thrownReply as thrown, UNDEFINED_REPLY as UNDEFINED, valueReply as value, type HostOp } from '../shared/host-ops-table.ts';
+import {
+  bindingOf,
+  HOST_OPS,
+  REPLY_TEXT,
+  thrownReply as thrown,
+  UNDEFINED_REPLY as UNDEFINED,
+  valueReply as value,
+  type HostOp,
+} from '../shared/host-ops-table.ts';
 import { isRecord, parseSafeJson, UnsafeJsonError } from './safe-json.ts';
 import type { SandboxHost, SandboxLimits, SandboxScope, SandboxSession } from './types.ts';
 
@@ -209,7 +217,11 @@ export class HostOps {
     this.httpInFlight++;
     try {
       const timeoutMs = Math.max(1, deadline - Date.now());
-      return await sendRequest(req, this.host.http.dispatcher, { timeoutMs, maxRequestBytes: this.limits.maxRequestBytes, maxResponseBytes: this.limits.maxResponseBytes });
+      return await sendRequest(req, this.host.http.dispatcher, {
+        timeoutMs,
+        maxRequestBytes: this.limits.maxRequestBytes,
+        maxResponseBytes: this.limits.maxResponseBytes,
+      });
     } finally {
       this.httpInFlight--;
       this.httpWaiters.shift()?.();
@@ -232,7 +244,8 @@ export class HostOps {
     }
     if (op === HOST_OPS.TykStorageSet || op === HOST_OPS.TykStorageSetNX) {
       const v = args[1];
-      if (typeof v !== 'string' || Buffer.byteLength(v) > STORAGE_LIMITS.maxValueBytes) return thrown(`${name}: the value must be a string of at most ${STORAGE_LIMITS.maxValueBytes} bytes`);
+      if (typeof v !== 'string' || Buffer.byteLength(v) > STORAGE_LIMITS.maxValueBytes)
+        return thrown(`${name}: the value must be a string of at most ${STORAGE_LIMITS.maxValueBytes} bytes`);
       if (op === HOST_OPS.TykStorageSet) {
         await this.store(store.set(full, v, ttlMs), name);
         return UNDEFINED;

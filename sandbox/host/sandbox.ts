@@ -18,7 +18,21 @@ import { Strikes } from './strikes.ts';
 import { ChildHost } from './child-host.ts';
 import { loadError, readSource } from './sources.ts';
 import { WorkerGoneError } from './supervisor.ts';
-import type { FileReport, GenerationOptions, LoadOptions, LoadReport, RunItem, RunResult, Sandbox, SandboxFile, SandboxLimits, SandboxOptions, SandboxStats, SandboxWarning, SelfRegistration } from './types.ts';
+import type {
+  FileReport,
+  GenerationOptions,
+  LoadOptions,
+  LoadReport,
+  RunItem,
+  RunResult,
+  Sandbox,
+  SandboxFile,
+  SandboxLimits,
+  SandboxOptions,
+  SandboxStats,
+  SandboxWarning,
+  SelfRegistration,
+} from './types.ts';
 
 export function createSandbox(options: SandboxOptions): Sandbox {
   return new SandboxRuntime(options);
@@ -41,7 +55,12 @@ class SandboxRuntime implements Sandbox {
     this.options = options;
     this.limits = resolveLimits(options.timeoutMs, options.limits);
     this.strikes = new Strikes(this.limits.maxStrikes, (file, handler, reason) =>
-      this.warn({ code: 'FH_SANDBOX_QUARANTINED', message: `${handler === '*' ? 'every handler in the file' : `handler ${handler}`} quarantined after ${this.limits.maxStrikes} strikes (last: ${reason}); fix or change the file to clear it`, file, handler }),
+      this.warn({
+        code: 'FH_SANDBOX_QUARANTINED',
+        message: `${handler === '*' ? 'every handler in the file' : `handler ${handler}`} quarantined after ${this.limits.maxStrikes} strikes (last: ${reason}); fix or change the file to clear it`,
+        file,
+        handler,
+      }),
     );
     this.scheduler = new Scheduler({
       worker: () => this.child.worker,
@@ -50,7 +69,12 @@ class SandboxRuntime implements Sandbox {
       warn: (w) => this.warn(w),
       rebuild: (gen) => void this.child.rebuild(gen),
     });
-    this.router = new HostRouter(this.scheduler, new HostOps(options.host, this.limits), new LogGate(this.limits.logLinesPerSecond, this.limits.maxLogChars, (line) => options.onLog?.(line)), (id) => this.child.loadingFiles.get(id));
+    this.router = new HostRouter(
+      this.scheduler,
+      new HostOps(options.host, this.limits),
+      new LogGate(this.limits.logLinesPerSecond, this.limits.maxLogChars, (line) => options.onLog?.(line)),
+      (id) => this.child.loadingFiles.get(id),
+    );
     this.child = new ChildHost({
       gens: this.gens,
       scheduler: this.scheduler,
@@ -150,7 +174,12 @@ class SandboxRuntime implements Sandbox {
     await this.child.up;
     const outcome = await this.child.loadInChild(this.child.worker!, gen, path, source);
     for (const [name, previous] of outcome.collisions) {
-      warnings.push({ code: 'FH_SANDBOX_GLOBAL_COLLISION', message: `global "${name}" defined in ${previous} is replaced by ${path} (shared context: the last file wins)`, file: path, handler: name });
+      warnings.push({
+        code: 'FH_SANDBOX_GLOBAL_COLLISION',
+        message: `global "${name}" defined in ${previous} is replaced by ${path} (shared context: the last file wins)`,
+        file: path,
+        handler: name,
+      });
     }
     if (!outcome.ok) {
       const error = loadError(path, outcome);
@@ -158,7 +187,13 @@ class SandboxRuntime implements Sandbox {
       if (outcome.abort && outcome.abort.kind !== 'timeout' && this.child.worker?.alive) await this.child.buildInChild(gen);
       return { path, ok: false, error, handlers: [], registrations: [] };
     }
-    const registrations: SelfRegistration[] = outcome.registrations.map((r) => ({ file: path, name: r.name || r.ref, globalName: r.name, events: r.events, apis: r.apis }));
+    const registrations: SelfRegistration[] = outcome.registrations.map((r) => ({
+      file: path,
+      name: r.name || r.ref,
+      globalName: r.name,
+      events: r.events,
+      apis: r.apis,
+    }));
     const report: FileReport = { path, ok: true, handlers: outcome.handlers, registrations };
     const loaded: LoadedFile = { path, source, hash, report };
     gen.files.push(loaded);
@@ -185,7 +220,8 @@ class SandboxRuntime implements Sandbox {
 
   private submit(gen: GenState | undefined, item: RunItem, batch: RunBatch, index: number): void {
     const pending: Pending = { item, frag: '', http: 0, batch, index };
-    const fail = (code: SandboxError['code'], message: string): void => settle(pending, { ok: false, error: new SandboxError(code, message, { file: item.file, handler: item.name }) });
+    const fail = (code: SandboxError['code'], message: string): void =>
+      settle(pending, { ok: false, error: new SandboxError(code, message, { file: item.file, handler: item.name }) });
     if (this.closed) return fail('FH_SANDBOX_CLOSED', 'the sandbox is closed');
     if (!gen || gen.released) return fail('FH_SANDBOX_NOT_LOADED', 'no sandbox generation is loaded for this event');
     if (!gen.byPath.has(item.file)) {
@@ -193,14 +229,16 @@ class SandboxRuntime implements Sandbox {
       if (failed) return settle(pending, { ok: false, error: failed });
       return fail('FH_SANDBOX_NOT_LOADED', `${item.file} is not loaded in sandbox generation ${gen.id}`);
     }
-    if (this.strikes.isQuarantined(item.file, item.name)) return fail('FH_SANDBOX_QUARANTINED', `handler ${item.name} in ${item.file} is quarantined after repeated timeouts, memory blow-ups or crashes`);
+    if (this.strikes.isQuarantined(item.file, item.name))
+      return fail('FH_SANDBOX_QUARANTINED', `handler ${item.name} in ${item.file} is quarantined after repeated timeouts, memory blow-ups or crashes`);
     let eventJson: string | undefined;
     try {
       eventJson = JSON.stringify(item.event);
     } catch {
       eventJson = undefined;
     }
-    if (eventJson === undefined || eventJson.length > this.limits.maxEventBytes) return fail('FH_SANDBOX_INVALID_EVENT', 'the event is not JSON-serialisable or is too large');
+    if (eventJson === undefined || eventJson.length > this.limits.maxEventBytes)
+      return fail('FH_SANDBOX_INVALID_EVENT', 'the event is not JSON-serialisable or is too large');
     pending.frag = this.prefix(item) + eventJson + ']';
     this.scheduler.enqueue(gen, pending);
     if (this.child.up === undefined) void this.child.ensureUp().catch(() => undefined);

@@ -116,7 +116,14 @@ export class Scheduler {
       return;
     }
     if (outcome.missing) {
-      for (const p of items) deliver(p, { ok: false, error: new SandboxError('FH_SANDBOX_NOT_LOADED', `${p.item.file} is not loaded in sandbox generation ${gen.id}`, { file: p.item.file, handler: p.item.name }) });
+      for (const p of items)
+        deliver(p, {
+          ok: false,
+          error: new SandboxError('FH_SANDBOX_NOT_LOADED', `${p.item.file} is not loaded in sandbox generation ${gen.id}`, {
+            file: p.item.file,
+            handler: p.item.name,
+          }),
+        });
       return;
     }
     const errors = new Map(outcome.errors.map(([i, kind, text]) => [i, { kind, text }]));
@@ -124,12 +131,23 @@ export class Scheduler {
     const settle = (p: Pending, i: number, status?: number): void => {
       const failure = errors.size > 0 ? errors.get(i) : undefined;
       if (failure) deliver(p, { ok: false, error: scriptError(p, failure.kind, failure.text) });
-      else if (status === EVENT_STATUS.failed) deliver(p, { ok: false, error: new SandboxError('FH_SANDBOX_SCRIPT_ERROR', 'the handler threw (details were lost with the isolate)', { file: p.item.file, handler: p.item.name }) });
+      else if (status === EVENT_STATUS.failed)
+        deliver(p, {
+          ok: false,
+          error: new SandboxError('FH_SANDBOX_SCRIPT_ERROR', 'the handler threw (details were lost with the isolate)', {
+            file: p.item.file,
+            handler: p.item.name,
+          }),
+        });
       else deliver(p, ok);
       this.eventCount++;
     };
     if (outcome.rejection !== undefined) {
-      this.deps.warn({ code: 'FH_SANDBOX_UNHANDLED_REJECTION', message: `unhandled promise rejection after a batch: ${locateError(outcome.rejection).message}`, file: crossing.ctx });
+      this.deps.warn({
+        code: 'FH_SANDBOX_UNHANDLED_REJECTION',
+        message: `unhandled promise rejection after a batch: ${locateError(outcome.rejection).message}`,
+        file: crossing.ctx,
+      });
     }
     const abort = outcome.abort;
     if (abort === undefined) {
@@ -167,7 +185,11 @@ export class Scheduler {
         const status = statuses?.[i];
         if (ran && (status === EVENT_STATUS.ok || status === EVENT_STATUS.failed)) settle(p, i, status);
         else if (ran) this.requeueFront(gen, crossing.ctx, [p]);
-        else deliver(p, { ok: false, error: new SandboxError(code, `${what} before the event started; it was not run`, { file: p.item.file, handler: p.item.name }) });
+        else
+          deliver(p, {
+            ok: false,
+            error: new SandboxError(code, `${what} before the event started; it was not run`, { file: p.item.file, handler: p.item.name }),
+          });
       });
       this.strikeFile(crossing, `${what} after its events returned (work left running)`);
     } else {
@@ -219,7 +241,14 @@ export class Scheduler {
         const statuses = info.wedged.statuses;
         const settle = (p: Pending, i: number): void => {
           this.eventCount++;
-          if (statuses[i] === EVENT_STATUS.failed) deliver(p, { ok: false, error: new SandboxError('FH_SANDBOX_SCRIPT_ERROR', 'the handler threw (details were lost with the sandbox process)', { file: p.item.file, handler: p.item.name }) });
+          if (statuses[i] === EVENT_STATUS.failed)
+            deliver(p, {
+              ok: false,
+              error: new SandboxError('FH_SANDBOX_SCRIPT_ERROR', 'the handler threw (details were lost with the sandbox process)', {
+                file: p.item.file,
+                handler: p.item.name,
+              }),
+            });
           else deliver(p, { ok: true, startedAt: Date.now() });
         };
         const culprit = info.wedged.index;
@@ -228,7 +257,14 @@ export class Scheduler {
         continue;
       }
       if (first) {
-        for (const p of items) deliver(p, { ok: false, error: new SandboxError('FH_SANDBOX_CRASHED', `the sandbox process was replaced while this event was in flight (${info.reason})`, { file: p.item.file, handler: p.item.name }) });
+        for (const p of items)
+          deliver(p, {
+            ok: false,
+            error: new SandboxError('FH_SANDBOX_CRASHED', `the sandbox process was replaced while this event was in flight (${info.reason})`, {
+              file: p.item.file,
+              handler: p.item.name,
+            }),
+          });
         if (info.catastrophic || !info.wedged) this.strikeFile(crossing, info.reason);
       } else {
         this.requeueFront(gen, crossing.ctx, items);
@@ -260,5 +296,9 @@ function scriptError(p: Pending, kind: string, text: string): SandboxError {
   if (kind === 'N') return new SandboxError('FH_SANDBOX_HANDLER_NOT_FOUND', text, { file: p.item.file, handler: p.item.name });
   const loc = locateError(text, p.item.file);
   const where = loc.file === undefined ? '' : ` (${loc.file}:${loc.line}:${loc.column})`;
-  return new SandboxError('FH_SANDBOX_SCRIPT_ERROR', `${loc.message}${where}`, { file: loc.file ?? p.item.file, handler: p.item.name, ...(loc.line !== undefined ? { line: loc.line, column: loc.column ?? 0 } : {}) });
+  return new SandboxError('FH_SANDBOX_SCRIPT_ERROR', `${loc.message}${where}`, {
+    file: loc.file ?? p.item.file,
+    handler: p.item.name,
+    ...(loc.line !== undefined ? { line: loc.line, column: loc.column ?? 0 } : {}),
+  });
 }

@@ -77,7 +77,13 @@ export class WorkerProcess {
   start(): Promise<void> {
     const worker = workerPath();
     const child = fork(worker, [], {
-      execArgv: ['--no-node-snapshot', '--max-old-space-size=512', '--disable-warning=ExperimentalWarning', '--disable-warning=SecurityWarning', ...(this.options.hardening ? permissionFlags(worker) : [])],
+      execArgv: [
+        '--no-node-snapshot',
+        '--max-old-space-size=512',
+        '--disable-warning=ExperimentalWarning',
+        '--disable-warning=SecurityWarning',
+        ...(this.options.hardening ? permissionFlags(worker) : []),
+      ],
       env: {},
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

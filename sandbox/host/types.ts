@@ -33,8 +33,7 @@ export interface RunItem {
 }
 
 export type RunResult =
-  | { ok: true; /** Epoch ms (fractional) at which the crossing that ran the event started. */ startedAt: number }
-  | { ok: false; error: SandboxError };
+  { ok: true; /** Epoch ms (fractional) at which the crossing that ran the event started. */ startedAt: number } | { ok: false; error: SandboxError };
 
 export interface SelfRegistration {
   file: string;

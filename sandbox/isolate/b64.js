@@ -112,7 +112,10 @@ function utf8Decode(b, len) {
   /** @param {number} x */
   function unit(x) {
     units[u++] = x;
-    if (u === 4096) { out += ReflectApply(fromCharCode, undefined, units); u = 0; }
+    if (u === 4096) {
+      out += ReflectApply(fromCharCode, undefined, units);
+      u = 0;
+    }
   }
   let i = 0;
   while (i < len) {
@@ -121,11 +124,29 @@ function utf8Decode(b, len) {
     let cp = 0;
     let lo = 0x80;
     let hi = 0xbf;
-    if (b0 < 0x80) { unit(b0); i++; continue; }
-    if (b0 >= 0xc2 && b0 <= 0xdf) { need = 1; cp = b0 & 0x1f; }
-    else if (b0 >= 0xe0 && b0 <= 0xef) { need = 2; cp = b0 & 0x0f; if (b0 === 0xe0) lo = 0xa0; if (b0 === 0xed) hi = 0x9f; }
-    else if (b0 >= 0xf0 && b0 <= 0xf4) { need = 3; cp = b0 & 0x07; if (b0 === 0xf0) lo = 0x90; if (b0 === 0xf4) hi = 0x8f; }
-    else { unit(0xfffd); i++; continue; }
+    if (b0 < 0x80) {
+      unit(b0);
+      i++;
+      continue;
+    }
+    if (b0 >= 0xc2 && b0 <= 0xdf) {
+      need = 1;
+      cp = b0 & 0x1f;
+    } else if (b0 >= 0xe0 && b0 <= 0xef) {
+      need = 2;
+      cp = b0 & 0x0f;
+      if (b0 === 0xe0) lo = 0xa0;
+      if (b0 === 0xed) hi = 0x9f;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      need = 3;
+      cp = b0 & 0x07;
+      if (b0 === 0xf0) lo = 0x90;
+      if (b0 === 0xf4) hi = 0x8f;
+    } else {
+      unit(0xfffd);
+      i++;
+      continue;
+    }
     let ok = i + need < len;
     for (let k = 1; ok && k <= need; k++) {
       const bk = b[i + k];
@@ -134,7 +155,11 @@ function utf8Decode(b, len) {
       if (bk < min || bk > max) ok = false;
       else cp = (cp << 6) | (bk & 0x3f);
     }
-    if (!ok) { unit(0xfffd); i++; continue; }
+    if (!ok) {
+      unit(0xfffd);
+      i++;
+      continue;
+    }
     i += need + 1;
     if (cp >= 0x10000) {
       cp -= 0x10000;

@@ -6,10 +6,20 @@
  */
 const NOT_FOUND = TEXT.keyNotFound;
 const bindings = {
-  log(x) { emit('log', text(x)); },
-  rawlog(x) { emit('raw', text(x)); },
-  b64enc(x) { const e = utf8Encode(text(x)); return base64Encode(e[0], e[1], true); },
-  rawb64enc(x) { const e = utf8Encode(text(x)); return base64Encode(e[0], e[1], false); },
+  log(x) {
+    emit('log', text(x));
+  },
+  rawlog(x) {
+    emit('raw', text(x));
+  },
+  b64enc(x) {
+    const e = utf8Encode(text(x));
+    return base64Encode(e[0], e[1], true);
+  },
+  rawb64enc(x) {
+    const e = utf8Encode(text(x));
+    return base64Encode(e[0], e[1], false);
+  },
   b64dec(x) {
     const s = text(x);
     const d = base64Decode(s, true) || base64Decode(s, false);
@@ -52,16 +62,34 @@ const bindings = {
     return host(OP.TykBatchRequest, s);
   },
   TykStorageSet(key, value, ttl) {
-    host(OP.TykStorageSet, arg(key, 'TykStorageSet', limits.maxStorageKeyChars), arg(value, 'TykStorageSet', limits.maxStorageValueChars), ttlArg(ttl, 'TykStorageSet'));
+    host(
+      OP.TykStorageSet,
+      arg(key, 'TykStorageSet', limits.maxStorageKeyChars),
+      arg(value, 'TykStorageSet', limits.maxStorageValueChars),
+      ttlArg(ttl, 'TykStorageSet'),
+    );
     return undefined;
   },
-  TykStorageGet(key) { return host(OP.TykStorageGet, arg(key, 'TykStorageGet', limits.maxStorageKeyChars)); },
-  TykStorageSetNX(key, value, ttl) {
-    return host(OP.TykStorageSetNX, arg(key, 'TykStorageSetNX', limits.maxStorageKeyChars), arg(value, 'TykStorageSetNX', limits.maxStorageValueChars), ttlArg(ttl, 'TykStorageSetNX'));
+  TykStorageGet(key) {
+    return host(OP.TykStorageGet, arg(key, 'TykStorageGet', limits.maxStorageKeyChars));
   },
-  TykStorageDel(key) { return host(OP.TykStorageDel, arg(key, 'TykStorageDel', limits.maxStorageKeyChars)); },
-  TykStorageTTL(key) { return host(OP.TykStorageTTL, arg(key, 'TykStorageTTL', limits.maxStorageKeyChars)); },
-  TykStorageIncr(key, ttl) { return host(OP.TykStorageIncr, arg(key, 'TykStorageIncr', limits.maxStorageKeyChars), ttlArg(ttl, 'TykStorageIncr')); },
+  TykStorageSetNX(key, value, ttl) {
+    return host(
+      OP.TykStorageSetNX,
+      arg(key, 'TykStorageSetNX', limits.maxStorageKeyChars),
+      arg(value, 'TykStorageSetNX', limits.maxStorageValueChars),
+      ttlArg(ttl, 'TykStorageSetNX'),
+    );
+  },
+  TykStorageDel(key) {
+    return host(OP.TykStorageDel, arg(key, 'TykStorageDel', limits.maxStorageKeyChars));
+  },
+  TykStorageTTL(key) {
+    return host(OP.TykStorageTTL, arg(key, 'TykStorageTTL', limits.maxStorageKeyChars));
+  },
+  TykStorageIncr(key, ttl) {
+    return host(OP.TykStorageIncr, arg(key, 'TykStorageIncr', limits.maxStorageKeyChars), ttlArg(ttl, 'TykStorageIncr'));
+  },
 };
 for (const name of getOwnPropertyNames(bindings)) {
   defineProperty(g, name, { __proto__: null, value: bindings[name], writable: false, enumerable: false, configurable: false });
@@ -74,4 +102,10 @@ function consoleLine(kind) {
     emit(kind, line);
   };
 }
-defineProperty(g, 'console', { __proto__: null, value: { log: consoleLine('log'), info: consoleLine('log'), debug: consoleLine('log'), warn: consoleLine('warn'), error: consoleLine('warn') }, writable: true, enumerable: false, configurable: true });
+defineProperty(g, 'console', {
+  __proto__: null,
+  value: { log: consoleLine('log'), info: consoleLine('log'), debug: consoleLine('log'), warn: consoleLine('warn'), error: consoleLine('warn') },
+  writable: true,
+  enumerable: false,
+  configurable: true,
+});

@@ -57,7 +57,11 @@ function invoke(name, apiId, orgId, event, index) {
   }
   const result = ReflectApply(fn, handler, [event, { APIID: apiId, OrgID: orgId }]);
   if (result !== null && typeof result === 'object') {
-    try { ReflectApply(promiseThen, result, [undefined, rejectionLogger(index, crossing)]); } catch (e) { /* not a promise */ }
+    try {
+      ReflectApply(promiseThen, result, [undefined, rejectionLogger(index, crossing)]);
+    } catch (e) {
+      /* not a promise */
+    }
   }
   return '';
 }

@@ -38,7 +38,11 @@ function inspect(file, snapshot) {
     }
     if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
       let isHandler = false;
-      try { isHandler = typeof value.DoProcessEvent === 'function'; } catch (e) { isHandler = false; }
+      try {
+        isHandler = typeof value.DoProcessEvent === 'function';
+      } catch (e) {
+        isHandler = false;
+      }
       if (isHandler) handlers = handlers + ',' + JSONStringify(name);
     }
   }
@@ -48,7 +52,10 @@ function inspect(file, snapshot) {
     if (r.file !== file) continue;
     let name = '';
     for (let j = 0; j < names.length; j++) {
-      if (globalValue(names[j]) === r.handler) { name = names[j]; break; }
+      if (globalValue(names[j]) === r.handler) {
+        name = names[j];
+        break;
+      }
     }
     let ev = '';
     for (let j = 0; j < r.events.length; j++) ev = ev + ',' + JSONStringify(r.events[j]);
@@ -83,4 +90,3 @@ function loadFile(file, source, crossingId) {
   lastLoad = '{"error":' + JSONStringify(error) + ',' + inspect(file, snapshot) + '}';
   return lastLoad;
 }
-

@@ -57,16 +57,24 @@ const indirectEval = g.eval;
 const STATUS = limits.statusOffset;
 
 /** @param {string} s @param {number} a @param {number} [b] @returns {string} */
-function slice(s, a, b) { return ReflectApply(sSlice, s, b === undefined ? [a] : [a, b]); }
+function slice(s, a, b) {
+  return ReflectApply(sSlice, s, b === undefined ? [a] : [a, b]);
+}
 /** @param {string} s @param {number} i @returns {number} */
-function code(s, i) { return ReflectApply(sCharCodeAt, s, [i]); }
+function code(s, i) {
+  return ReflectApply(sCharCodeAt, s, [i]);
+}
 /** @param {unknown[]} list @param {unknown} value */
 function push(list, value) {
   defineProperty(list, list.length, { __proto__: null, value: value, writable: true, enumerable: true, configurable: true });
 }
 /** @param {unknown} x @returns {string} */
 function text(x) {
-  try { return StringCtor(x); } catch (e) { return '[unprintable value]'; }
+  try {
+    return StringCtor(x);
+  } catch (e) {
+    return '[unprintable value]';
+  }
 }
 
 for (const name of ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef']) delete g[name];
@@ -78,13 +86,17 @@ let logCount = 0;
 let hostCount = 0;
 let inHost = false;
 let loadingFile = '';
-function resetCounters() { logCount = 0; hostCount = 0; }
+function resetCounters() {
+  logCount = 0;
+  hostCount = 0;
+}
 
 /** One log line of the current event, within the per-invocation line and length caps. @param {string} kind @param {string} message */
 function emit(kind, message) {
   logCount++;
   if (logCount > limits.maxLogLines) {
-    if (logCount === limits.maxLogLines + 1) ReflectApply(logSink, undefined, ['warn', crossing, current, 'log line limit reached; further lines of this invocation are dropped']);
+    if (logCount === limits.maxLogLines + 1)
+      ReflectApply(logSink, undefined, ['warn', crossing, current, 'log line limit reached; further lines of this invocation are dropped']);
     return;
   }
   if (message.length > limits.maxLogChars) message = slice(message, 0, limits.maxLogChars) + ' [truncated]';

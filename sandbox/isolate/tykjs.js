@@ -18,7 +18,12 @@ function register(handler, configuration) {
   if (loadingFile === '' || configuration === null || typeof configuration !== 'object') return;
   let events;
   let apis;
-  try { events = configuration.events; apis = configuration.apis; } catch (e) { return; }
+  try {
+    events = configuration.events;
+    apis = configuration.apis;
+  } catch (e) {
+    return;
+  }
   const ev = strings(events, 64);
   if (ev.length === 0) return;
   const ap = apis === undefined ? ['*'] : strings(apis, 1024);
@@ -26,7 +31,9 @@ function register(handler, configuration) {
 }
 
 /** @this {TykMiddlewareObject} @param {unknown} configuration */
-function MiddlewareComponentMeta(configuration) { this.configuration = configuration; }
+function MiddlewareComponentMeta(configuration) {
+  this.configuration = configuration;
+}
 MiddlewareComponentMeta.prototype.ProcessRequest = function (request, session, config) {
   emit('log', 'Process Request Not Implemented');
   return request;
@@ -35,12 +42,20 @@ MiddlewareComponentMeta.prototype.DoProcessRequest = /** @this {TykMiddlewareObj
   return this.ProcessRequest(request, session, config);
 };
 /** @this {TykMiddlewareObject} @param {unknown} configuration */
-function NewMiddleware(configuration) { ReflectApply(MiddlewareComponentMeta, this, [configuration]); }
+function NewMiddleware(configuration) {
+  ReflectApply(MiddlewareComponentMeta, this, [configuration]);
+}
 NewMiddleware.prototype = objectCreate(MiddlewareComponentMeta.prototype);
 NewMiddleware.prototype.constructor = NewMiddleware;
-NewMiddleware.prototype.NewProcessRequest = /** @this {TykMiddlewareObject} */ function (callback) { this.ProcessRequest = callback; };
-NewMiddleware.prototype.ReturnData = function (request, session) { return { Request: request, SessionMeta: session }; };
-NewMiddleware.prototype.ReturnAuthData = function (request, session) { return { Request: request, Session: session }; };
+NewMiddleware.prototype.NewProcessRequest = /** @this {TykMiddlewareObject} */ function (callback) {
+  this.ProcessRequest = callback;
+};
+NewMiddleware.prototype.ReturnData = function (request, session) {
+  return { Request: request, SessionMeta: session };
+};
+NewMiddleware.prototype.ReturnAuthData = function (request, session) {
+  return { Request: request, Session: session };
+};
 
 function EventHandlerComponentMeta() {}
 EventHandlerComponentMeta.prototype.DoProcessEvent = /** @this {TykEventHandlerObject} */ function (event, context) {
@@ -57,7 +72,9 @@ function NewEventHandler(configuration) {
 }
 NewEventHandler.prototype = objectCreate(EventHandlerComponentMeta.prototype);
 NewEventHandler.prototype.constructor = NewEventHandler;
-NewEventHandler.prototype.NewHandler = /** @this {TykEventHandlerObject} */ function (callback) { this.Handle = callback; };
+NewEventHandler.prototype.NewHandler = /** @this {TykEventHandlerObject} */ function (callback) {
+  this.Handle = callback;
+};
 
 const TykJS = {
   TykMiddleware: { MiddlewareComponentMeta: MiddlewareComponentMeta, NewMiddleware: NewMiddleware },

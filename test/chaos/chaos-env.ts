@@ -32,7 +32,12 @@ export interface ChaosEnvOptions {
 export async function chaosEnv(options: ChaosEnvOptions): Promise<ChaosEnv> {
   const redis = await startRedis({ persistent: options.persistentRedis });
   const receiver = await startReceiver(options.receiverDelayMs ? { delayMs: options.receiverDelayMs } : {});
-  const ws = await createWorkspace({ redisUrl: redis.url, targets: [receiver.url], ...(options.gateway ? { gateway: options.gateway } : {}), ...(options.jsHandlers ? { jsHandlers: options.jsHandlers } : {}) });
+  const ws = await createWorkspace({
+    redisUrl: redis.url,
+    targets: [receiver.url],
+    ...(options.gateway ? { gateway: options.gateway } : {}),
+    ...(options.jsHandlers ? { jsHandlers: options.jsHandlers } : {}),
+  });
   const started: CliProcess[] = [];
   return {
     redis,

@@ -62,7 +62,8 @@ describe('cooldown claims with Redis killed (chaos)', () => {
     const modes: KeyMode[] = ['content', 'idempotency-key', 'event-id', 'content'];
     const sending = sendWithRetries({ url: ws.url, bodies, concurrency: 4, keyMode: (lane) => modes[lane % modes.length]!, abortFirstMs: 100 });
     let outageAnswers = 0;
-    const unrecorded = (): number => new Set(cli!.lines.filter((l) => l.code === 'FH_DELIVERY_PERSIST_FAILED' && typeof l.delivery === 'string').map((l) => l.delivery)).size;
+    const unrecorded = (): number =>
+      new Set(cli!.lines.filter((l) => l.code === 'FH_DELIVERY_PERSIST_FAILED' && typeof l.delivery === 'string').map((l) => l.delivery)).size;
     for (let k = 0; k < KILLS; k++) {
       const target = ((k + 1) * BODIES * BODY) / (KILLS + 1);
       await eventually(() => sending.accepted.size >= target || sending.accepted.size === BODIES * BODY, `burst past ${target} accepted`, 120_000);

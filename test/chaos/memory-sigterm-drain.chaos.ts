@@ -121,7 +121,9 @@ describe('memory-mode SIGTERM (chaos)', () => {
     const unfinished = (stopped!.unfinished ?? 0) + reportedIds.filter((id) => !receiver.byWebhookId.has(id)).length;
     const lost = accepted - delivered - unfinished;
     const afterSignal = receiver.byEvent.size - deliveredAtSignal;
-    console.log(`chaos memory-sigterm-drain: accepted ${accepted}, delivered ${delivered}, unfinished ${unfinished}, duplicated ${duplicated}, lost ${lost} (${deliveredAtSignal} delivered before SIGTERM, ${afterSignal} during the drain, ${notSent.length} reported not sent, ${inFlight.length} in flight at the deadline)`);
+    console.log(
+      `chaos memory-sigterm-drain: accepted ${accepted}, delivered ${delivered}, unfinished ${unfinished}, duplicated ${duplicated}, lost ${lost} (${deliveredAtSignal} delivered before SIGTERM, ${afterSignal} during the drain, ${notSent.length} reported not sent, ${inFlight.length} in flight at the deadline)`,
+    );
 
     expect(accepted).toBe(EVENTS);
     expect(lost, 'every accepted event is delivered or reported unfinished').toBe(0);

@@ -60,10 +60,17 @@ export function produce(o: ProducerOptions): Production {
         if (stopped) return;
       }
       sent += ids.length;
-      const body = JSON.stringify(ids.map((id) => ({ api_id: apiId, type, meta: { Message: 'chaos', Path: '/chaos', Origin: '10.0.0.1', Key: id, EventId: id } })));
+      const body = JSON.stringify(
+        ids.map((id) => ({ api_id: apiId, type, meta: { Message: 'chaos', Path: '/chaos', Origin: '10.0.0.1', Key: id, EventId: id } })),
+      );
       let outcome: string;
       try {
-        const res = await fetch(`${o.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(o.requestTimeoutMs ?? 15_000) });
+        const res = await fetch(`${o.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(o.requestTimeoutMs ?? 15_000),
+        });
         await res.arrayBuffer();
         outcome = res.status === 202 ? 'ok' : `status ${res.status}`;
       } catch (error) {

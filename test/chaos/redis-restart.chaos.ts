@@ -46,7 +46,11 @@ describe('durable delivery when Redis restarts (chaos)', () => {
     await production.done;
     await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 150_000);
     const t = tally(production.accepted, env.receiver.delivered);
-    printTally('redis-restart', t, `Redis down ${DOWN_MS} ms (AOF, fsync always); until reconnected ${acceptedDuringOutage} accepted, ${answeredDuringOutage} answered; ${production.rejected.size} not accepted: ${JSON.stringify(Object.fromEntries(production.failures))}`);
+    printTally(
+      'redis-restart',
+      t,
+      `Redis down ${DOWN_MS} ms (AOF, fsync always); until reconnected ${acceptedDuringOutage} accepted, ${answeredDuringOutage} answered; ${production.rejected.size} not accepted: ${JSON.stringify(Object.fromEntries(production.failures))}`,
+    );
     expect(t.lost, `lost ${t.lostSample.join(', ')}`).toBe(0);
     expect(t.duplicated).toBeLessThanOrEqual(answeredDuringOutage + 16);
   });

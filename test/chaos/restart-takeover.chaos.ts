@@ -24,7 +24,14 @@ beforeAll(async () => {
   env = await chaosEnv({
     persistentRedis: false,
     receiverDelayMs: 100,
-    gateway: { webhooks: { timeout: '10s', retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')], max_concurrency_per_target: 16, claim_idle: `${CLAIM_IDLE_MS / 1000}s` } },
+    gateway: {
+      webhooks: {
+        timeout: '10s',
+        retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')],
+        max_concurrency_per_target: 16,
+        claim_idle: `${CLAIM_IDLE_MS / 1000}s`,
+      },
+    },
   });
 });
 afterAll(async () => {
@@ -48,7 +55,11 @@ describe('a restarted runtime takes back the deliveries of its killed predecesso
 
     const second = await env.startRuntime();
     // Everything accepted arrives before claim_idle would have let XAUTOCLAIM take it.
-    await eventually(() => tally(production.accepted, env.receiver.delivered).lost === 0, 'every accepted event delivered before claim_idle', CLAIM_IDLE_MS - (Date.now() - killedAt));
+    await eventually(
+      () => tally(production.accepted, env.receiver.delivered).lost === 0,
+      'every accepted event delivered before claim_idle',
+      CLAIM_IDLE_MS - (Date.now() - killedAt),
+    );
     const tookMs = Date.now() - killedAt;
     await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 60_000);
     const t = tally(production.accepted, env.receiver.delivered);

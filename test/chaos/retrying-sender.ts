@@ -47,7 +47,14 @@ export function sendWithRetries(o: RetryingSenderOptions): RetryingSending {
       const bodyNo = next++;
       const ids = o.bodies[bodyNo]!;
       const mode = o.keyMode(laneNo);
-      const body = JSON.stringify(ids.map((id) => ({ ...(mode === 'event-id' ? { id: `evt-${id}` } : {}), api_id: apiId, type: 'AuthFailure', meta: { Message: 'chaos', Path: '/chaos', Origin: '10.0.0.1', Key: id, EventId: id } })));
+      const body = JSON.stringify(
+        ids.map((id) => ({
+          ...(mode === 'event-id' ? { id: `evt-${id}` } : {}),
+          api_id: apiId,
+          type: 'AuthFailure',
+          meta: { Message: 'chaos', Path: '/chaos', Origin: '10.0.0.1', Key: id, EventId: id },
+        })),
+      );
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (mode === 'idempotency-key') headers['idempotency-key'] = `body-${bodyNo}-${ids[0]}`;
       const started = Date.now();

@@ -43,7 +43,11 @@ describe('durable delivery when the runtime is killed (chaos)', () => {
     expect(production.accepted.size, 'the restarted runtime accepted events').toBeGreaterThan(acceptedAtKill);
     await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 150_000);
     const t = tally(production.accepted, env.receiver.delivered);
-    printTally('runtime-sigkill', t, `killed at ${acceptedAtKill} accepted / ${deliveredAtKill} delivered, ${heldByKilled} unsettled deliveries held by the killed process, ${production.rejected.size} not accepted while down`);
+    printTally(
+      'runtime-sigkill',
+      t,
+      `killed at ${acceptedAtKill} accepted / ${deliveredAtKill} delivered, ${heldByKilled} unsettled deliveries held by the killed process, ${production.rejected.size} not accepted while down`,
+    );
     expect(t.lost, `lost ${t.lostSample.join(', ')}`).toBe(0);
     expect(t.duplicated).toBeLessThanOrEqual(heldByKilled);
     // the killed consumer's entries were taken over, not left behind

@@ -45,7 +45,11 @@ describe('graceful shutdown under load (chaos)', () => {
     await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 60_000);
     const recoveryMs = Date.now() - restarted;
     const t = tally(production.accepted, env.receiver.delivered);
-    printTally('runtime-sigterm', t, `stopped in ${stopMs} ms, rest delivered ${recoveryMs} ms after the restart, ${production.rejected.size} not accepted while down`);
+    printTally(
+      'runtime-sigterm',
+      t,
+      `stopped in ${stopMs} ms, rest delivered ${recoveryMs} ms after the restart, ${production.rejected.size} not accepted while down`,
+    );
     expect(t.lost, `lost ${t.lostSample.join(', ')}`).toBe(0);
     expect(t.duplicated).toBe(0);
     expect(recoveryMs, 'no wait for abandoned entries').toBeLessThan(30_000);

@@ -28,7 +28,14 @@ beforeAll(async () => {
   env = await chaosEnv({
     persistentRedis: true,
     receiverDelayMs: 100,
-    gateway: { webhooks: { timeout: '2s', retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')], max_concurrency_per_target: 16, claim_idle: `${CLAIM_IDLE_MS / 1000}s` } },
+    gateway: {
+      webhooks: {
+        timeout: '2s',
+        retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')],
+        max_concurrency_per_target: 16,
+        claim_idle: `${CLAIM_IDLE_MS / 1000}s`,
+      },
+    },
   });
 });
 afterAll(async () => {
@@ -54,11 +61,30 @@ describe('durable delivery when Redis stops while deliveries are settled (chaos)
       await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 150_000);
     } catch (e) {
       // What the runtime still holds, for the failure report.
-      console.log('DEBUG', env.receiver.arrivals, env.receiver.failedAnswers, JSON.stringify(tally(production.accepted, env.receiver.delivered)), JSON.stringify(await outboxBacklog(env.redis.client)), JSON.stringify(await pendingByConsumer(env.redis.client)));
+      console.log(
+        'DEBUG',
+        env.receiver.arrivals,
+        env.receiver.failedAnswers,
+        JSON.stringify(tally(production.accepted, env.receiver.delivered)),
+        JSON.stringify(await outboxBacklog(env.redis.client)),
+        JSON.stringify(await pendingByConsumer(env.redis.client)),
+      );
       const m = await (await fetch(`${env.ws.url}/metrics`)).text().catch(() => '');
-      console.log('METRICS', m.split('\n').filter((x) => /firehook_delivery_queue|deliveries_total/.test(x) && !x.startsWith('#')).join(' | '));
+      console.log(
+        'METRICS',
+        m
+          .split('\n')
+          .filter((x) => /firehook_delivery_queue|deliveries_total/.test(x) && !x.startsWith('#'))
+          .join(' | '),
+      );
       const p = (await env.redis.client.xpending('{firehook:delivery}:outbox', 'firehook', '-', '+', 10)) as unknown[];
-      console.log('PENDING', JSON.stringify(p), JSON.stringify(await env.redis.client.xinfo('CONSUMERS', '{firehook:delivery}:outbox', 'firehook')), JSON.stringify(await env.redis.client.hgetall('{firehook:delivery}:consumers')), await env.redis.client.hlen('{firehook:delivery}:done'));
+      console.log(
+        'PENDING',
+        JSON.stringify(p),
+        JSON.stringify(await env.redis.client.xinfo('CONSUMERS', '{firehook:delivery}:outbox', 'firehook')),
+        JSON.stringify(await env.redis.client.hgetall('{firehook:delivery}:consumers')),
+        await env.redis.client.hlen('{firehook:delivery}:done'),
+      );
       for (const l of cli.lines.filter((x) => Number(x.level) >= 30 && x.msg !== 'listening').slice(-40)) console.log('LOG', JSON.stringify(l).slice(0, 400));
       throw e;
     }

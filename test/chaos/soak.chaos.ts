@@ -41,46 +41,62 @@ afterAll(async () => {
 });
 
 describe('soak with hot reloads (chaos)', () => {
-  it(`keeps memory flat and loses no event over ${SECONDS} s at ${RATE} events/s with a reload every ${RELOAD_EVERY_MS / 1000} s`, async () => {
-    const cli = await env.startRuntime();
-    const rss = sampleRss(cli.child.pid!, 1_000);
-    const total = SECONDS * RATE;
-    const production = produce({ url: env.ws.url, total, batch: 10, concurrency: 4, ratePerSec: RATE, idPrefix: 'soak' });
-    let revision = 0;
-    const reloads = (): number => cli.lines.filter((l) => l.msg === 'configuration reloaded').length;
-    const reloader = setInterval(() => {
-      revision++;
-      void env.ws.writeApi(revision);
-      void writeFile(join(env.ws.dir, 'handlers', 'soakCounter.js'), counter(revision));
-    }, RELOAD_EVERY_MS);
-    try {
-      await production.done;
-    } finally {
-      clearInterval(reloader);
-    }
-    await eventually(() => reloads() >= revision, 'every rewrite reloaded').catch(() => undefined);
-    rss.stop();
-    await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 60_000);
+  it(
+    `keeps memory flat and loses no event over ${SECONDS} s at ${RATE} events/s with a reload every ${RELOAD_EVERY_MS / 1000} s`,
+    async () => {
+      const cli = await env.startRuntime();
+      const rss = sampleRss(cli.child.pid!, 1_000);
+      const total = SECONDS * RATE;
+      const production = produce({ url: env.ws.url, total, batch: 10, concurrency: 4, ratePerSec: RATE, idPrefix: 'soak' });
+      let revision = 0;
+      const reloads = (): number => cli.lines.filter((l) => l.msg === 'configuration reloaded').length;
+      const reloader = setInterval(() => {
+        revision++;
+        void env.ws.writeApi(revision);
+        void writeFile(join(env.ws.dir, 'handlers', 'soakCounter.js'), counter(revision));
+      }, RELOAD_EVERY_MS);
+      try {
+        await production.done;
+      } finally {
+        clearInterval(reloader);
+      }
+      await eventually(() => reloads() >= revision, 'every rewrite reloaded').catch(() => undefined);
+      rss.stop();
+      await waitSettled(production.accepted, env.receiver.delivered, env.redis.client, 60_000);
 
-    const t = tally(production.accepted, env.receiver.delivered);
-    const counted = Number(await env.redis.client.get('jsvm-store:org:chaos-org:soak-seen'));
-    const steady = rss.samples.filter((s) => s.t >= WARM_UP_S);
-    const m = trend(steady);
-    const failedReloads = cli.lines.filter((l) => l.code === 'FH_RELOAD_FAILED').length;
-    if (process.env.CHAOS_SOAK_TRACE) console.log(rss.samples.filter((_, i) => i % 10 === 0).map((s) => `${s.t.toFixed(0)}s:${s.rssMb.toFixed(0)}`).join(' '));
-    printTally('soak', t, `${SECONDS} s at ${RATE} events/s, ${revision} rewrites, ${reloads()} reloads, ${env.receiver.revisions.size} revisions seen by the receiver, JS handler counted ${counted}`);
-    console.log(`chaos soak memory: RSS ${m.firstMb.toFixed(1)} MB -> ${m.lastMb.toFixed(1)} MB after ${WARM_UP_S} s warm-up, peak ${m.peakMb.toFixed(1)} MB, slope ${m.slopeMbPerMin.toFixed(2)} MB/min over ${steady.length} samples`);
+      const t = tally(production.accepted, env.receiver.delivered);
+      const counted = Number(await env.redis.client.get('jsvm-store:org:chaos-org:soak-seen'));
+      const steady = rss.samples.filter((s) => s.t >= WARM_UP_S);
+      const m = trend(steady);
+      const failedReloads = cli.lines.filter((l) => l.code === 'FH_RELOAD_FAILED').length;
+      if (process.env.CHAOS_SOAK_TRACE)
+        console.log(
+          rss.samples
+            .filter((_, i) => i % 10 === 0)
+            .map((s) => `${s.t.toFixed(0)}s:${s.rssMb.toFixed(0)}`)
+            .join(' '),
+        );
+      printTally(
+        'soak',
+        t,
+        `${SECONDS} s at ${RATE} events/s, ${revision} rewrites, ${reloads()} reloads, ${env.receiver.revisions.size} revisions seen by the receiver, JS handler counted ${counted}`,
+      );
+      console.log(
+        `chaos soak memory: RSS ${m.firstMb.toFixed(1)} MB -> ${m.lastMb.toFixed(1)} MB after ${WARM_UP_S} s warm-up, peak ${m.peakMb.toFixed(1)} MB, slope ${m.slopeMbPerMin.toFixed(2)} MB/min over ${steady.length} samples`,
+      );
 
-    expect(production.rejected.size, JSON.stringify(Object.fromEntries(production.failures))).toBe(0);
-    expect(t.accepted).toBe(total);
-    expect(t.lost, `lost ${t.lostSample.join(', ')}`).toBe(0);
-    expect(t.duplicated).toBe(0);
-    expect(counted).toBe(total);
-    expect(failedReloads).toBe(0);
-    expect(reloads()).toBeGreaterThanOrEqual(revision);
-    // the webhooks followed the reloads: nearly every revision's header reached the receiver
-    expect(env.receiver.revisions.size).toBeGreaterThanOrEqual(revision - 1);
-    expect(m.slopeMbPerMin).toBeLessThan(20);
-    expect(m.lastMb - m.firstMb).toBeLessThanOrEqual(Math.max(24, m.firstMb * 0.1));
-  }, SECONDS * 1000 + 180_000);
+      expect(production.rejected.size, JSON.stringify(Object.fromEntries(production.failures))).toBe(0);
+      expect(t.accepted).toBe(total);
+      expect(t.lost, `lost ${t.lostSample.join(', ')}`).toBe(0);
+      expect(t.duplicated).toBe(0);
+      expect(counted).toBe(total);
+      expect(failedReloads).toBe(0);
+      expect(reloads()).toBeGreaterThanOrEqual(revision);
+      // the webhooks followed the reloads: nearly every revision's header reached the receiver
+      expect(env.receiver.revisions.size).toBeGreaterThanOrEqual(revision - 1);
+      expect(m.slopeMbPerMin).toBeLessThan(20);
+      expect(m.lastMb - m.firstMb).toBeLessThanOrEqual(Math.max(24, m.firstMb * 0.1));
+    },
+    SECONDS * 1000 + 180_000,
+  );
 });

@@ -68,7 +68,10 @@ export async function waitSettled(accepted: ReadonlySet<string>, delivered: Read
       if (Date.now() > deadline - 1) return true;
       const b = await outboxBacklog(redis);
       return b.unread === 0 && b.pending === 0 && b.delayed === 0;
-    }, 'outbox empty', timeoutMs);
+    },
+    'outbox empty',
+    timeoutMs,
+  );
 }
 
 /** 2xx answers given so far, over all ids. */
@@ -92,7 +95,12 @@ export async function groupConsumers(redis: Redis): Promise<string[]> {
 
 /** Pending (read, unacknowledged) outbox entries per consumer name. */
 export async function pendingByConsumer(redis: Redis): Promise<Record<string, number>> {
-  const summary = (await redis.xpending(OUTBOX, 'firehook').catch(() => [0, null, null, null])) as [number, string | null, string | null, [string, string][] | null];
+  const summary = (await redis.xpending(OUTBOX, 'firehook').catch(() => [0, null, null, null])) as [
+    number,
+    string | null,
+    string | null,
+    [string, string][] | null,
+  ];
   return Object.fromEntries((summary[3] ?? []).map(([consumer, count]) => [consumer, Number(count)]));
 }
 

@@ -36,7 +36,13 @@ beforeAll(async () => {
   ws = await createWorkspace({
     redisUrl: redis.url,
     targets: Object.values(receivers).map((r) => r.url),
-    gateway: { webhooks: { timeout: '1s', retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')], max_concurrency_per_target: CONCURRENCY_PER_TARGET } },
+    gateway: {
+      webhooks: {
+        timeout: '1s',
+        retry_schedule: ['100ms', '200ms', '500ms', ...Array<string>(27).fill('1s')],
+        max_concurrency_per_target: CONCURRENCY_PER_TARGET,
+      },
+    },
   });
   cli = await startFirehook(ws);
 });

@@ -61,10 +61,27 @@ export async function createWorkspace(o: WorkspaceOptions): Promise<Workspace> {
   const writeApi = async (revision: number): Promise<void> => {
     const webhooks = o.targets.map((url) => ({
       handler_name: 'eh_web_hook_handler',
-      handler_meta: { method: 'POST', target_path: `${url}/hook`, template_path: 'templates/chaos.json', header_map: { 'X-Chaos-Revision': String(revision) }, event_timeout: 0, ...o.webhook },
+      handler_meta: {
+        method: 'POST',
+        target_path: `${url}/hook`,
+        template_path: 'templates/chaos.json',
+        header_map: { 'X-Chaos-Revision': String(revision) },
+        event_timeout: 0,
+        ...o.webhook,
+      },
     }));
-    const js = Object.keys(o.jsHandlers ?? {}).map((file) => ({ handler_name: 'eh_dynamic_handler', handler_meta: { name: file.replace(/\.js$/, ''), path: file } }));
-    await writeFile(apiFile, JSON.stringify({ api_id: CHAOS_API, org_id: CHAOS_ORG, name: `chaos r${revision}`, event_handlers: { events: { AuthFailure: [...webhooks, ...js] } } }, null, 2));
+    const js = Object.keys(o.jsHandlers ?? {}).map((file) => ({
+      handler_name: 'eh_dynamic_handler',
+      handler_meta: { name: file.replace(/\.js$/, ''), path: file },
+    }));
+    await writeFile(
+      apiFile,
+      JSON.stringify(
+        { api_id: CHAOS_API, org_id: CHAOS_ORG, name: `chaos r${revision}`, event_handlers: { events: { AuthFailure: [...webhooks, ...js] } } },
+        null,
+        2,
+      ),
+    );
   };
   await writeApi(0);
   return { dir, configFile, url: `http://127.0.0.1:${port}`, apiFile, writeApi, remove: () => rm(dir, { recursive: true, force: true }) };

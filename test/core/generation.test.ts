@@ -38,7 +38,9 @@ describe('buildGeneration', () => {
     const lines = problems.map(formatProblem).map((l) => l.slice(l.indexOf('#')));
     expect(lines).toEqual([
       '#/event_handlers/events/AuthFailure/0/handler_meta/prefix: must be string (got 42)',
-      expect.stringMatching(/^#\/event_handlers\/events\/AuthFailure\/1\/handler_name: unknown handler "eh_no_such_handler"; known handlers: eh_log_handler, log \[FH_PLUGIN_NOT_FOUND\]$/),
+      expect.stringMatching(
+        /^#\/event_handlers\/events\/AuthFailure\/1\/handler_name: unknown handler "eh_no_such_handler"; known handlers: eh_log_handler, log \[FH_PLUGIN_NOT_FOUND\]$/,
+      ),
       expect.stringMatching(/^#\/event_handlers\/events\/AuthFailure\/2\/handler_name: cp_dynamic_handler: .*\[FH_HANDLER_UNSUPPORTED\]$/),
       '#/event_handlers/events/AuthFailure/3/handler_meta/disabled: must be boolean (got "true")',
     ]);
@@ -50,13 +52,40 @@ describe('buildGeneration', () => {
     const { config } = await loadGatewayConfig(undefined);
     const { logger } = captureLogger();
     const api = {
-      apiId: 'a', orgId: '', name: 'a', format: 'classic' as const, file: 'a.json', raw: {},
+      apiId: 'a',
+      orgId: '',
+      name: 'a',
+      format: 'classic' as const,
+      file: 'a.json',
+      raw: {},
       handlers: [
-        { event: 'RateLimitExceeded', handlerName: 'eh_log_handler', meta: {}, format: 'classic' as const, file: 'a.json', pointer: '/event_handlers/events/RateLimitExceeded/0', metaPointer: '/x' },
-        { event: 'MyCustomEvent', handlerName: 'eh_log_handler', meta: {}, format: 'classic' as const, file: 'a.json', pointer: '/event_handlers/events/MyCustomEvent/0', metaPointer: '/y' },
+        {
+          event: 'RateLimitExceeded',
+          handlerName: 'eh_log_handler',
+          meta: {},
+          format: 'classic' as const,
+          file: 'a.json',
+          pointer: '/event_handlers/events/RateLimitExceeded/0',
+          metaPointer: '/x',
+        },
+        {
+          event: 'MyCustomEvent',
+          handlerName: 'eh_log_handler',
+          meta: {},
+          format: 'classic' as const,
+          file: 'a.json',
+          pointer: '/event_handlers/events/MyCustomEvent/0',
+          metaPointer: '/y',
+        },
       ],
     };
-    const { problems, generation } = await buildGeneration({ number: 1, gateway: config!, apis: [api], plugins: [createLogPlugin], services: unitServices(logger) });
+    const { problems, generation } = await buildGeneration({
+      number: 1,
+      gateway: config!,
+      apis: [api],
+      plugins: [createLogPlugin],
+      services: unitServices(logger),
+    });
     expect(problems.map((p) => [p.severity, p.message])).toEqual([
       ['warning', 'event "RateLimitExceeded" is not a built-in Tyk event; did you mean "RatelimitExceeded"?'],
       ['warning', 'event "MyCustomEvent" is not a built-in Tyk event (custom event names are allowed)'],
@@ -66,14 +95,32 @@ describe('buildGeneration', () => {
 
   it('builds no generation when a plugin setup exceeds the timeout (FH_PLUGIN_SETUP_TIMEOUT)', async () => {
     const slow = definePlugin({
-      name: 'eh_slow', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' },
+      name: 'eh_slow',
+      contractVersion: PLUGIN_CONTRACT_VERSION,
+      optionsSchema: { type: 'object' },
       create: () => new Promise(() => {}),
     });
     const { config } = await loadGatewayConfig(undefined);
     const gateway = { ...config!, dispatch: { ...config!.dispatch, setup_timeout_ms: 50 } };
     const { logger } = captureLogger();
-    const api = { apiId: 'a', orgId: '', name: 'a', format: 'classic' as const, file: 'a.json', raw: {}, handlers: [{ event: 'AuthFailure', handlerName: 'eh_slow', meta: {}, format: 'classic' as const, file: 'a.json', pointer: '/p', metaPointer: '/p/handler_meta' }] };
-    const { problems, generation } = await buildGeneration({ number: 1, gateway, apis: [api], plugins: [slow as PluginExport], services: unitServices(logger) });
+    const api = {
+      apiId: 'a',
+      orgId: '',
+      name: 'a',
+      format: 'classic' as const,
+      file: 'a.json',
+      raw: {},
+      handlers: [
+        { event: 'AuthFailure', handlerName: 'eh_slow', meta: {}, format: 'classic' as const, file: 'a.json', pointer: '/p', metaPointer: '/p/handler_meta' },
+      ],
+    };
+    const { problems, generation } = await buildGeneration({
+      number: 1,
+      gateway,
+      apis: [api],
+      plugins: [slow as PluginExport],
+      services: unitServices(logger),
+    });
     expect(problems[0]).toMatchObject({ code: 'FH_PLUGIN_SETUP_TIMEOUT', pointer: '/p/handler_meta' });
     expect(generation).toBeUndefined();
   });
@@ -93,10 +140,24 @@ describe('Dispatcher with the log handler', () => {
     const { generation, lines, logger } = await build([join(fixtures, 'apis/classic.json')]);
     const dispatcher = new Dispatcher(logger);
     dispatcher.use(generation!);
-    const reports = await dispatcher.fireAndWait('classic-api', 'AuthFailure', { Message: 'Auth failure', Path: '/classic/x', Origin: '10.0.0.1', Key: 'secret-key-1234' });
+    const reports = await dispatcher.fireAndWait('classic-api', 'AuthFailure', {
+      Message: 'Auth failure',
+      Path: '/classic/x',
+      Origin: '10.0.0.1',
+      Key: 'secret-key-1234',
+    });
     expect(reports).toEqual([{ handler: 'classic-api:AuthFailure:0', plugin: 'eh_log_handler', status: 'ok' }]);
     const line = await eventually(() => lines.find((l) => l.msg === 'AuthFailureEvent:AuthFailure'));
-    expect(line).toMatchObject({ level: 40, event: 'AuthFailure', api_id: 'classic-api', org_id: 'org-1', path: '/classic/x', origin: '10.0.0.1', key: '****1234', plugin: 'eh_log_handler' });
+    expect(line).toMatchObject({
+      level: 40,
+      event: 'AuthFailure',
+      api_id: 'classic-api',
+      org_id: 'org-1',
+      path: '/classic/x',
+      origin: '10.0.0.1',
+      key: '****1234',
+      plugin: 'eh_log_handler',
+    });
     expect(JSON.stringify(lines)).not.toContain('secret-key-1234');
   });
 

@@ -27,7 +27,7 @@ describe('createLogger', () => {
 });
 
 describe('Logger', () => {
-  it('is Firehook\'s own interface, satisfied by any pino logger and its children', () => {
+  it("is Firehook's own interface, satisfied by any pino logger and its children", () => {
     const base = pino({ level: 'silent' });
     const logger: Logger = base;
     const child: Logger = base.child({ component: 'test' }).child({ handler: 'h' });

@@ -43,7 +43,10 @@ async function captureServer(encode: (req: IncomingMessage) => Promise<string>):
   };
 }
 
-function send(port: number, options: { method: string; path: string; headers: Record<string, string | string[]>; chunks: Buffer[]; trailers?: Record<string, string> }): Promise<number> {
+function send(
+  port: number,
+  options: { method: string; path: string; headers: Record<string, string | string[]>; chunks: Buffer[]; trailers?: Record<string, string> },
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method: options.method, path: options.path, headers: options.headers }, (res) => {
       res.resume();
@@ -91,7 +94,11 @@ describe('encodeOriginatingRequest', () => {
   it('writes Connection: close for an HTTP/1.0 request without keep-alive, as Go does', () => {
     const http10 = originatingRequestWireForm({ url: '/', httpVersion: '1.0', headers: { host: 'h', 'user-agent': 'x' } }).toString();
     expect(http10).toBe('GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: x\r\nConnection: close\r\n\r\n');
-    const keepAlive = originatingRequestWireForm({ url: '/', httpVersion: '1.0', headers: { host: 'h', 'user-agent': 'x', connection: 'keep-alive' } }).toString();
+    const keepAlive = originatingRequestWireForm({
+      url: '/',
+      httpVersion: '1.0',
+      headers: { host: 'h', 'user-agent': 'x', connection: 'keep-alive' },
+    }).toString();
     expect(keepAlive).toBe('GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: x\r\nConnection: keep-alive\r\n\r\n');
   });
 
@@ -155,7 +162,9 @@ describe('encodeOriginatingRequest', () => {
     const status = send(port, { method: 'POST', path: '/big', headers: { 'Content-Length': '50000' }, chunks: [randomBytes(50_000)] });
     await expect(next()).rejects.toMatchObject({ code: 'FH_REQUEST_TOO_LARGE' });
     expect(await status).toBe(413);
-    expect(() => encodeOriginatingRequestSync({ url: '/', body: 'x'.repeat(100) }, { maxBytes: 50 })).toThrow(expect.objectContaining({ code: 'FH_REQUEST_TOO_LARGE' }));
+    expect(() => encodeOriginatingRequestSync({ url: '/', body: 'x'.repeat(100) }, { maxBytes: 50 })).toThrow(
+      expect.objectContaining({ code: 'FH_REQUEST_TOO_LARGE' }),
+    );
   });
 
   it('uses the given body when the stream was already consumed, and refuses to guess otherwise', async () => {
@@ -195,7 +204,12 @@ describe('decodeOriginatingRequest', () => {
   });
 
   it('rejects bad input with FH_REQUEST_MALFORMED and oversize input with FH_REQUEST_TOO_LARGE', () => {
-    for (const bad of ['', '!!!', Buffer.from('NOT HTTP\r\n\r\n').toString('base64'), Buffer.from('POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nab').toString('base64')]) {
+    for (const bad of [
+      '',
+      '!!!',
+      Buffer.from('NOT HTTP\r\n\r\n').toString('base64'),
+      Buffer.from('POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\nab').toString('base64'),
+    ]) {
       expect(() => decodeOriginatingRequest(bad)).toThrow(expect.objectContaining({ code: 'FH_REQUEST_MALFORMED' }));
     }
     const big = encodeOriginatingRequestSync({ url: '/', headers: { host: 'h' }, body: Buffer.alloc(5000) });
@@ -213,7 +227,9 @@ describe('decodeOriginatingRequest', () => {
         fc.uint8Array({ maxLength: 2000 }),
         fc.boolean(),
         (method, url, headers, body, chunked) => {
-          const filtered = headers.filter(([n]) => !['host', 'user-agent', 'content-length', 'transfer-encoding', 'trailer', 'pragma', 'cache-control'].includes(n.toLowerCase()));
+          const filtered = headers.filter(
+            ([n]) => !['host', 'user-agent', 'content-length', 'transfer-encoding', 'trailer', 'pragma', 'cache-control'].includes(n.toLowerCase()),
+          );
           const all: Array<[string, string]> = [['Host', 'example.com'], ...filtered];
           if (chunked) all.push(['Transfer-Encoding', 'chunked']);
           const decoded = decodeOriginatingRequest(encodeOriginatingRequestSync({ method, url, headers: all, body }));

@@ -73,7 +73,9 @@ describe('createPluginHttpClient', () => {
       await expect(http.request(`${base}/allowed`)).rejects.toMatchObject({ code: 'FH_EGRESS_DENIED' });
       // the dispatcher handed out follows the same policy
       const { request } = await import('undici');
-      await expect(request(`${base}/via-dispatcher`, { dispatcher: http.dispatcher as import('undici').Dispatcher })).rejects.toMatchObject({ code: 'FH_EGRESS_DENIED' });
+      await expect(request(`${base}/via-dispatcher`, { dispatcher: http.dispatcher as import('undici').Dispatcher })).rejects.toMatchObject({
+        code: 'FH_EGRESS_DENIED',
+      });
     } finally {
       await http.close();
     }

@@ -142,9 +142,11 @@ describe('emitted public declarations', () => {
   beforeAll(async () => {
     outDir = await mkdtemp(join(tmpdir(), 'fh-dts-'));
     // The local compiler, into a directory of our own: the check does not depend on a stale dist/.
-    await run(tsc, ['-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).catch((error: { stdout?: string; stderr?: string; message: string }) => {
-      throw new Error(`tsc -p tsconfig.build.json failed: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`);
-    });
+    await run(tsc, ['-p', join(root, 'tsconfig.build.json'), '--outDir', outDir], { cwd: root, maxBuffer: 16 * 1024 * 1024 }).catch(
+      (error: { stdout?: string; stderr?: string; message: string }) => {
+        throw new Error(`tsc -p tsconfig.build.json failed: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+      },
+    );
   }, 120_000);
   afterAll(async () => {
     if (outDir) await rm(outDir, { recursive: true, force: true });
@@ -155,7 +157,7 @@ describe('emitted public declarations', () => {
       "import type { A } from './a.js';",
       "export * from '../b.js';",
       "import { C } from 'ioredis';",
-      "export type * from \"undici\";",
+      'export type * from "undici";',
       "type D = import('pino').Logger;",
       '/// <reference types="isolated-vm" />',
       '/// <reference path="./e.d.ts" />',
@@ -165,29 +167,35 @@ describe('emitted public declarations', () => {
       "import 'reflect-metadata';",
       "/** Use it as `import('not-an-import').X`, or import { y } from 'nor-this'. */",
       "// import z from 'nor-this-one';",
-      "type S = '// not a comment' | \"/* nor this */\";",
+      'type S = \'// not a comment\' | "/* nor this */";',
     ].join('\n');
-    const specs = declarationSpecifiers(text).map((s) => s.specifier).sort();
+    const specs = declarationSpecifiers(text)
+      .map((s) => s.specifier)
+      .sort();
     expect(specs).toEqual(['../b.js', './a.js', './e.d.ts', 'commander', 'ioredis', 'isolated-vm', 'pino', 'reflect-metadata', 'tsyringe', 'undici'].sort());
   });
 
   it.each([
     ['.', 'core/index.d.ts'],
     ['./plugin', 'core/plugin-api.d.ts'],
-  ])('reach no third-party package from the types entry of the door %s', async (door, entryFile) => {
-    const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { types: string } | string> };
-    const typesEntry = (pkg.exports[door] as { types: string }).types;
-    expect(typesEntry).toBe(`./dist/${entryFile}`);
-    const entry = join(outDir, typesEntry.replace(/^\.\/dist\//, ''));
-    const report = await walkDeclarations(entry, ALLOWED, outDir);
-    // A broken walker that follows nothing would pass vacuously: each door re-exports from dozens
-    // of modules, so the closure must be large and include known files.
-    expect(report.files.length).toBeGreaterThan(30);
-    expect(report.relativeEdges).toBeGreaterThan(60);
-    expect(report.files).toEqual(expect.arrayContaining([entryFile, 'core/plugin.d.ts', 'core/logger.d.ts']));
-    if (door === '.') expect(report.files).toContain('core/store/redis-store.d.ts');
-    expect(report.offending).toEqual([]);
-  }, 120_000);
+  ])(
+    'reach no third-party package from the types entry of the door %s',
+    async (door, entryFile) => {
+      const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { types: string } | string> };
+      const typesEntry = (pkg.exports[door] as { types: string }).types;
+      expect(typesEntry).toBe(`./dist/${entryFile}`);
+      const entry = join(outDir, typesEntry.replace(/^\.\/dist\//, ''));
+      const report = await walkDeclarations(entry, ALLOWED, outDir);
+      // A broken walker that follows nothing would pass vacuously: each door re-exports from dozens
+      // of modules, so the closure must be large and include known files.
+      expect(report.files.length).toBeGreaterThan(30);
+      expect(report.relativeEdges).toBeGreaterThan(60);
+      expect(report.files).toEqual(expect.arrayContaining([entryFile, 'core/plugin.d.ts', 'core/logger.d.ts']));
+      if (door === '.') expect(report.files).toContain('core/store/redis-store.d.ts');
+      expect(report.offending).toEqual([]);
+    },
+    120_000,
+  );
 
   it('keeps the plugin door free of the runtime', async () => {
     const report = await walkDeclarations(join(outDir, 'core/plugin-api.d.ts'), ALLOWED, outDir);

@@ -37,7 +37,11 @@ async function workspace(api: object, gateway: object = {}): Promise<{ dir: stri
   return { dir, config, apiFile };
 }
 
-const api = (tag: string) => ({ api_id: 'a1', org_id: 'o1', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_record', handler_meta: { tag } }] } } });
+const api = (tag: string) => ({
+  api_id: 'a1',
+  org_id: 'o1',
+  event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_record', handler_meta: { tag } }] } },
+});
 
 describe('Runtime', () => {
   it('delivers fired events with Tyk timestamps and the API context', async () => {
@@ -65,7 +69,10 @@ describe('Runtime', () => {
     await eventually(() => seen.some((e) => e.Type === 'v2:AuthFailure'));
 
     const failed = new Promise<{ problems: { pointer: string }[] }>((r) => runtime.once('reload-failed', r));
-    await writeFile(apiFile, JSON.stringify({ ...api('v3:'), event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_record', handler_meta: { tag: 3 } }] } } }));
+    await writeFile(
+      apiFile,
+      JSON.stringify({ ...api('v3:'), event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_record', handler_meta: { tag: 3 } }] } } }),
+    );
     const result = await failed;
     expect(result.problems[0]!.pointer).toBe('/event_handlers/events/AuthFailure/0/handler_meta/tag');
     expect(lines.some((l) => l.code === 'FH_RELOAD_FAILED')).toBe(true);
@@ -79,8 +86,15 @@ describe('Runtime', () => {
     const gate = new Promise<void>((r) => (release = r));
     const done: string[] = [];
     const slow = definePlugin<{ tag: string }>({
-      name: 'eh_record', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' },
-      create: (o) => ({ handle: async () => { await gate; done.push(o.tag); } }),
+      name: 'eh_record',
+      contractVersion: PLUGIN_CONTRACT_VERSION,
+      optionsSchema: { type: 'object' },
+      create: (o) => ({
+        handle: async () => {
+          await gate;
+          done.push(o.tag);
+        },
+      }),
     });
     const { config, apiFile } = await workspace(api('old'));
     const runtime = await createRuntime({ configFile: config, plugins: [slow as never], logger: captureLogger().logger });
@@ -96,7 +110,12 @@ describe('Runtime', () => {
   });
 
   it('reports unfinished work when close reaches its deadline', async () => {
-    const stuck = definePlugin({ name: 'eh_record', contractVersion: PLUGIN_CONTRACT_VERSION, optionsSchema: { type: 'object' }, create: () => ({ handle: () => new Promise(() => {}) }) });
+    const stuck = definePlugin({
+      name: 'eh_record',
+      contractVersion: PLUGIN_CONTRACT_VERSION,
+      optionsSchema: { type: 'object' },
+      create: () => ({ handle: () => new Promise(() => {}) }),
+    });
     const { config } = await workspace(api('x'));
     const { logger, lines } = captureLogger();
     const runtime = await createRuntime({ configFile: config, plugins: [stuck as never], logger });

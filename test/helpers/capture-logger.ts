@@ -12,4 +12,3 @@ export function captureLogger(level = 'debug'): { logger: Logger; lines: Record<
   });
   return { logger: createLogger({ level, destination }), lines };
 }
-

@@ -56,7 +56,12 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
     lines,
     stderr: () => err,
     exited,
-    waitForLine: (match, timeoutMs) => eventually(() => lines.find(match), () => `log line (stderr: ${err.slice(-500)})`, timeoutMs),
+    waitForLine: (match, timeoutMs) =>
+      eventually(
+        () => lines.find(match),
+        () => `log line (stderr: ${err.slice(-500)})`,
+        timeoutMs,
+      ),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
@@ -65,8 +70,15 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
 }
 
 /** Run the CLI to completion and capture its output. */
-export async function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(NODE, ['--no-node-snapshot', BIN, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(NODE, ['--no-node-snapshot', BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

@@ -9,7 +9,17 @@ import { ProvidedStatsRegistry } from '../../core/stats-registry.ts';
  */
 export function unitServices(logger: Logger): RuntimeServices {
   const unused = (name: string) =>
-    new Proxy({}, { get: (_t, prop) => (prop === 'then' ? undefined : () => { throw new Error(`${name}.${String(prop)} is not available in this unit test`); }) });
+    new Proxy(
+      {},
+      {
+        get: (_t, prop) =>
+          prop === 'then'
+            ? undefined
+            : () => {
+                throw new Error(`${name}.${String(prop)} is not available in this unit test`);
+              },
+      },
+    );
   return {
     logger,
     store: new MemoryStore(),

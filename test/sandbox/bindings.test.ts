@@ -26,7 +26,9 @@ describe('TykJS object model', () => {
     const result = await runOne(t, event(file, { Path: '/x', Origin: '1.2.3.4', Key: 'abcd1234' }, { apiId: 'api-1', orgId: 'org-1' }));
     expect(result.ok).toBe(true);
     const [json, aliases, ctx] = logged(t, file);
-    expect(json).toBe('{"Type":"AuthFailure","Meta":{"Message":"Auth Failure","OriginatingRequest":"","Path":"/x","Origin":"1.2.3.4","Key":"abcd1234"},"TimeStamp":"2015-01-15 17:21:15.111157073 +0000 UTC"}');
+    expect(json).toBe(
+      '{"Type":"AuthFailure","Meta":{"Message":"Auth Failure","OriginatingRequest":"","Path":"/x","Origin":"1.2.3.4","Key":"abcd1234"},"TimeStamp":"2015-01-15 17:21:15.111157073 +0000 UTC"}',
+    );
     expect(aliases).toBe('AuthFailure|{"Message":"Auth Failure","OriginatingRequest":"","Path":"/x","Origin":"1.2.3.4","Key":"abcd1234"}|Type,Meta,TimeStamp');
     expect(ctx).toBe('{"APIID":"api-1","OrgID":"org-1"}|APIID,OrgID');
   });
@@ -48,7 +50,10 @@ describe('TykJS object model', () => {
 describe('base64 bindings', () => {
   it('encode and decode like Go when given ASCII, multi-byte and astral text', async () => {
     const inputs = ['', 'f', 'fo', 'foo', 'héllo wörld', '日本語', 'emoji 😀!', 'a\u0000b'];
-    const file = await loadHandler(t, `var inputs = ${JSON.stringify(inputs)}; for (var i = 0; i < inputs.length; i++) { var s = inputs[i]; log(JSON.stringify([b64enc(s), rawb64enc(s), b64dec(b64enc(s)), rawb64dec(rawb64enc(s)), b64dec(rawb64enc(s))])); }`);
+    const file = await loadHandler(
+      t,
+      `var inputs = ${JSON.stringify(inputs)}; for (var i = 0; i < inputs.length; i++) { var s = inputs[i]; log(JSON.stringify([b64enc(s), rawb64enc(s), b64dec(b64enc(s)), rawb64dec(rawb64enc(s)), b64dec(rawb64enc(s))])); }`,
+    );
     expect((await runOne(t, event(file))).ok).toBe(true);
     const lines = logged(t, file).map((l) => JSON.parse(l) as string[]);
     inputs.forEach((s, i) => {
@@ -58,7 +63,10 @@ describe('base64 bindings', () => {
   });
 
   it('return undefined for invalid input and reject padding in rawb64dec', async () => {
-    const file = await loadHandler(t, `log(JSON.stringify([typeof b64dec('!!!'), typeof b64dec('abc=d'), typeof rawb64dec('Zm8='), rawb64dec('Zm8'), b64dec('Zm8\\r\\n='), typeof b64dec('Z')]));`);
+    const file = await loadHandler(
+      t,
+      `log(JSON.stringify([typeof b64dec('!!!'), typeof b64dec('abc=d'), typeof rawb64dec('Zm8='), rawb64dec('Zm8'), b64dec('Zm8\\r\\n='), typeof b64dec('Z')]));`,
+    );
     await runOne(t, event(file));
     expect(JSON.parse(logged(t, file)[0]!)).toEqual(['undefined', 'undefined', 'undefined', 'fo', 'fo', 'undefined']);
   });
@@ -72,7 +80,10 @@ describe('base64 bindings', () => {
 
 describe('log bindings', () => {
   it('send log and rawlog lines with the event attribution and escaped control characters', async () => {
-    const file = await loadHandler(t, `log('line\\nbreak\\u001b[31m'); rawlog({ toString: function () { return 'raw value'; } }); console.log('via', 'console');`);
+    const file = await loadHandler(
+      t,
+      `log('line\\nbreak\\u001b[31m'); rawlog({ toString: function () { return 'raw value'; } }); console.log('via', 'console');`,
+    );
     await runOne(t, { ...event(file, {}, { apiId: 'api-log' }), label: 'api-log:AuthFailure:0' });
     const lines = t.logs.filter((l) => l.file === file);
     expect(lines.map((l) => [l.kind, l.message])).toEqual([
@@ -154,7 +165,19 @@ describe.each(STORES)('storage bindings on the %s store', (_kind, makeStore) => 
     const file = await loadHandler(s, STORAGE_SCRIPT);
     expect((await runOne(s, event(file, {}, { orgId: 'org-s' }))).ok).toBe(true);
     const out = JSON.parse(logged(s, file)[0]!) as Record<string, unknown>;
-    expect(out).toMatchObject({ get: 'v1', missing: null, nx1: true, nx2: false, ttlNone: -1, ttlMissing: -2, incr1: '1', incr2: '2', del: true, delAgain: false, afterDel: null });
+    expect(out).toMatchObject({
+      get: 'v1',
+      missing: null,
+      nx1: true,
+      nx2: false,
+      ttlNone: -1,
+      ttlMissing: -2,
+      incr1: '1',
+      incr2: '2',
+      del: true,
+      delAgain: false,
+      afterDel: null,
+    });
     expect(out.ttlSet).toBeGreaterThan(55);
     expect(out.ttlSet).toBeLessThanOrEqual(60);
     expect(out.emptyKey).toMatch(/TykStorageSet: the key must be 1 to 256 bytes/);
@@ -184,7 +207,10 @@ describe.each(STORES)('session bindings on the %s store', (_kind, makeStore) => 
 
   it('read and write sessions of the handler organisation and keep quota counters with suppressReset "1"', async () => {
     await t.sessions.write('key-own', { org_id: 'org-a', quota_max: 10, quota_remaining: 3, expires: 0 });
-    const file = await loadHandler(t, `var s = JSON.parse(TykGetKeyData(event.Meta.Key, context.APIID)); log(String(s.quota_remaining)); s.meta_data = { touched: true }; s.quota_remaining = 9; TykSetKeyData(event.Meta.Key, JSON.stringify(s), '1');`);
+    const file = await loadHandler(
+      t,
+      `var s = JSON.parse(TykGetKeyData(event.Meta.Key, context.APIID)); log(String(s.quota_remaining)); s.meta_data = { touched: true }; s.quota_remaining = 9; TykSetKeyData(event.Meta.Key, JSON.stringify(s), '1');`,
+    );
     expect((await runOne(t, event(file, { Key: 'key-own' }))).ok).toBe(true);
     expect(logged(t, file)).toEqual(['3']);
     const stored = await t.sessions.get('key-own');
@@ -216,7 +242,10 @@ describe.each(STORES)('session bindings on the %s store', (_kind, makeStore) => 
 
   it('reads any organisation when the handler is gateway-level but never changes org_id', async () => {
     await t.sessions.write('key-any', { org_id: 'org-q', quota_max: 2 });
-    const file = await loadHandler(t, `log(JSON.parse(TykGetKeyData('key-any', '')).org_id); TykSetKeyData('key-any', JSON.stringify({ org_id: 'org-other', quota_max: 7 }));`);
+    const file = await loadHandler(
+      t,
+      `log(JSON.parse(TykGetKeyData('key-any', '')).org_id); TykSetKeyData('key-any', JSON.stringify({ org_id: 'org-other', quota_max: 7 }));`,
+    );
     await runOne(t, event(file, {}, { scope: { kind: 'gateway' } }));
     expect(logged(t, file)).toEqual(['org-q']);
     expect(await t.sessions.get('key-any')).toMatchObject({ org_id: 'org-q', quota_max: 2 });

@@ -19,7 +19,13 @@ function failure(result: Awaited<ReturnType<typeof runOne>>) {
 describe('script errors', () => {
   it('come back with the handler file, line and column when a handler throws', async () => {
     const path = fileName('thrower');
-    const source = ['var h = new TykJS.TykEventHandlers.NewEventHandler({});', 'h.NewHandler(function (event, context) {', '  var x = 1;', '    throw new Error("boom " + event.Meta.n);', '});'].join('\n');
+    const source = [
+      'var h = new TykJS.TykEventHandlers.NewEventHandler({});',
+      'h.NewHandler(function (event, context) {',
+      '  var x = 1;',
+      '    throw new Error("boom " + event.Meta.n);',
+      '});',
+    ].join('\n');
     const report = await t.sandbox.load([{ path, source }], { activate: false });
     const [result] = await t.sandbox.run([event(path, { n: 7 })], { generation: report.generation });
     const error = failure(result!);
@@ -37,12 +43,19 @@ describe('script errors', () => {
 
   it('stay with their own event when events in one batch fail', async () => {
     const file = await loadHandler(t, `if (event.Meta.n % 5 === 0) throw new RangeError('bad ' + event.Meta.n); log('ok ' + event.Meta.n);`);
-    const results = await runIn(t, Array.from({ length: 50 }, (_, n) => event(file, { n })));
+    const results = await runIn(
+      t,
+      Array.from({ length: 50 }, (_, n) => event(file, { n })),
+    );
     results.forEach((r, n) => {
       if (n % 5 === 0) expect(!r.ok && r.error.message.startsWith(`RangeError: bad ${n}`)).toBe(true);
       else expect(r.ok).toBe(true);
     });
-    expect(logged(t, file)).toEqual(Array.from({ length: 50 }, (_, n) => n).filter((n) => n % 5 !== 0).map((n) => `ok ${n}`));
+    expect(logged(t, file)).toEqual(
+      Array.from({ length: 50 }, (_, n) => n)
+        .filter((n) => n % 5 !== 0)
+        .map((n) => `ok ${n}`),
+    );
   });
 
   it('report FH_SANDBOX_HANDLER_NOT_FOUND when the name holds no handler object', async () => {
@@ -52,7 +65,10 @@ describe('script errors', () => {
   });
 
   it('surface a rejected promise returned by an async handler as a warning without failing the batch', async () => {
-    const file = await loadHandler(t, `if (event.Meta.async) return (async function () { throw new Error('async boom'); })(); if (event.Meta.stray) Promise.reject(new Error('stray')); log('ran ' + event.Meta.n);`);
+    const file = await loadHandler(
+      t,
+      `if (event.Meta.async) return (async function () { throw new Error('async boom'); })(); if (event.Meta.stray) Promise.reject(new Error('stray')); log('ran ' + event.Meta.n);`,
+    );
     const results = await runIn(t, [event(file, { n: 1 }), event(file, { n: 2, async: true }), event(file, { n: 3, stray: true }), event(file, { n: 4 })]);
     expect(results.map((r) => r.ok)).toEqual([true, true, true, true]);
     expect(logged(t, file)).toEqual(['ran 1', 'ran 3', 'ran 4']);
@@ -86,7 +102,10 @@ describe('time limits', () => {
 
   it('do not count the whole batch against one event when many events each take a while', async () => {
     const file = await loadHandler(t, `var end = Date.now() + 40; while (Date.now() < end) {} log('slow ' + event.Meta.n);`);
-    const results = await runIn(t, Array.from({ length: 20 }, (_, n) => event(file, { n })));
+    const results = await runIn(
+      t,
+      Array.from({ length: 20 }, (_, n) => event(file, { n })),
+    );
     expect(results.every((r) => r.ok)).toBe(true);
     expect(logged(t, file)).toHaveLength(20);
   });
@@ -150,8 +169,16 @@ describe('memory limits', () => {
   });
 
   it('re-sends crossings that were queued behind the one that killed the isolate, without blaming them', async () => {
-    const [hog, a, b] = await loadHandlers(t, [`var a = []; for (;;) a.push(new Array(100000).fill(1));`, `log('a ' + event.Meta.n);`, `log('b ' + event.Meta.n);`]);
-    const [hogResult, aResults, bResults] = await Promise.all([runIn(t, [event(hog!)]), runIn(t, [event(a!, { n: 1 }), event(a!, { n: 2 })]), runIn(t, [event(b!, { n: 1 })])]);
+    const [hog, a, b] = await loadHandlers(t, [
+      `var a = []; for (;;) a.push(new Array(100000).fill(1));`,
+      `log('a ' + event.Meta.n);`,
+      `log('b ' + event.Meta.n);`,
+    ]);
+    const [hogResult, aResults, bResults] = await Promise.all([
+      runIn(t, [event(hog!)]),
+      runIn(t, [event(a!, { n: 1 }), event(a!, { n: 2 })]),
+      runIn(t, [event(b!, { n: 1 })]),
+    ]);
     expect(!hogResult[0]!.ok && hogResult[0]!.error.code).toBe('FH_SANDBOX_MEMORY_LIMIT');
     expect([...aResults, ...bResults].every((r) => r.ok)).toBe(true);
     expect(logged(t, a!)).toEqual(['a 1', 'a 2']);

@@ -6,7 +6,16 @@ import { createEgressAgent } from '../../core/net/index.ts';
 import { createSessionStore } from '../../core/sessions/create-session-store.ts';
 import { MemoryStore } from '../../core/store/memory-store.ts';
 import type { Store } from '../../core/store/store.ts';
-import { createSandbox, type RunItem, type RunResult, type Sandbox, type SandboxLimits, type SandboxLogLine, type SandboxScope, type SandboxWarning } from '../../sandbox/index.ts';
+import {
+  createSandbox,
+  type RunItem,
+  type RunResult,
+  type Sandbox,
+  type SandboxLimits,
+  type SandboxLogLine,
+  type SandboxScope,
+  type SandboxWarning,
+} from '../../sandbox/index.ts';
 
 export interface TestSandbox {
   sandbox: Sandbox;
@@ -17,7 +26,17 @@ export interface TestSandbox {
   close(): Promise<void>;
 }
 
-export function startSandbox(options: { timeoutMs?: number; memoryLimitMb?: number; sharedContext?: boolean; store?: Store; limits?: Partial<SandboxLimits>; allow?: string[]; bootstrapExtraPath?: string } = {}): TestSandbox {
+export function startSandbox(
+  options: {
+    timeoutMs?: number;
+    memoryLimitMb?: number;
+    sharedContext?: boolean;
+    store?: Store;
+    limits?: Partial<SandboxLimits>;
+    allow?: string[];
+    bootstrapExtraPath?: string;
+  } = {},
+): TestSandbox {
   const store = options.store ?? new MemoryStore();
   const sessions = createSessionStore({ store, fireSystem: () => undefined });
   const dispatcher = createEgressAgent({ denyPrivateNetworks: true, allowNetworks: options.allow ?? ['127.0.0.1'] });
@@ -58,12 +77,20 @@ export function handlerSource(body: string, name = 'h'): string {
   return `var ${name} = new TykJS.TykEventHandlers.NewEventHandler({});\n${name}.NewHandler(function (event, context) {\n${body}\n});\n`;
 }
 
-export function event(file: string, meta: Record<string, unknown> = {}, options: { name?: string; type?: string; apiId?: string; orgId?: string; scope?: SandboxScope } = {}): RunItem {
+export function event(
+  file: string,
+  meta: Record<string, unknown> = {},
+  options: { name?: string; type?: string; apiId?: string; orgId?: string; scope?: SandboxScope } = {},
+): RunItem {
   const orgId = options.orgId ?? 'org-a';
   return {
     file,
     name: options.name ?? 'h',
-    event: { Type: options.type ?? 'AuthFailure', Meta: { Message: 'Auth Failure', OriginatingRequest: '', ...meta }, TimeStamp: '2015-01-15 17:21:15.111157073 +0000 UTC' },
+    event: {
+      Type: options.type ?? 'AuthFailure',
+      Meta: { Message: 'Auth Failure', OriginatingRequest: '', ...meta },
+      TimeStamp: '2015-01-15 17:21:15.111157073 +0000 UTC',
+    },
     context: { APIID: options.apiId ?? 'api-a', OrgID: orgId },
     scope: options.scope ?? { kind: 'org', orgId },
   };

@@ -66,7 +66,13 @@ function request(req: Record<string, unknown>): string {
 
 describe('TykMakeHttpRequest', () => {
   it('sends method, headers and body and returns Tyk reply JSON with canonical multi-value headers', async () => {
-    const file = await loadHandler(t, `log(${request({ Method: 'post', Domain: '{BASE}', Resource: '/echo?x=1', Headers: { 'X-Api': 'v', Host: 'evil.example', Connection: 'close' }, Body: '{"a":1}' })});`.replace('{BASE}', base));
+    const file = await loadHandler(
+      t,
+      `log(${request({ Method: 'post', Domain: '{BASE}', Resource: '/echo?x=1', Headers: { 'X-Api': 'v', Host: 'evil.example', Connection: 'close' }, Body: '{"a":1}' })});`.replace(
+        '{BASE}',
+        base,
+      ),
+    );
     expect((await runOne(t, event(file))).ok).toBe(true);
     const reply = JSON.parse(logged(t, file)[0]!) as Record<string, unknown>;
     expect(Object.keys(reply)).toEqual(['Code', 'Body', 'Headers', 'code', 'body', 'headers']);
@@ -110,13 +116,19 @@ describe('TykMakeHttpRequest', () => {
   });
 
   it('cuts large and endless response bodies at the cap instead of buffering them', async () => {
-    const file = await loadHandler(t, `log(JSON.parse(${request({ Method: 'GET', Domain: base, Resource: '/big' })}).Body.length); log(JSON.parse(${request({ Method: 'GET', Domain: base, Resource: '/endless' })}).Body.length);`);
+    const file = await loadHandler(
+      t,
+      `log(JSON.parse(${request({ Method: 'GET', Domain: base, Resource: '/big' })}).Body.length); log(JSON.parse(${request({ Method: 'GET', Domain: base, Resource: '/endless' })}).Body.length);`,
+    );
     expect((await runOne(t, event(file))).ok).toBe(true);
     expect(logged(t, file)).toEqual(['65536', '65536']);
   });
 
   it('gives up on a slow response after its own timeout and lets the handler finish', async () => {
-    const file = await loadHandler(t, `var started = Date.now(); var r = ${request({ Method: 'GET', Domain: base, Resource: '/slow' })}; log(typeof r + ' ' + (Date.now() - started));`);
+    const file = await loadHandler(
+      t,
+      `var started = Date.now(); var r = ${request({ Method: 'GET', Domain: base, Resource: '/slow' })}; log(typeof r + ' ' + (Date.now() - started));`,
+    );
     const result = await runOne(t, event(file));
     expect(result.ok).toBe(true);
     const [kind, ms] = logged(t, file)[0]!.split(' ');
@@ -127,7 +139,10 @@ describe('TykMakeHttpRequest', () => {
   });
 
   it('sends at most 10 requests per invocation when a handler floods', async () => {
-    const file = await loadHandler(t, `var n = 0; for (var i = 0; i < 50; i++) { if (${request({ Method: 'GET', Domain: base, Resource: '/echo' })} !== undefined) n++; } log(String(n));`);
+    const file = await loadHandler(
+      t,
+      `var n = 0; for (var i = 0; i < 50; i++) { if (${request({ Method: 'GET', Domain: base, Resource: '/echo' })} !== undefined) n++; } log(String(n));`,
+    );
     await runOne(t, event(file));
     expect(logged(t, file)).toEqual(['10']);
     expect(seen).toHaveLength(10);
@@ -149,7 +164,10 @@ describe('TykMakeHttpRequest', () => {
   });
 
   it('does not deadlock when the request fires an event back into the same isolate', async () => {
-    const [outer, inner] = await loadHandlers(t, [`log(JSON.parse(${request({ Method: 'POST', Domain: base, Resource: '/nested' })}).Body);`, `log('inner ran');`]);
+    const [outer, inner] = await loadHandlers(t, [
+      `log(JSON.parse(${request({ Method: 'POST', Domain: base, Resource: '/nested' })}).Body);`,
+      `log('inner ran');`,
+    ]);
     let innerResult: Promise<unknown> | undefined;
     onNested = (_req, res) => {
       innerResult = runIn(t, [event(inner!)]);
@@ -191,7 +209,11 @@ describe('TykBatchRequest', () => {
     expect((await runOne(t, event(file))).ok).toBe(true);
     for (const line of logged(t, file)) {
       const units = JSON.parse(line) as Array<Record<string, unknown>>;
-      expect(units.map((u) => Object.keys(u))).toEqual([['relative_url', 'code', 'headers', 'body'], ['relative_url', 'code', 'headers', 'body'], ['relative_url', 'code', 'headers', 'body']]);
+      expect(units.map((u) => Object.keys(u))).toEqual([
+        ['relative_url', 'code', 'headers', 'body'],
+        ['relative_url', 'code', 'headers', 'body'],
+        ['relative_url', 'code', 'headers', 'body'],
+      ]);
       expect(units[0]).toMatchObject({ relative_url: `${base}/echo/1`, code: 200, body: '{"method":"GET","body":""}' });
       expect(units[1]).toMatchObject({ relative_url: `${base}/status/201`, code: 201 });
       expect(units[2]).toEqual({ relative_url: '', code: 0, headers: null, body: '' });

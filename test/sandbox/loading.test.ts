@@ -17,7 +17,9 @@ describe('loading handler files', () => {
     const path = fileName('reload');
     const first = await t.sandbox.load([{ path, source: handlerSource(`log('v1');`) }]);
     expect(first).toMatchObject({ ok: true, activated: true });
-    const broken = await t.sandbox.load([{ path, source: `var h = new TykJS.TykEventHandlers.NewEventHandler({});\nh.NewHandler(function (event) {\n  log('v2'\n});` }]);
+    const broken = await t.sandbox.load([
+      { path, source: `var h = new TykJS.TykEventHandlers.NewEventHandler({});\nh.NewHandler(function (event) {\n  log('v2'\n});` },
+    ]);
     expect(broken).toMatchObject({ ok: false, activated: false });
     expect(broken.errors[0]).toMatchObject({ code: 'FH_SANDBOX_LOAD_FAILED', file: path, line: 3, column: 7 });
     expect(broken.errors[0]!.message).toMatch(new RegExp(`^${path}:3:7: .*missing \\) after argument list`));
@@ -71,7 +73,13 @@ describe('loading handler files', () => {
     const a = fileName('into-a');
     const b = fileName('into-b');
     const report = await t.sandbox.load([{ path: a, source: handlerSource(`log('a');`) }], { activate: false });
-    const added = await t.sandbox.load([{ path: b, source: handlerSource(`log('b');`) }, { path: a, source: handlerSource(`log('a');`) }], { into: report.generation });
+    const added = await t.sandbox.load(
+      [
+        { path: b, source: handlerSource(`log('b');`) },
+        { path: a, source: handlerSource(`log('a');`) },
+      ],
+      { into: report.generation },
+    );
     expect(added).toMatchObject({ ok: true, generation: report.generation });
     const clash = await t.sandbox.load([{ path: a, source: handlerSource(`log('changed');`) }], { into: report.generation });
     expect(clash.ok).toBe(false);
@@ -87,14 +95,19 @@ describe('contexts', () => {
     const two = fileName('tenant-two');
     const report = await t.sandbox.load(
       [
-        { path: one, source: `JSON.parse = function () { return 'hijacked'; }; Object.prototype.polluted = 'yes';\n${handlerSource(`log('one');`, 'sessionHandler')}` },
+        {
+          path: one,
+          source: `JSON.parse = function () { return 'hijacked'; }; Object.prototype.polluted = 'yes';\n${handlerSource(`log('one');`, 'sessionHandler')}`,
+        },
         { path: two, source: handlerSource(`log('two ' + typeof ({}).polluted + ' ' + JSON.parse('"fine"'));`, 'sessionHandler') },
       ],
       { activate: false },
     );
     expect(report.ok).toBe(true);
     expect(report.warnings).toEqual([]);
-    const results = await t.sandbox.run([event(one, {}, { name: 'sessionHandler' }), event(two, {}, { name: 'sessionHandler' })], { generation: report.generation });
+    const results = await t.sandbox.run([event(one, {}, { name: 'sessionHandler' }), event(two, {}, { name: 'sessionHandler' })], {
+      generation: report.generation,
+    });
     expect(results.every((r) => r.ok)).toBe(true);
     expect(logged(t, one)).toEqual(['one']);
     expect(logged(t, two)).toEqual(['two undefined fine']);
@@ -159,7 +172,9 @@ describe('self-registration', () => {
       { file: path, name: '#1', globalName: '', events: ['QuotaExceeded'], apis: ['*'] },
     ]);
     expect(t.sandbox.registrations(report.generation)).toHaveLength(2);
-    const results = await t.sandbox.run([event(path, {}, { name: 'onAuth' }), event(path, {}, { name: '#1', type: 'QuotaExceeded' })], { generation: report.generation });
+    const results = await t.sandbox.run([event(path, {}, { name: 'onAuth' }), event(path, {}, { name: '#1', type: 'QuotaExceeded' })], {
+      generation: report.generation,
+    });
     expect(results.every((r) => r.ok)).toBe(true);
     expect(logged(t, path)).toEqual(['named AuthFailure', 'anonymous QuotaExceeded']);
     await t.sandbox.release(report.generation);

@@ -51,7 +51,10 @@ describe('sandbox process supervision', () => {
 
   it('contains a rejection whose value would pin the isolate thread after the batch', async () => {
     t = startSandbox({ timeoutMs: 200, limits: { graceMs: 300 } });
-    const [pinner, sentinel] = await loadHandlers(t, [`Promise.reject({ get message() { for (;;) {} }, get stack() { for (;;) {} } }); log('returned');`, `log('alive');`]);
+    const [pinner, sentinel] = await loadHandlers(t, [
+      `Promise.reject({ get message() { for (;;) {} }, get stack() { for (;;) {} } }); log('returned');`,
+      `log('alive');`,
+    ]);
     const [result] = await runIn(t, [event(pinner!)]);
     expect(result!.ok).toBe(true);
     expect(logged(t, pinner!)).toEqual(['returned']);

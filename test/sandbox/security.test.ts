@@ -98,7 +98,11 @@ describe('denial of service', () => {
   it.each([
     ['a Proxy returned from the handler', `return new Proxy({}, { get: function () { for (;;) {} }, getPrototypeOf: function () { for (;;) {} } });`, ['ok']],
     ['a thrown object with looping getters', `throw { get stack() { for (;;) {} }, get message() { for (;;) {} } };`, ['FH_SANDBOX_TIMEOUT']],
-    ['a thrown Proxy with looping traps', `throw new Proxy({}, { get: function () { for (;;) {} }, has: function () { for (;;) {} } });`, ['FH_SANDBOX_TIMEOUT']],
+    [
+      'a thrown Proxy with looping traps',
+      `throw new Proxy({}, { get: function () { for (;;) {} }, has: function () { for (;;) {} } });`,
+      ['FH_SANDBOX_TIMEOUT'],
+    ],
     ['a thrown value whose getters throw', `throw { get stack() { throw new Error('no'); } };`, ['FH_SANDBOX_SCRIPT_ERROR']],
     ['a prepareStackTrace that loops', `Error.prepareStackTrace = function () { for (;;) {} }; null.x;`, ['FH_SANDBOX_TIMEOUT']],
     ['deep recursion', `(function f() { f(); })();`, ['FH_SANDBOX_SCRIPT_ERROR']],
@@ -132,7 +136,15 @@ describe('denial of service', () => {
       log(JSON.stringify(r));`);
     expect(result.ok).toBe(true);
     const r = JSON.parse(lines.at(-1)!) as Record<string, string>;
-    expect(r).toMatchObject({ setKey: 'undefined', http: 'undefined', nestedHttp: 'undefined', nestedSession: 'undefined', storageKey: 'threw RangeError', storageValue: 'threw RangeError', logBig: 'logged' });
+    expect(r).toMatchObject({
+      setKey: 'undefined',
+      http: 'undefined',
+      nestedHttp: 'undefined',
+      nestedSession: 'undefined',
+      storageKey: 'threw RangeError',
+      storageValue: 'threw RangeError',
+      logBig: 'logged',
+    });
     expect(lines[0]!.length).toBeLessThan(5_000);
     expect(await t.sessions.get('k-big')).toBeUndefined();
     expect(await t.sessions.get('k-nested')).toBeUndefined();

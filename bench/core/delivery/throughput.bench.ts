@@ -217,7 +217,9 @@ export async function run(): Promise<BenchResult[]> {
       durable.push(pooled(s1, s2));
       const show = (r: Run): string => `${Math.round(r.rate)}/s ${r.cpuUs.toFixed(1)}µs`;
       const ratios = `memory/raw ${(memory[r]!.rate / raw[r]!.rate).toFixed(2)}, memory/dispatch ${(memory[r]!.rate / dispatchRuns[r]!.rate).toFixed(2)}, durable/memory ${(durable[r]!.rate / memory[r]!.rate).toFixed(2)}`;
-      process.stderr.write(`round ${r + 1}: raw ${show(raw[r]!)}, dispatch ${show(dispatchRuns[r]!)}, memory ${show(memory[r]!)}, durable ${show(durable[r]!)}; ${ratios}\n`);
+      process.stderr.write(
+        `round ${r + 1}: raw ${show(raw[r]!)}, dispatch ${show(dispatchRuns[r]!)}, memory ${show(memory[r]!)}, durable ${show(durable[r]!)}; ${ratios}\n`,
+      );
     }
     const burstMemory = best([await serviceRun(sink.url, false, 'burst'), await serviceRun(sink.url, false, 'burst')]);
     const burstDurable = best([await serviceRun(sink.url, true, 'burst'), await serviceRun(sink.url, true, 'burst')]);
@@ -260,11 +262,35 @@ export async function run(): Promise<BenchResult[]> {
         target: '>= 0.75 of memory mode (median of per-round ratios)',
         met: durableRatio >= 0.75,
       },
-      { name: `burst of ${N} (all queued at once), memory mode`, value: burstMemory.rate, unit: 'deliveries/s', baseline: { name: 'raw undici requests', value: rawRate }, ratio: burstMemory.rate / rawRate },
-      { name: `burst of ${N} (all queued at once), durable mode`, value: burstDurable.rate, unit: 'deliveries/s', baseline: { name: 'burst, memory mode', value: burstMemory.rate }, ratio: burstDurable.rate / burstMemory.rate },
+      {
+        name: `burst of ${N} (all queued at once), memory mode`,
+        value: burstMemory.rate,
+        unit: 'deliveries/s',
+        baseline: { name: 'raw undici requests', value: rawRate },
+        ratio: burstMemory.rate / rawRate,
+      },
+      {
+        name: `burst of ${N} (all queued at once), durable mode`,
+        value: burstDurable.rate,
+        unit: 'deliveries/s',
+        baseline: { name: 'burst, memory mode', value: burstMemory.rate },
+        ratio: burstDurable.rate / burstMemory.rate,
+      },
       { name: 'duplicate absorption (cooldown claim, memory store)', value: dupRate, unit: 'events/s', target: '>= 500k events/s', met: dupRate >= 500_000 },
-      { name: 'client CPU per delivery, memory mode', value: memoryRun.cpuUs, unit: 'µs', baseline: { name: 'raw undici request', value: rawRun.cpuUs }, ratio: memoryRun.cpuUs / rawRun.cpuUs },
-      { name: 'client CPU per delivery, durable mode (excl. Redis server)', value: durableRun.cpuUs, unit: 'µs', baseline: { name: 'memory mode', value: memoryRun.cpuUs }, ratio: durableRun.cpuUs / memoryRun.cpuUs },
+      {
+        name: 'client CPU per delivery, memory mode',
+        value: memoryRun.cpuUs,
+        unit: 'µs',
+        baseline: { name: 'raw undici request', value: rawRun.cpuUs },
+        ratio: memoryRun.cpuUs / rawRun.cpuUs,
+      },
+      {
+        name: 'client CPU per delivery, durable mode (excl. Redis server)',
+        value: durableRun.cpuUs,
+        unit: 'µs',
+        baseline: { name: 'memory mode', value: memoryRun.cpuUs },
+        ratio: durableRun.cpuUs / memoryRun.cpuUs,
+      },
     ];
   } finally {
     sink.stop();

@@ -15,7 +15,12 @@ const ROUNDS = 7;
 
 async function dispatcherWith(handlers: number, observed: boolean) {
   const { dispatcher, generation } = await noopDispatcher(handlers, BATCH * 2);
-  const metrics = observed ? new MetricsService({ dispatch: () => undefined, generation: () => undefined, deliveries: () => undefined, sandbox: () => undefined, globalWebhooks: () => undefined }, { default_metrics: false }) : undefined;
+  const metrics = observed
+    ? new MetricsService(
+        { dispatch: () => undefined, generation: () => undefined, deliveries: () => undefined, sandbox: () => undefined, globalWebhooks: () => undefined },
+        { default_metrics: false },
+      )
+    : undefined;
   if (metrics) dispatcher.observe(metrics.fired, metrics.slots);
   dispatcher.use(generation);
   return { dispatcher, generation, metrics };
@@ -31,7 +36,15 @@ export async function run(): Promise<BenchResult[]> {
   const emitNone = timeLoop(1_000_000, ROUNDS, () => emitter.emit('HostDown', meta));
   const plainNone = timeLoop(1_000_000, ROUNDS, () => plain.dispatcher.fire('bench', 'HostDown', meta));
   const observedNone = timeLoop(1_000_000, ROUNDS, () => observed.dispatcher.fire('bench', 'HostDown', meta));
-  results.push({ name: 'fire() with no handler, metrics on', value: observedNone, unit: 'ns/event', baseline: { name: 'EventEmitter.emit, no listener', value: emitNone }, ratio: observedNone / emitNone, target: `<= 3x (metrics off: ${plainNone.toFixed(1)} ns)`, met: observedNone / emitNone <= 3 });
+  results.push({
+    name: 'fire() with no handler, metrics on',
+    value: observedNone,
+    unit: 'ns/event',
+    baseline: { name: 'EventEmitter.emit, no listener', value: emitNone },
+    ratio: observedNone / emitNone,
+    target: `<= 3x (metrics off: ${plainNone.toFixed(1)} ns)`,
+    met: observedNone / emitNone <= 3,
+  });
 
   for (const n of [1, 16]) {
     const a = await dispatcherWith(n, false);
@@ -39,17 +52,25 @@ export async function run(): Promise<BenchResult[]> {
     let offNs = Number.POSITIVE_INFINITY;
     let onNs = Number.POSITIVE_INFINITY;
     for (let r = 0; r < ROUNDS * 3; r++) {
-      offNs = Math.min(offNs, timeLoop(BATCH, 1, () => a.dispatcher.fire('bench', 'AuthFailure', meta)));
+      offNs = Math.min(
+        offNs,
+        timeLoop(BATCH, 1, () => a.dispatcher.fire('bench', 'AuthFailure', meta)),
+      );
       await drainAll(a.generation);
-      onNs = Math.min(onNs, timeLoop(BATCH, 1, () => b.dispatcher.fire('bench', 'AuthFailure', meta)));
+      onNs = Math.min(
+        onNs,
+        timeLoop(BATCH, 1, () => b.dispatcher.fire('bench', 'AuthFailure', meta)),
+      );
       await drainAll(b.generation);
     }
     results.push({
       name: `fire() with ${n} matched handler${n === 1 ? '' : 's'}, metrics on`,
-      value: onNs, unit: 'ns/event',
+      value: onNs,
+      unit: 'ns/event',
       baseline: { name: 'same, metrics off', value: offNs },
       ratio: onNs / offNs,
-      target: `< 1000 ns per matched handler enqueue (got ${(onNs / n).toFixed(0)} ns)`, met: onNs / n < 1000,
+      target: `< 1000 ns per matched handler enqueue (got ${(onNs / n).toFixed(0)} ns)`,
+      met: onNs / n < 1000,
     });
   }
   observed.dispatcher.fire('bench', 'AuthFailure', meta);

@@ -16,7 +16,13 @@ export async function run(): Promise<BenchResult[]> {
   const templates = createTemplateService({ logger: createLogger({ level: 'silent' }) });
   const plain = { Message: 'Key not authorised', OriginatingRequest: '', Path: '/get', Origin: '203.0.113.7', Key: '5a8c3e2f9b1d4c6e8a0f2b4d6c8e0a1b' };
   const hostile = { ...plain, Message: 'say "hi" \\ </script>\n', Path: '/a"b' };
-  const data = (type: string, meta: typeof plain): unknown => ({ Type: type, Meta: meta, TimeStamp: '2026-01-15 17:21:15.111157073 +0000 UTC', EventType: type, EventMetaData: meta });
+  const data = (type: string, meta: typeof plain): unknown => ({
+    Type: type,
+    Meta: meta,
+    TimeStamp: '2026-01-15 17:21:15.111157073 +0000 UTC',
+    EventType: type,
+    EventMetaData: meta,
+  });
   let sink = 0;
   const baseline = timeLoop(ITERATIONS, ROUNDS, () => {
     sink += JSON.stringify({ event: 'AuthFailure', message: plain.Message, path: plain.Path, origin: plain.Origin, key: plain.Key }).length;

@@ -85,7 +85,13 @@ export async function run(): Promise<BenchResult[]> {
   const renderNs = timeLoop(ITERATIONS, ROUNDS, (i) => {
     sink += template.render(data(pool[i & 1023]!)).length;
   });
-  results.push({ name: 'render only (default_webhook.json, AuthFailure)', value: renderNs, unit: 'ns/event', baseline: { name: 'md5 of the same body (ns)', value: md5Ns }, ratio: renderNs / md5Ns });
+  results.push({
+    name: 'render only (default_webhook.json, AuthFailure)',
+    value: renderNs,
+    unit: 'ns/event',
+    baseline: { name: 'md5 of the same body (ns)', value: md5Ns },
+    ratio: renderNs / md5Ns,
+  });
 
   // The whole handler: handle() -> delivery engine submit -> claim (suppressed, no network). The
   // plugin imports the package entry, which Node runs only compiled: this part needs `npm run build`.
@@ -94,7 +100,13 @@ export async function run(): Promise<BenchResult[]> {
     return undefined;
   });
   if (whole !== undefined) {
-    results.push({ name: 'whole handler: handle() via delivery submit (suppressed)', value: perSecond(whole), unit: 'events/s', baseline: { name: 'md5 of the same body (events/s)', value: perSecond(md5Ns) }, ratio: perSecond(whole) / perSecond(md5Ns) });
+    results.push({
+      name: 'whole handler: handle() via delivery submit (suppressed)',
+      value: perSecond(whole),
+      unit: 'events/s',
+      baseline: { name: 'md5 of the same body (events/s)', value: perSecond(md5Ns) },
+      ratio: perSecond(whole) / perSecond(md5Ns),
+    });
   }
   if (sink < 0 || hot.suppressed === 0) throw new Error('nothing was absorbed');
   return results;
@@ -112,12 +124,25 @@ async function wholeHandler(pool: EventMessage[]): Promise<number> {
   const delivery = createDeliveryService({ store, logger, defaults: {} });
   const { config } = await loadGatewayConfig(undefined);
   const ctx = {
-    logger, store, gateway: { ...config!, template_path: fileURLToPath(new URL('../../../templates', import.meta.url)) }, api: undefined,
-    source: { file: 'bench', pointer: '', format: 'classic' }, event: 'AuthFailure', handlerId: 'bench', templates: distTemplates({ logger }), delivery,
-    resolvePath: (p: string) => p, warn() {}, fire() {}, fireSystem() {},
+    logger,
+    store,
+    gateway: { ...config!, template_path: fileURLToPath(new URL('../../../templates', import.meta.url)) },
+    api: undefined,
+    source: { file: 'bench', pointer: '', format: 'classic' },
+    event: 'AuthFailure',
+    handlerId: 'bench',
+    templates: distTemplates({ logger }),
+    delivery,
+    resolvePath: (p: string) => p,
+    warn() {},
+    fire() {},
+    fireSystem() {},
   } as unknown as HandlerContext;
   const plugin = createWebhookPlugin();
-  const handler = await plugin.create(plugin.normalize!({ method: 'POST', target_path: URL_, event_timeout: 3600 }, ctx.source, ctx.gateway) as unknown as WebhookOptions, ctx);
+  const handler = await plugin.create(
+    plugin.normalize!({ method: 'POST', target_path: URL_, event_timeout: 3600 }, ctx.source, ctx.gateway) as unknown as WebhookOptions,
+    ctx,
+  );
   await handler.handle(pool[0]!);
   let best = Number.POSITIVE_INFINITY;
   for (let r = 0; r < ROUNDS; r++) {

@@ -40,19 +40,36 @@ export const plugin = definePlugin({
       fsync: /** @type {'always' | 'interval' | 'never'} */ (o.fsync),
       fsyncIntervalMs: Math.max(1, parseGoDuration(o.fsync_interval) ?? 1000),
     };
-    const pool = ctx.shared.getOrCreate(POOL_KEY, () => new WriterPool(), (p) => p.closeAll());
+    const pool = ctx.shared.getOrCreate(
+      POOL_KEY,
+      () => new WriterPool(),
+      (p) => p.closeAll(),
+    );
     const { writer, shared } = pool.acquire(directory, o.file_prefix, settings);
     try {
       await writer.ready();
     } catch (error) {
       await pool.release(writer);
       const code = /** @type {{code?: string}} */ (error).code;
-      throw new ConfigError([{ file: ctx.source.file, pointer: `${ctx.source.pointer}/directory`, message: `cannot write ${writer.path}: ${/** @type {Error} */ (error).message}${code ? ` [${code}]` : ''}`, severity: 'error' }]);
+      throw new ConfigError([
+        {
+          file: ctx.source.file,
+          pointer: `${ctx.source.pointer}/directory`,
+          message: `cannot write ${writer.path}: ${/** @type {Error} */ (error).message}${code ? ` [${code}]` : ''}`,
+          severity: 'error',
+        },
+      ]);
     }
     if (shared) ctx.logger.debug({ file: writer.path }, 'archive file shared with another handler; the last loaded settings apply');
     writer.onRotate = (rotated) => {
       ctx.logger.info({ file: rotated.file, bytes: rotated.bytes, lines: rotated.lines }, 'archive file rotated');
-      ctx.fireSystem(ARCHIVE_ROTATED_EVENT, { Message: 'archive file rotated', File: rotated.file, Bytes: rotated.bytes, Lines: rotated.lines, Directory: directory });
+      ctx.fireSystem(ARCHIVE_ROTATED_EVENT, {
+        Message: 'archive file rotated',
+        File: rotated.file,
+        Bytes: rotated.bytes,
+        Lines: rotated.lines,
+        Directory: directory,
+      });
     };
     const mode = /** @type {import('./lib/record.js').RequestMode} */ (o.originating_request);
     let released = false;
@@ -72,4 +89,3 @@ export const plugin = definePlugin({
     };
   },
 });
-

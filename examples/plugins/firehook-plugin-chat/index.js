@@ -6,13 +6,7 @@
  * method, URL and body), retries with backoff, per-target limits and breaker, the egress policy,
  * dead letters and replay, and durable mode on Redis.
  */
-import {
-  ConfigError,
-  definePlugin,
-  parseGoDuration,
-  PLUGIN_CONTRACT_VERSION,
-  resolveDeliveryOptions,
-} from 'firehook/plugin';
+import { ConfigError, definePlugin, parseGoDuration, PLUGIN_CONTRACT_VERSION, resolveDeliveryOptions } from 'firehook/plugin';
 // Tyk's webhook checksum belongs to the webhook plugin; firehook re-exports it for plugins that
 // suppress duplicates the way webhooks do.
 import { COOLDOWN_KEY_PREFIX, createWebhookChecksum } from 'firehook';
@@ -38,7 +32,14 @@ export const plugin = definePlugin({
     /** @param {string} key @param {unknown} error @returns {never} */
     const invalid = (key, error) => {
       const code = /** @type {{code?: string}} */ (error).code;
-      throw new ConfigError([{ file: ctx.source.file, pointer: `${ctx.source.pointer}/${key}`, message: `${/** @type {Error} */ (error).message}${code ? ` [${code}]` : ''}`, severity: 'error' }]);
+      throw new ConfigError([
+        {
+          file: ctx.source.file,
+          pointer: `${ctx.source.pointer}/${key}`,
+          message: `${/** @type {Error} */ (error).message}${code ? ` [${code}]` : ''}`,
+          severity: 'error',
+        },
+      ]);
     };
     const cooldownMs = Math.ceil(parseGoDuration(options.cooldown ?? '0') ?? 0);
     let deliveryOptions;
@@ -78,7 +79,9 @@ export const plugin = definePlugin({
         };
         if (checksumKey) request.cooldown = { key: checksumKey(body), ttlMs: cooldownMs };
         const result = await ctx.delivery.submit(request);
-        return result.status === 'queued' ? { status: 'queued', detail: `delivery ${result.id}` } : { status: 'suppressed', detail: `same message within cooldown ${options.cooldown}` };
+        return result.status === 'queued'
+          ? { status: 'queued', detail: `delivery ${result.id}` }
+          : { status: 'suppressed', detail: `same message within cooldown ${options.cooldown}` };
       },
     };
   },

@@ -9,7 +9,11 @@ function req(remoteAddress: string, headers: Record<string, string>): IncomingMe
 
 describe('checkAdminAccess', () => {
   it('lets loopback clients in without a secret when they address a loopback name', () => {
-    for (const [addr, host] of [['127.0.0.1', '127.0.0.1:7070'], ['::1', '[::1]:7070'], ['::ffff:127.0.0.1', 'localhost:7070']]) {
+    for (const [addr, host] of [
+      ['127.0.0.1', '127.0.0.1:7070'],
+      ['::1', '[::1]:7070'],
+      ['::ffff:127.0.0.1', 'localhost:7070'],
+    ]) {
       expect(checkAdminAccess(req(addr!, { host: host! }), '')).toEqual({ ok: true });
     }
   });
@@ -33,7 +37,12 @@ describe('checkAdminAccess', () => {
 
 describe('safeMeta', () => {
   it('obfuscates keys and reduces the originating request to its size', () => {
-    expect(safeMeta({ Message: 'm', Key: 'abcdef123456', OriginatingRequest: 'R0VUIC8gSFRUUC8xLjENCg==', Path: '/p' })).toEqual({ Message: 'm', Key: '****3456', OriginatingRequest: '<24 base64 chars>', Path: '/p' });
+    expect(safeMeta({ Message: 'm', Key: 'abcdef123456', OriginatingRequest: 'R0VUIC8gSFRUUC8xLjENCg==', Path: '/p' })).toEqual({
+      Message: 'm',
+      Key: '****3456',
+      OriginatingRequest: '<24 base64 chars>',
+      Path: '/p',
+    });
     expect(safeMeta(null)).toEqual({});
   });
 });

@@ -77,8 +77,28 @@ describe('configuration loading under random mutation', () => {
 
 describe('ingestion parsing of arbitrary bodies', () => {
   it('either accepts well-formed events or throws an IngestProblem, nothing else', () => {
-    const eventLike = fc.record({ type: fc.oneof(fc.string(), fc.constant('AuthFailure')), api_id: fc.option(fc.string(), { nil: undefined }), meta: fc.option(fc.jsonValue({ maxDepth: 4 }), { nil: undefined }), timestamp: fc.option(fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())), { nil: undefined }) }, { requiredKeys: [] });
-    const bodies = fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v)), fc.array(eventLike).map((a) => JSON.stringify(a)), eventLike.map((e) => JSON.stringify(e)), fc.array(eventLike).map((a) => a.map((e) => JSON.stringify(e)).join('\n')));
+    const eventLike = fc.record(
+      {
+        type: fc.oneof(fc.string(), fc.constant('AuthFailure')),
+        api_id: fc.option(fc.string(), { nil: undefined }),
+        meta: fc.option(fc.jsonValue({ maxDepth: 4 }), { nil: undefined }),
+        timestamp: fc.option(
+          fc.oneof(
+            fc.string(),
+            fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          ),
+          { nil: undefined },
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    const bodies = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.array(eventLike).map((a) => JSON.stringify(a)),
+      eventLike.map((e) => JSON.stringify(e)),
+      fc.array(eventLike).map((a) => a.map((e) => JSON.stringify(e)).join('\n')),
+    );
     fc.assert(
       fc.property(bodies, fc.constantFrom('application/json', 'application/x-ndjson', 'text/plain', ''), (body, type) => {
         try {

@@ -65,11 +65,22 @@ describe('loadGatewayConfig', () => {
 
   it('checks the webhooks defaults at load and names the gateway file and pointer of each bad value', async () => {
     const file = await tempConfig({
-      webhooks: { timeout: 'soon', retry_schedule: ['5s', '2 hours'], breaker: { failures: 0, open: '30s', surprise: 1 }, claim_idle: 'later', signing: { secret: 'plain' } },
+      webhooks: {
+        timeout: 'soon',
+        retry_schedule: ['5s', '2 hours'],
+        breaker: { failures: 0, open: '30s', surprise: 1 },
+        claim_idle: 'later',
+        signing: { secret: 'plain' },
+      },
     });
     const { config, problems } = await loadGatewayConfig(file);
     expect(config).toBeUndefined();
-    expect(problems.map(formatProblem).map((l) => l.replace(file, 'tyk.conf')).sort()).toEqual([
+    expect(
+      problems
+        .map(formatProblem)
+        .map((l) => l.replace(file, 'tyk.conf'))
+        .sort(),
+    ).toEqual([
       'tyk.conf#/webhooks/breaker/failures: must be >= 1 (got 0)',
       'tyk.conf#/webhooks/breaker/surprise: unknown key',
       'tyk.conf#/webhooks/claim_idle: must be a Go duration such as "60s" or "2m" (got "later")',
@@ -92,7 +103,12 @@ describe('loadGatewayConfig', () => {
     });
     const { config, problems } = await loadGatewayConfig(file);
     expect(config).toBeUndefined();
-    expect(problems.map(formatProblem).map((l) => l.replace(file, 'tyk.conf')).sort()).toEqual([
+    expect(
+      problems
+        .map(formatProblem)
+        .map((l) => l.replace(file, 'tyk.conf'))
+        .sort(),
+    ).toEqual([
       'tyk.conf#/webhooks/allow_networks/1: not a host name, IP address or CIDR (got "not a host!")',
       'tyk.conf#/webhooks/breaker/max_open: must not be shorter than breaker.open (got "30s")',
       'tyk.conf#/webhooks/claim_idle: must be at least 1s (got "200ms")',
@@ -122,7 +138,11 @@ describe('loadGatewayConfig', () => {
 
   it('adds the quota monitor webhook as a gateway-level TriggerExceeded handler when enabled', async () => {
     const file = await tempConfig({
-      monitor: { enable_trigger_monitors: true, configuration: { method: 'POST', target_path: 'http://127.0.0.1:9/m', event_timeout: 10 }, global_trigger_limit: 80 },
+      monitor: {
+        enable_trigger_monitors: true,
+        configuration: { method: 'POST', target_path: 'http://127.0.0.1:9/m', event_timeout: 10 },
+        global_trigger_limit: 80,
+      },
     });
     const { config } = await loadGatewayConfig(file);
     const specs = gatewayHandlers(config!);
@@ -131,7 +151,7 @@ describe('loadGatewayConfig', () => {
     expect(specs[0]!.meta).toMatchObject({ template_path: 'templates/monitor_template.json', target_path: 'http://127.0.0.1:9/m' });
   });
 
-  it('applies the ingestion limits\' defaults, the events cap never above dispatch.queue_size', async () => {
+  it("applies the ingestion limits' defaults, the events cap never above dispatch.queue_size", async () => {
     const { config } = await loadGatewayConfig(await tempConfig({}));
     expect(config).toMatchObject({ ingest_max_events: 10_000, ingest_read_timeout: '10s', ingest_max_connections: 1024 });
     const small = await loadGatewayConfig(await tempConfig({ dispatch: { queue_size: 500 } }));
@@ -154,9 +174,17 @@ describe('loadGatewayConfig', () => {
   });
 
   it('rejects monitor header_map values undici cannot send (non-Latin-1, line breaks), naming file#pointer', async () => {
-    const file = await tempConfig({ monitor: { enable_trigger_monitors: true, configuration: { target_path: 'http://127.0.0.1:9/m', header_map: { 'X-Team': 'Ops ✓', 'X-Ok': 'Ren\u00e9e', 'X-Break': 'a\nb' } } } });
+    const file = await tempConfig({
+      monitor: {
+        enable_trigger_monitors: true,
+        configuration: { target_path: 'http://127.0.0.1:9/m', header_map: { 'X-Team': 'Ops ✓', 'X-Ok': 'Ren\u00e9e', 'X-Break': 'a\nb' } },
+      },
+    });
     const { problems } = await loadGatewayConfig(file);
-    expect(problems.map((p) => `${p.file}#${p.pointer}`).sort()).toEqual([`${file}#/monitor/configuration/header_map/X-Break`, `${file}#/monitor/configuration/header_map/X-Team`]);
+    expect(problems.map((p) => `${p.file}#${p.pointer}`).sort()).toEqual([
+      `${file}#/monitor/configuration/header_map/X-Break`,
+      `${file}#/monitor/configuration/header_map/X-Team`,
+    ]);
     expect(problems[0]!.message).toMatch(/Latin-1/);
   });
 });

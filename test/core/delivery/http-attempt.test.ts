@@ -45,7 +45,13 @@ function agent(): Agent {
   return a;
 }
 
-const post = (origin: string, path = '/hook'): AttemptRequest => ({ origin, path, method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+const post = (origin: string, path = '/hook'): AttemptRequest => ({
+  origin,
+  path,
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: '{"a":1}',
+});
 
 describe('sendAttempt', () => {
   it('returns status, headers and body, and leaves the connection reusable', async () => {

@@ -4,7 +4,14 @@ import type { Job } from '../../../core/delivery/delivery-record.ts';
 import { DeliveryLog, decodeAttempt, encodeAttempt, truncateUtf8 } from '../../../core/delivery/delivery-log.ts';
 import type { AttemptRecord } from '../../../core/delivery/delivery-service.ts';
 
-const OPTIONS: GateOptions = { maxConcurrencyPerTarget: 2, breakerThreshold: 3, breakerOpenMs: 60_000, breakerMaxOpenMs: 60_000, maxLocalWaitMs: 2_000, maxQueuedPerTarget: 100 };
+const OPTIONS: GateOptions = {
+  maxConcurrencyPerTarget: 2,
+  breakerThreshold: 3,
+  breakerOpenMs: 60_000,
+  breakerMaxOpenMs: 60_000,
+  maxLocalWaitMs: 2_000,
+  maxQueuedPerTarget: 100,
+};
 
 function job(target: string, n: number): Job {
   return { record: { id: `d${n}` } as Job['record'], target, path: '/', logUrl: target };
@@ -70,7 +77,10 @@ describe('TargetGate', () => {
     vi.useFakeTimers({ now: 1_000_000 });
     try {
       const parked: string[] = [];
-      const gate = new TargetGate({ ...OPTIONS, maxConcurrencyPerTarget: 1, maxQueuedPerTarget: 100_000, maxLocalWaitMs: 10_000 }, { run: () => undefined, park: (j) => (parked.push(j.record.id), true) });
+      const gate = new TargetGate(
+        { ...OPTIONS, maxConcurrencyPerTarget: 1, maxQueuedPerTarget: 100_000, maxLocalWaitMs: 10_000 },
+        { run: () => undefined, park: (j) => (parked.push(j.record.id), true) },
+      );
       gate.offer(job('http://fast', 0));
       for (let i = 1; i <= 2_000; i++) gate.offer(job('http://fast', i));
       for (let step = 1; step <= 10; step++) {
@@ -87,8 +97,20 @@ describe('TargetGate', () => {
 
 describe('delivery log', () => {
   const record: AttemptRecord = {
-    deliveryId: 'msg_1', attempt: 2, at: 1, durationMs: 3.5, url: 'http://x/y', method: 'POST', apiId: 'a', eventType: 'E',
-    handler: 'h', plugin: 'p', outcome: 'retrying', responseCode: 503, responseBody: 'é'.repeat(10), nextAttemptAt: 9,
+    deliveryId: 'msg_1',
+    attempt: 2,
+    at: 1,
+    durationMs: 3.5,
+    url: 'http://x/y',
+    method: 'POST',
+    apiId: 'a',
+    eventType: 'E',
+    handler: 'h',
+    plugin: 'p',
+    outcome: 'retrying',
+    responseCode: 503,
+    responseBody: 'é'.repeat(10),
+    nextAttemptAt: 9,
   };
 
   it('round-trips an attempt through the compact Redis form with the body cut to the byte limit', () => {

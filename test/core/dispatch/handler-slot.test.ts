@@ -15,7 +15,17 @@ describe('HandlerSlot', () => {
     const { logger, lines } = captureLogger();
     const g = gate();
     const seen: string[] = [];
-    const slot = new HandlerSlot({ handle: async (e) => { await g.opened; seen.push(String(e.Meta.n)); } }, { handler: 'h', plugin: 'p', event: 'AuthFailure', apiId: 'a' }, logger, { queueSize: 3, concurrency: 1, overflow: 'drop-oldest' });
+    const slot = new HandlerSlot(
+      {
+        handle: async (e) => {
+          await g.opened;
+          seen.push(String(e.Meta.n));
+        },
+      },
+      { handler: 'h', plugin: 'p', event: 'AuthFailure', apiId: 'a' },
+      logger,
+      { queueSize: 3, concurrency: 1, overflow: 'drop-oldest' },
+    );
     const reports: HandlerReport[] = [];
     slot.enqueue(buildEvent('AuthFailure', { n: 0 }, 'a', ''));
     await eventually(() => slot.stats().running === 1);
@@ -32,7 +42,17 @@ describe('HandlerSlot', () => {
     const { logger } = captureLogger();
     const g = gate();
     const seen: unknown[] = [];
-    const slot = new HandlerSlot({ handle: async (e) => { await g.opened; seen.push(e.Meta.n); } }, { handler: 'h', plugin: 'p', event: 'X', apiId: '' }, logger, { queueSize: 2, concurrency: 1, overflow: 'drop-newest' });
+    const slot = new HandlerSlot(
+      {
+        handle: async (e) => {
+          await g.opened;
+          seen.push(e.Meta.n);
+        },
+      },
+      { handler: 'h', plugin: 'p', event: 'X', apiId: '' },
+      logger,
+      { queueSize: 2, concurrency: 1, overflow: 'drop-newest' },
+    );
     slot.enqueue(buildEvent('X', { n: 0 }, '', ''));
     await eventually(() => slot.stats().running === 1);
     for (let n = 1; n <= 4; n++) slot.enqueue(buildEvent('X', { n }, '', ''));
@@ -46,7 +66,19 @@ describe('HandlerSlot', () => {
     const { logger } = captureLogger();
     let active = 0;
     let peak = 0;
-    const slot = new HandlerSlot({ handle: async () => { active++; peak = Math.max(peak, active); await new Promise((r) => setImmediate(r)); active--; } }, { handler: 'h', plugin: 'p', event: 'X', apiId: '' }, logger, { queueSize: 100, concurrency: 4, overflow: 'drop-oldest' });
+    const slot = new HandlerSlot(
+      {
+        handle: async () => {
+          active++;
+          peak = Math.max(peak, active);
+          await new Promise((r) => setImmediate(r));
+          active--;
+        },
+      },
+      { handler: 'h', plugin: 'p', event: 'X', apiId: '' },
+      logger,
+      { queueSize: 100, concurrency: 4, overflow: 'drop-oldest' },
+    );
     for (let i = 0; i < 50; i++) slot.enqueue(buildEvent('X', {}, '', ''));
     await slot.idle();
     expect(peak).toBe(4);
@@ -55,12 +87,25 @@ describe('HandlerSlot', () => {
 
   it('contains a handler error, logs it with its code and keeps serving', async () => {
     const { logger, lines } = captureLogger();
-    const slot = new HandlerSlot({ handle: (e) => { if (e.Meta.bad) throw Object.assign(new Error('boom'), { code: 'FH_TEST_BOOM' }); return { status: 'ok' as const }; } }, { handler: 'h', plugin: 'p', event: 'X', apiId: 'a' }, logger, { queueSize: 10, concurrency: 1, overflow: 'drop-oldest' });
+    const slot = new HandlerSlot(
+      {
+        handle: (e) => {
+          if (e.Meta.bad) throw Object.assign(new Error('boom'), { code: 'FH_TEST_BOOM' });
+          return { status: 'ok' as const };
+        },
+      },
+      { handler: 'h', plugin: 'p', event: 'X', apiId: 'a' },
+      logger,
+      { queueSize: 10, concurrency: 1, overflow: 'drop-oldest' },
+    );
     const reports: HandlerReport[] = [];
     slot.enqueue(buildEvent('X', { bad: true }, 'a', ''), (r) => reports.push(r));
     slot.enqueue(buildEvent('X', {}, 'a', ''), (r) => reports.push(r));
     await slot.idle();
-    expect(reports.map((r) => [r.status, r.code])).toEqual([['failed', 'FH_TEST_BOOM'], ['ok', undefined]]);
+    expect(reports.map((r) => [r.status, r.code])).toEqual([
+      ['failed', 'FH_TEST_BOOM'],
+      ['ok', undefined],
+    ]);
     expect(lines.find((l) => l.code === 'FH_TEST_BOOM')).toBeDefined();
     expect(slot.stats()).toMatchObject({ failed: 1, completed: 1 });
   });
@@ -69,7 +114,16 @@ describe('HandlerSlot', () => {
 describe('HandlerSlot error logging', () => {
   it('logs a flood of one error code once a second and counts the rest', async () => {
     const { logger, lines } = captureLogger();
-    const slot = new HandlerSlot({ handle: () => { throw Object.assign(new Error('full'), { code: 'FH_DELIVERY_QUEUE_FULL' }); } }, { handler: 'h', plugin: 'p', event: 'X', apiId: '' }, logger, { queueSize: 1000, concurrency: 8, overflow: 'drop-oldest' });
+    const slot = new HandlerSlot(
+      {
+        handle: () => {
+          throw Object.assign(new Error('full'), { code: 'FH_DELIVERY_QUEUE_FULL' });
+        },
+      },
+      { handler: 'h', plugin: 'p', event: 'X', apiId: '' },
+      logger,
+      { queueSize: 1000, concurrency: 8, overflow: 'drop-oldest' },
+    );
     for (let i = 0; i < 500; i++) slot.enqueue(buildEvent('X', {}, '', ''));
     await slot.idle();
     expect(slot.stats().failed).toBe(500);

@@ -33,7 +33,14 @@ function capture() {
 
 async function renderer(dir: string, extra: Partial<ErrorRendererOptions> = {}) {
   const { lines, logger } = capture();
-  const r = createErrorRenderer({ templateDir: dir, templates: await errorTemplateService(), hideGeneratorHeader: false, track404Logs: false, logger, ...extra });
+  const r = createErrorRenderer({
+    templateDir: dir,
+    templates: await errorTemplateService(),
+    hideGeneratorHeader: false,
+    track404Logs: false,
+    logger,
+    ...extra,
+  });
   await r.load();
   return { r, lines };
 }
@@ -48,7 +55,12 @@ const FILES = {
 describe('createErrorRenderer', () => {
   const cases: Array<[number, string | undefined, string, string]> = [
     [500, 'application/xml', 'application/xml', '<?xml version="1.0" encoding="UTF-8"?>\n<error><code>500</code><message>boom</message></error>'],
-    [500, 'Application/XML; charset=utf-8', 'application/xml', '<?xml version="1.0" encoding="UTF-8"?>\n<error><code>500</code><message>boom</message></error>'],
+    [
+      500,
+      'Application/XML; charset=utf-8',
+      'application/xml',
+      '<?xml version="1.0" encoding="UTF-8"?>\n<error><code>500</code><message>boom</message></error>',
+    ],
     [500, 'text/xml;charset=iso-8859-1', 'text/xml', '<?xml version="1.0" encoding="UTF-8"?>\n<error><code>500</code><message>boom</message></error>'],
     [503, 'application/soap+xml; action="x"', 'application/soap+xml', '<error><source>generic</source><message>boom</message></error>'],
     [404, 'text/xml', 'text/xml', '<error><source>generic</source><message>boom</message></error>'],
@@ -71,7 +83,9 @@ describe('createErrorRenderer', () => {
 
   it("renders Firehook's shipped templates/error.json and error.xml", async () => {
     const { r } = await renderer(fileURLToPath(new URL('../../../templates', import.meta.url)));
-    expect(JSON.parse(r.renderSync({ code: 403, message: 'Access to this API has been disallowed' }).body)).toEqual({ error: 'Access to this API has been disallowed' });
+    expect(JSON.parse(r.renderSync({ code: 403, message: 'Access to this API has been disallowed' }).body)).toEqual({
+      error: 'Access to this API has been disallowed',
+    });
     const xml = r.renderSync({ code: 500, message: 'a<b', requestContentType: 'application/xml' });
     expect(xml.headers['Content-Type']).toBe('application/xml');
     expect(xml.body.trim()).toBe('<error>a&lt;b</error>');
@@ -126,7 +140,9 @@ describe('createErrorRenderer', () => {
   it('sends a configured X-Generator value and none when hide_generator_header is set', async () => {
     const dir = await templateDir(FILES);
     expect((await (await renderer(dir, { generatorHeaderValue: 'firehook' })).r.render({ code: 500, message: 'm' })).headers['X-Generator']).toBe('firehook');
-    expect((await (await renderer(dir, { hideGeneratorHeader: true })).r.render({ code: 500, message: 'm' })).headers).toEqual({ 'Content-Type': 'application/json' });
+    expect((await (await renderer(dir, { hideGeneratorHeader: true })).r.render({ code: 500, message: 'm' })).headers).toEqual({
+      'Content-Type': 'application/json',
+    });
   });
 
   it('answers an unknown route with a plain 404 without X-Generator, logged only with track_404_logs', async () => {
@@ -137,7 +153,9 @@ describe('createErrorRenderer', () => {
     expect(quiet.lines.filter((l) => l.msg === 'Not Found')).toHaveLength(0);
     const tracked = await renderer(dir, { track404Logs: true });
     tracked.r.renderSync({ code: 404, message: '', unknownRoute: true, request: { method: 'POST', path: '/missing', origin: '10.0.0.1:5555' } });
-    expect(tracked.lines.filter((l) => l.msg === 'Not Found')).toEqual([expect.objectContaining({ request: 'POST /missing HTTP/1.1', origin: '10.0.0.1:5555' })]);
+    expect(tracked.lines.filter((l) => l.msg === 'Not Found')).toEqual([
+      expect.objectContaining({ request: 'POST /missing HTTP/1.1', origin: '10.0.0.1:5555' }),
+    ]);
   });
 
   it('caches templates until load() is called again', async () => {
@@ -154,7 +172,13 @@ describe('createErrorRenderer', () => {
 
   it('refuses renderSync before load and loads lazily in render', async () => {
     const { logger } = capture();
-    const r = createErrorRenderer({ templateDir: await templateDir(FILES), templates: await errorTemplateService(), hideGeneratorHeader: false, track404Logs: false, logger });
+    const r = createErrorRenderer({
+      templateDir: await templateDir(FILES),
+      templates: await errorTemplateService(),
+      hideGeneratorHeader: false,
+      track404Logs: false,
+      logger,
+    });
     expect(() => r.renderSync({ code: 500, message: 'm' })).toThrow(expect.objectContaining({ code: 'FH_ERRORTPL_NOT_LOADED' }));
     expect((await r.render({ code: 500, message: 'm' })).body).toBe('{"error": "m", "source": "generic"}');
   });

@@ -45,21 +45,30 @@ async function run(args: string[]): Promise<string> {
 
 describe('firehook render-error', () => {
   it('prints the status line, headers and body a client would receive for an XML request', async () => {
-    const config = await gatewayDir({}, { 'error.json': '{"error": "{{.Message}}"}', 'error_500.xml': '<error><code>{{.StatusCode}}</code><m>{{.Message}}</m></error>' });
+    const config = await gatewayDir(
+      {},
+      { 'error.json': '{"error": "{{.Message}}"}', 'error_500.xml': '<error><code>{{.StatusCode}}</code><m>{{.Message}}</m></error>' },
+    );
     const out = await run(['--config', config, '--code', '500', '--content-type', 'application/xml', '--message', 'Tom & "Jerry"']);
     const body = '<error><code>500</code><m>Tom &amp; &#34;Jerry&#34;</m></error>';
-    expect(out).toBe(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nX-Generator: tyk.io\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    expect(out).toBe(
+      `HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/xml\r\nX-Generator: tyk.io\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
   });
 
   it('honours hide_generator_header and falls back to error.json', async () => {
     const config = await gatewayDir({ hide_generator_header: true }, { 'error.json': '{"error": "{{.Message}}"}' });
     const out = await run(['-c', config, '--code', '403', '--content-type', 'text/xml', '--message', 'Access to this API has been disallowed']);
-    expect(out).toBe('HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: 51\r\n\r\n{"error": "Access to this API has been disallowed"}');
+    expect(out).toBe(
+      'HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: 51\r\n\r\n{"error": "Access to this API has been disallowed"}',
+    );
   });
 
   it('prints the unknown-route 404 without X-Generator', async () => {
     const config = await gatewayDir({}, {});
-    expect(await run(['-c', config, '--unknown-route'])).toBe('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\n\r\nNot Found');
+    expect(await run(['-c', config, '--unknown-route'])).toBe(
+      'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\n\r\nNot Found',
+    );
   });
 
   it('formats unknown status codes without a reason phrase', () => {

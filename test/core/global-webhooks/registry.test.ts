@@ -32,11 +32,14 @@ afterAll(async () => {
 
 const backends: [string, () => WebhookBackend][] = [
   ['memory', () => new MemoryWebhookBackend(new MemoryStore())],
-  ['redis', () => {
-    const store = new RedisStore({ url: 'redis://127.0.0.1:6379', keyPrefix: `${prefix}${randomUUID()}:` });
-    open.push(store);
-    return new RedisWebhookBackend(store.client, '');
-  }],
+  [
+    'redis',
+    () => {
+      const store = new RedisStore({ url: 'redis://127.0.0.1:6379', keyPrefix: `${prefix}${randomUUID()}:` });
+      open.push(store);
+      return new RedisWebhookBackend(store.client, '');
+    },
+  ],
 ];
 
 describe.each(backends)('GlobalWebhookRegistry on the %s backend', (_name, make) => {

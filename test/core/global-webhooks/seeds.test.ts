@@ -23,7 +23,8 @@ async function dir(files: Record<string, string>): Promise<string> {
   return d;
 }
 
-const registry = () => new GlobalWebhookRegistry({ backend: new MemoryWebhookBackend(new MemoryStore()), logger: createLogger({ level: 'silent' }), pollIntervalMs: 0 });
+const registry = () =>
+  new GlobalWebhookRegistry({ backend: new MemoryWebhookBackend(new MemoryStore()), logger: createLogger({ level: 'silent' }), pollIntervalMs: 0 });
 
 describe('global webhook seeds', () => {
   it('reads a list, a {webhooks} object, a single definition and YAML from files and directories', async () => {
@@ -41,11 +42,18 @@ describe('global webhook seeds', () => {
   it('reports every problem with file and pointer, including duplicate ids and missing paths', async () => {
     const d = await dir({ 'a.json': JSON.stringify({ webhooks: [{ id: 'x', url: 'http://h' }, { id: 'x', url: 'http://h2' }, { url: 'mailto:x' }] }) });
     const { problems } = await readSeeds([join(d, 'a.json'), join(d, 'missing.json')]);
-    expect(problems.map((p) => `${p.file.slice(d.length)}#${p.pointer}`).sort()).toEqual(['/a.json#/webhooks/1/id', '/a.json#/webhooks/2', '/a.json#/webhooks/2/url', '/missing.json#'].sort());
+    expect(problems.map((p) => `${p.file.slice(d.length)}#${p.pointer}`).sort()).toEqual(
+      ['/a.json#/webhooks/1/id', '/a.json#/webhooks/2', '/a.json#/webhooks/2/url', '/missing.json#'].sort(),
+    );
   });
 
   it('creates missing webhooks only, leaves edited and deleted ones alone, and overwrites when asked', async () => {
-    const d = await dir({ 's.json': JSON.stringify([{ id: 'keep', url: 'http://h/seed' }, { id: 'dead', url: 'http://h/dead' }]) });
+    const d = await dir({
+      's.json': JSON.stringify([
+        { id: 'keep', url: 'http://h/seed' },
+        { id: 'dead', url: 'http://h/dead' },
+      ]),
+    });
     const r = registry();
     await r.start();
     expect((await seedGlobalWebhooks(r, [join(d, 's.json')], false)).created).toEqual(['keep', 'dead']);
@@ -63,7 +71,12 @@ describe('global webhook seeds', () => {
   });
 
   it('writes nothing when a seed file has an error, and keeps the problems on the registry', async () => {
-    const d = await dir({ 's.json': JSON.stringify([{ id: 'fine', url: 'http://h' }, { id: 'bad', url: 'nope' }]) });
+    const d = await dir({
+      's.json': JSON.stringify([
+        { id: 'fine', url: 'http://h' },
+        { id: 'bad', url: 'nope' },
+      ]),
+    });
     const r = registry();
     const result = await seedGlobalWebhooks(r, [join(d, 's.json')], false);
     expect(result.created).toEqual([]);

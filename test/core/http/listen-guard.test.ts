@@ -13,11 +13,16 @@ describe('listen guard', () => {
   });
 
   it('judges a name by the address it resolves to, and binds that address', async () => {
-    await expect(listenAddress('127.example.test:7070', '127.example.test', '', resolvesTo('203.0.113.7'))).rejects.toMatchObject({ code: 'FH_LISTEN_INSECURE', message: expect.stringContaining('203.0.113.7') });
+    await expect(listenAddress('127.example.test:7070', '127.example.test', '', resolvesTo('203.0.113.7'))).rejects.toMatchObject({
+      code: 'FH_LISTEN_INSECURE',
+      message: expect.stringContaining('203.0.113.7'),
+    });
     await expect(listenAddress('localhost:7070', 'localhost', '', resolvesTo('::1'))).resolves.toBe('::1');
     await expect(listenAddress('gw.internal:7070', 'gw.internal', '', resolvesTo('127.0.0.1'))).resolves.toBe('127.0.0.1');
     await expect(listenAddress('gw.internal:7070', 'gw.internal', 's3cret', resolvesTo('203.0.113.7'))).resolves.toBe('gw.internal');
-    await expect(listenAddress('nowhere.invalid:7070', 'nowhere.invalid', '', async () => Promise.reject(new Error('ENOTFOUND')))).rejects.toMatchObject({ code: 'FH_LISTEN_INSECURE' });
+    await expect(listenAddress('nowhere.invalid:7070', 'nowhere.invalid', '', async () => Promise.reject(new Error('ENOTFOUND')))).rejects.toMatchObject({
+      code: 'FH_LISTEN_INSECURE',
+    });
   });
 
   it('checks the bound address', () => {

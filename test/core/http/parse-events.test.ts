@@ -75,6 +75,7 @@ describe('parseEvents', () => {
     expect(ingestFormat(undefined)).toBe('json');
     expect(ingestFormat(undefined, false)).toBeUndefined();
     expect(ingestFormat('', false)).toBeUndefined();
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx']) expect(ingestFormat(type), type).toBeUndefined();
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx'])
+      expect(ingestFormat(type), type).toBeUndefined();
   });
 });

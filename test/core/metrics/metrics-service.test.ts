@@ -15,7 +15,17 @@ afterEach(() => {
 });
 
 function service(sources: Partial<MetricsSources> = {}, max = 1000): MetricsService {
-  const s = new MetricsService({ dispatch: () => undefined, generation: () => undefined, deliveries: () => undefined, sandbox: () => undefined, globalWebhooks: () => undefined, ...sources }, { default_metrics: false, max_label_values: max });
+  const s = new MetricsService(
+    {
+      dispatch: () => undefined,
+      generation: () => undefined,
+      deliveries: () => undefined,
+      sandbox: () => undefined,
+      globalWebhooks: () => undefined,
+      ...sources,
+    },
+    { default_metrics: false, max_label_values: max },
+  );
   services.push(s);
   return s;
 }
@@ -58,7 +68,17 @@ describe('MetricsService', () => {
 
   it('turns running totals (dispatch, deliveries, sandbox) into counters that only grow', async () => {
     const dispatch = { matched: 3, unmatched: 5, rejected: 0 };
-    const deliveries = { submitted: 4, suppressed: 1, delivered: 2, retries: 1, failed: 1, inFlight: 1, queued: 2, scheduled: 0, openBreakers: ['http://x'] } as unknown as DeliveryStats;
+    const deliveries = {
+      submitted: 4,
+      suppressed: 1,
+      delivered: 2,
+      retries: 1,
+      failed: 1,
+      inFlight: 1,
+      queued: 2,
+      scheduled: 0,
+      openBreakers: ['http://x'],
+    } as unknown as DeliveryStats;
     const sandbox: SandboxStatsLike = { restarts: 1, generations: 2, queued: 0, inflightCrossings: 0, crossings: 7, events: 9 };
     const s = service({ dispatch: () => dispatch, deliveries: () => deliveries, sandbox: () => sandbox });
     await text(s);
@@ -106,7 +126,10 @@ describe('MetricsService', () => {
   });
 
   it('reports the generation, queue depths and reloads, and stops observing when closed', async () => {
-    const s = service({ generation: () => ({ number: 3, handlers: [{ ...info, queued: 4, running: 1, received: 9, completed: 4, failed: 0, dropped: 0 }] }), globalWebhooks: () => 5 });
+    const s = service({
+      generation: () => ({ number: 3, handlers: [{ ...info, queued: 4, running: 1, received: 9, completed: 4, failed: 0, dropped: 0 }] }),
+      globalWebhooks: () => 5,
+    });
     s.reloaded(true);
     s.reloaded(false);
     const body = await text(s);

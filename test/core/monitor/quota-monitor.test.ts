@@ -53,7 +53,14 @@ describe('createQuotaMonitor', () => {
       for (let used = 1; used <= 100; used++) fired.push(...(await monitor.check(session(100 - used, renews, limits), 'key-1')).fired);
       expect(fired).toEqual([50, 75, 90]);
       expect(events.map((e) => e.TriggerLimit)).toEqual([50, 75, 90]);
-      expect(events[0]).toEqual({ Message: 'Quota trigger reached', OriginatingRequest: '', OrgID: 'org1', Key: 'key-1', TriggerLimit: 50, UsagePercentage: 50 });
+      expect(events[0]).toEqual({
+        Message: 'Quota trigger reached',
+        OriginatingRequest: '',
+        OrgID: 'org1',
+        Key: 'key-1',
+        TriggerLimit: 50,
+        UsagePercentage: 50,
+      });
     });
   }
 
@@ -112,7 +119,12 @@ describe('createQuotaMonitor', () => {
   it('uses per-API limits when the session quota is unlimited', async () => {
     const { monitor, nowSeconds } = setup();
     const limit = { quota_max: 10, quota_remaining: 2, quota_renews: nowSeconds() + 60 };
-    const s: Session = { org_id: 'o', quota_max: -1, monitor: { trigger_limits: [50] }, access_rights: { a1: { limit }, a2: { limit: { ...limit, quota_remaining: 9 } } } };
+    const s: Session = {
+      org_id: 'o',
+      quota_max: -1,
+      monitor: { trigger_limits: [50] },
+      access_rights: { a1: { limit }, a2: { limit: { ...limit, quota_remaining: 9 } } },
+    };
     expect((await monitor.check(s, 'k')).fired).toEqual([50]);
     expect((await monitor.check(s, 'k')).fired).toEqual([]);
   });

@@ -55,7 +55,8 @@ describe('createEgressDispatcher', () => {
 
   it('checks the address the resolver returns at connect time when the name looks public', async () => {
     // A rebinding resolver: a public-looking name whose answer is the metadata / loopback address.
-    const lookup = ((_host: string, _opts: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) => cb(null, [{ address: '127.0.0.1', family: 4 }])) as never;
+    const lookup = ((_host: string, _opts: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) =>
+      cb(null, [{ address: '127.0.0.1', family: 4 }])) as never;
     const dispatcher = createEgressDispatcher({ denyPrivateNetworks: true, allowNetworks: [], lookup });
     expect(await attempt(dispatcher, `http://hooks.example.com:${port}/`)).toEqual({ code: 'FH_EGRESS_DENIED' });
     await dispatcher.close();
@@ -67,7 +68,8 @@ describe('createEgressDispatcher', () => {
     ['localhost', 'localhost'],
     ['*.localhost', 'api.localhost'],
   ])('connects when %s is allow-listed and the target host is %s', async (allow, host) => {
-    const lookup = ((_h: string, _o: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) => cb(null, [{ address: '127.0.0.1', family: 4 }])) as never;
+    const lookup = ((_h: string, _o: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) =>
+      cb(null, [{ address: '127.0.0.1', family: 4 }])) as never;
     const dispatcher = createEgressDispatcher({ denyPrivateNetworks: true, allowNetworks: [allow], lookup });
     expect(await attempt(dispatcher, `http://${host}:${port}/`)).toEqual({ status: 200 });
     await dispatcher.close();
@@ -88,7 +90,9 @@ describe('createEgressDispatcher', () => {
   });
 
   it('throws FH_EGRESS_INVALID_ALLOW when an allow-list entry is malformed', () => {
-    expect(() => createEgressDispatcher({ denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/40'] })).toThrow(expect.objectContaining({ code: 'FH_EGRESS_INVALID_ALLOW' }));
+    expect(() => createEgressDispatcher({ denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/40'] })).toThrow(
+      expect.objectContaining({ code: 'FH_EGRESS_INVALID_ALLOW' }),
+    );
     expect(parseAllowNetworks(['ok.example', 'bad host', '::1/200']).problems.map((p) => p.index)).toEqual([1, 2]);
   });
 });

@@ -7,14 +7,26 @@ import { allowEntryCovered, applyEgressFloor, createEgressDispatcher, createEgre
 describe('applyEgressFloor', () => {
   it('keeps private networks denied when the gateway denies them, whatever the definition asks', () => {
     const gateway = { deny_private_networks: true, allow_networks: ['10.0.0.0/8'] };
-    expect(applyEgressFloor({ denyPrivateNetworks: false, allowNetworks: ['192.168.0.0/16'] }, gateway)).toEqual({ denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/8'], metadataAllowNetworks: ['10.0.0.0/8'] });
+    expect(applyEgressFloor({ denyPrivateNetworks: false, allowNetworks: ['192.168.0.0/16'] }, gateway)).toEqual({
+      denyPrivateNetworks: true,
+      allowNetworks: ['10.0.0.0/8'],
+      metadataAllowNetworks: ['10.0.0.0/8'],
+    });
     expect(applyEgressFloor({}, gateway)).toEqual({ denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/8'], metadataAllowNetworks: ['10.0.0.0/8'] });
   });
 
   it('lets a definition tighten a gateway that allows private networks, adding its own exceptions', () => {
     const gateway = { allow_networks: ['10.0.0.0/8'] };
-    expect(applyEgressFloor({ denyPrivateNetworks: true, allowNetworks: ['hooks.internal', '10.0.0.0/8'] }, gateway)).toEqual({ denyPrivateNetworks: true, allowNetworks: ['10.0.0.0/8', 'hooks.internal'], metadataAllowNetworks: ['10.0.0.0/8'] });
-    expect(applyEgressFloor({ denyPrivateNetworks: false, allowNetworks: [] }, {})).toEqual({ denyPrivateNetworks: false, allowNetworks: [], metadataAllowNetworks: [] });
+    expect(applyEgressFloor({ denyPrivateNetworks: true, allowNetworks: ['hooks.internal', '10.0.0.0/8'] }, gateway)).toEqual({
+      denyPrivateNetworks: true,
+      allowNetworks: ['10.0.0.0/8', 'hooks.internal'],
+      metadataAllowNetworks: ['10.0.0.0/8'],
+    });
+    expect(applyEgressFloor({ denyPrivateNetworks: false, allowNetworks: [] }, {})).toEqual({
+      denyPrivateNetworks: false,
+      allowNetworks: [],
+      metadataAllowNetworks: [],
+    });
   });
 
   it('is idempotent', () => {
@@ -45,7 +57,13 @@ describe('egressFloorProblems', () => {
   const at = (key: string, ...rest: (string | number)[]): string => `/x/${[key, ...rest].join('/')}`;
 
   it('names deny_private_networks: false and every allow_networks entry outside the gateway list', () => {
-    const problems = egressFloorProblems({ deny_private_networks: false, allow_networks: ['10.2.0.0/16', '127.0.0.1', 'hooks.internal'] }, { deny_private_networks: true, allow_networks: ['10.0.0.0/8'] }, 'seed.json', at, 'error');
+    const problems = egressFloorProblems(
+      { deny_private_networks: false, allow_networks: ['10.2.0.0/16', '127.0.0.1', 'hooks.internal'] },
+      { deny_private_networks: true, allow_networks: ['10.0.0.0/8'] },
+      'seed.json',
+      at,
+      'error',
+    );
     expect(problems.map((p) => [p.pointer, p.severity])).toEqual([
       ['/x/deny_private_networks', 'error'],
       ['/x/allow_networks/1', 'error'],
@@ -57,7 +75,15 @@ describe('egressFloorProblems', () => {
 
   it('has nothing to say when the gateway allows private networks, or the definition does not loosen', () => {
     expect(egressFloorProblems({ deny_private_networks: false, allow_networks: ['127.0.0.1'] }, {}, 'f', at, 'error')).toEqual([]);
-    expect(egressFloorProblems({ deny_private_networks: true, allow_networks: ['10.1.0.0/16'] }, { deny_private_networks: true, allow_networks: ['10.0.0.0/8'] }, 'f', at, 'error')).toEqual([]);
+    expect(
+      egressFloorProblems(
+        { deny_private_networks: true, allow_networks: ['10.1.0.0/16'] },
+        { deny_private_networks: true, allow_networks: ['10.0.0.0/8'] },
+        'f',
+        at,
+        'error',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -98,7 +124,8 @@ describe('a dispatcher that allows private networks', () => {
 
   it('still refuses a name that resolves to a cloud-metadata address, before any connection', async () => {
     // The answer a metadata name (or a rebinding one) gives; the request would go to our server if it were dialled.
-    const lookup = ((_host: string, _opts: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) => cb(null, [{ address: '169.254.169.254', family: 4 }])) as never;
+    const lookup = ((_host: string, _opts: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) =>
+      cb(null, [{ address: '169.254.169.254', family: 4 }])) as never;
     const egress = createEgressDispatcher({ denyPrivateNetworks: false, allowNetworks: [], lookup });
     const dispatcher = egress as Dispatcher;
     const before = hits;

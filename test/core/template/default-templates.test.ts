@@ -12,12 +12,41 @@ const keyFailure = { Message: 'Key not authorised', OriginatingRequest: 'R0VUIC8
 const host = {
   Message: 'Uptime check failed',
   OriginatingRequest: '',
-  HostInfo: { CheckURL: 'http://upstream/health', Protocol: 'http', Timeout: 1, Method: 'GET', Headers: {}, Body: '', MetaData: { target_url: 'http://upstream', api_id: 'api1', host_name: 'upstream' }, ResponseCode: 500, Latency: 0.25, IsTCPError: false },
+  HostInfo: {
+    CheckURL: 'http://upstream/health',
+    Protocol: 'http',
+    Timeout: 1,
+    Method: 'GET',
+    Headers: {},
+    Body: '',
+    MetaData: { target_url: 'http://upstream', api_id: 'api1', host_name: 'upstream' },
+    ResponseCode: 500,
+    Latency: 0.25,
+    IsTCPError: false,
+  },
 };
 const breaker = { Message: 'Breaker tripped', OriginatingRequest: '', Path: '/slow', APIID: 'api1', CircuitEvent: 0 };
 const token = { Message: 'Key created', OriginatingRequest: '', Org: 'org1', Key: 'abc123' };
-const certSoon = { Message: 'Certificate expiring soon', OriginatingRequest: '', CertID: 'cert1', CertName: 'upstream.example', ExpiresAt: '2026-02-01T00:00:00Z', DaysRemaining: 12, APIID: 'api1', CertRole: 'upstream' };
-const certExpired = { Message: 'Certificate expired', OriginatingRequest: '', CertID: 'cert1', CertName: 'upstream.example', ExpiredAt: '2026-01-01T00:00:00Z', DaysSinceExpiry: 3, APIID: 'api1', CertRole: 'server' };
+const certSoon = {
+  Message: 'Certificate expiring soon',
+  OriginatingRequest: '',
+  CertID: 'cert1',
+  CertName: 'upstream.example',
+  ExpiresAt: '2026-02-01T00:00:00Z',
+  DaysRemaining: 12,
+  APIID: 'api1',
+  CertRole: 'upstream',
+};
+const certExpired = {
+  Message: 'Certificate expired',
+  OriginatingRequest: '',
+  CertID: 'cert1',
+  CertName: 'upstream.example',
+  ExpiredAt: '2026-01-01T00:00:00Z',
+  DaysSinceExpiry: 3,
+  APIID: 'api1',
+  CertRole: 'server',
+};
 
 const REALISTIC: Record<string, EventMeta> = {
   QuotaExceeded: keyFailure,
@@ -78,14 +107,21 @@ describe('templates/default_webhook.json', () => {
 
   it("renders the key-failure branch byte for byte as Tyk's default template does", async () => {
     const template = await service.load(TEMPLATES + 'default_webhook.json');
-    const expected = '\n{\n    "event": "AuthFailure",\n    "message": "Key not authorised",\n    "path": "/get",\n    "origin": "127.0.0.1",\n    "key": "abc123"\n}\n\n\n';
+    const expected =
+      '\n{\n    "event": "AuthFailure",\n    "message": "Key not authorised",\n    "path": "/get",\n    "origin": "127.0.0.1",\n    "key": "abc123"\n}\n\n\n';
     expect(template.render(data('AuthFailure', keyFailure))).toBe(expected);
     expect(template.render(data('QuotaExceeded', keyFailure))).toBe(expected.replace('AuthFailure', 'QuotaExceeded'));
   });
 
   it('renders custom events with the generic shape', async () => {
     const template = await service.load(TEMPLATES + 'default_webhook.json');
-    expect(JSON.parse(template.render(data('MyCustomEvent', { Message: 'hello', Path: '/p' })))).toEqual({ event: 'MyCustomEvent', message: 'hello', path: '/p', origin: '', key: '' });
+    expect(JSON.parse(template.render(data('MyCustomEvent', { Message: 'hello', Path: '/p' })))).toEqual({
+      event: 'MyCustomEvent',
+      message: 'hello',
+      path: '/p',
+      origin: '',
+      key: '',
+    });
   });
 
   it('renders the host, breaker, trigger, token, OAuth and certificate fields', async () => {
@@ -96,7 +132,13 @@ describe('templates/default_webhook.json', () => {
     expect(render('TriggerExceeded')).toMatchObject({ org: 'org1', key: 'abc123', trigger_limit: '80', usage_percentage: '82' });
     expect(render('TokenDeleted')).toMatchObject({ org: 'org1', key: 'abc123' });
     expect(render('UpstreamOAuthError')).toEqual({ event: 'UpstreamOAuthError', message: 'token request failed', api_id: 'api1' });
-    expect(render('CertificateExpiringSoon')).toMatchObject({ cert_id: 'cert1', expires_at: '2026-02-01T00:00:00Z', days_remaining: '12', cert_role: 'upstream', timestamp: TIMESTAMP });
+    expect(render('CertificateExpiringSoon')).toMatchObject({
+      cert_id: 'cert1',
+      expires_at: '2026-02-01T00:00:00Z',
+      days_remaining: '12',
+      cert_role: 'upstream',
+      timestamp: TIMESTAMP,
+    });
     expect(render('CertificateExpired')).toMatchObject({ expired_at: '2026-01-01T00:00:00Z', days_since_expiry: '3' });
   });
 });
@@ -104,16 +146,31 @@ describe('templates/default_webhook.json', () => {
 describe('templates/ (other defaults)', () => {
   it('monitor_template.json carries event, message, org, key, trigger limit and usage', async () => {
     const template = await service.load(TEMPLATES + 'monitor_template.json');
-    expect(JSON.parse(template.render(data('TriggerExceeded', REALISTIC.TriggerExceeded)))).toEqual({ event: 'TriggerExceeded', message: 'Quota trigger reached', org: 'org1', key: 'abc123', trigger_limit: '80', usage_percentage: '82' });
+    expect(JSON.parse(template.render(data('TriggerExceeded', REALISTIC.TriggerExceeded)))).toEqual({
+      event: 'TriggerExceeded',
+      message: 'Quota trigger reached',
+      org: 'org1',
+      key: 'abc123',
+      trigger_limit: '80',
+      usage_percentage: '82',
+    });
   });
 
   it('breaker_webhook.json carries event, message, api id, path and status', async () => {
     const template = await service.load(TEMPLATES + 'breaker_webhook.json');
-    expect(JSON.parse(template.render(data('BreakerTripped', hostile(breaker))))).toEqual({ event: 'BreakerTripped', message: HOSTILE_TEXT, api_id: HOSTILE_TEXT, path: HOSTILE_TEXT, Status: '0' });
+    expect(JSON.parse(template.render(data('BreakerTripped', hostile(breaker))))).toEqual({
+      event: 'BreakerTripped',
+      message: HOSTILE_TEXT,
+      api_id: HOSTILE_TEXT,
+      path: HOSTILE_TEXT,
+      Status: '0',
+    });
   });
 
   it('error.json and error.xml render a message', async () => {
-    expect(JSON.parse((await service.load(TEMPLATES + 'error.json')).render({ Message: 'Key "x" not authorised' }))).toEqual({ error: 'Key "x" not authorised' });
+    expect(JSON.parse((await service.load(TEMPLATES + 'error.json')).render({ Message: 'Key "x" not authorised' }))).toEqual({
+      error: 'Key "x" not authorised',
+    });
     expect((await service.load(TEMPLATES + 'error.xml')).render({ Message: 'a<b' })).toBe('<error>a&lt;b</error>\n');
   });
 });
@@ -129,7 +186,11 @@ describe('Tyk-written templates', () => {
     ].join('\n');
     const template = service.compile(source, { format: 'json', name: 'tyk.json' });
     expect(JSON.parse(template.render(data('BreakerTriggered', breaker)))).toEqual({ event: 'BreakerTriggered', api: 'api1', status: '0' });
-    expect(JSON.parse(template.render(data('UpstreamOAuthError', { APIID: 'a' })))).toEqual({ event: 'UpstreamOAuthError', api_id: 'a', at: '2015-01-15T17:21:15Z' });
+    expect(JSON.parse(template.render(data('UpstreamOAuthError', { APIID: 'a' })))).toEqual({
+      event: 'UpstreamOAuthError',
+      api_id: 'a',
+      at: '2015-01-15T17:21:15Z',
+    });
     expect(JSON.parse(template.render(data('AuthFailure', keyFailure)))).toEqual({ event: 'AuthFailure', at: '2015-01-15T17:21:15Z' });
   });
 });

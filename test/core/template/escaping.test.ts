@@ -4,10 +4,37 @@ import { createLogger } from '../../../core/logger.ts';
 import { createTemplateService, escapeGoHtml, escapeJsonString, escapeXml } from '../../../core/template/index.ts';
 
 const service = createTemplateService({ logger: createLogger({ level: 'silent' }) });
-const HOSTILE = ['"', '\\', '\n', '\r\n', '\t', '\u0000', '\u0007', '\u001f', '</script>', '<!--', ']]>', '&amp;', "'", '+', '\u2028', '\u2029', '\ud83d\ude00', '\ud800', '\udfff', 'é', '{{.Type}}', '${x}', '`'];
+const HOSTILE = [
+  '"',
+  '\\',
+  '\n',
+  '\r\n',
+  '\t',
+  '\u0000',
+  '\u0007',
+  '\u001f',
+  '</script>',
+  '<!--',
+  ']]>',
+  '&amp;',
+  "'",
+  '+',
+  '\u2028',
+  '\u2029',
+  '\ud83d\ude00',
+  '\ud800',
+  '\udfff',
+  'é',
+  '{{.Type}}',
+  '${x}',
+  '`',
+];
 
 describe('JSON escaping', () => {
-  const template = service.compile('{"event": "{{.Type}}", "message": "{{.Meta.Message}}", "n": {{.Meta.N}}, "v": {{.Meta.V}}, "nested": "pre {{.Meta.Message}} post"}', { format: 'json', name: 'x.json' });
+  const template = service.compile(
+    '{"event": "{{.Type}}", "message": "{{.Meta.Message}}", "n": {{.Meta.N}}, "v": {{.Meta.V}}, "nested": "pre {{.Meta.Message}} post"}',
+    { format: 'json', name: 'x.json' },
+  );
 
   it('produces valid JSON that round-trips the value whatever the metadata holds', () => {
     fc.assert(
@@ -35,7 +62,10 @@ describe('JSON escaping', () => {
   });
 
   it('renders numbers and booleans as they are and missing values as null outside quotes', () => {
-    const t = service.compile('{"a": {{.Meta.A}}, "b": {{.Meta.B}}, "c": {{.Meta.C}}, "d": "{{.Meta.A}}", "e": "{{.Meta.C}}"}', { format: 'json', name: 'x.json' });
+    const t = service.compile('{"a": {{.Meta.A}}, "b": {{.Meta.B}}, "c": {{.Meta.C}}, "d": "{{.Meta.A}}", "e": "{{.Meta.C}}"}', {
+      format: 'json',
+      name: 'x.json',
+    });
     expect(JSON.parse(t.render({ Meta: { A: 1.5, B: true } }))).toEqual({ a: 1.5, b: true, c: null, d: '1.5', e: '' });
   });
 
@@ -81,7 +111,11 @@ describe('Tyk compat escaping', () => {
   });
 
   it('escapes every value the Tyk way, timestamps included, whatever the format', () => {
-    const t = service.compile('{"m": "{{.Meta.Message}}", "t": "{{.TimeStamp}}", "n": {{.Meta.N}}}', { format: 'json', name: 'x.json', tykCompatEscaping: true });
+    const t = service.compile('{"m": "{{.Meta.Message}}", "t": "{{.TimeStamp}}", "n": {{.Meta.N}}}', {
+      format: 'json',
+      name: 'x.json',
+      tykCompatEscaping: true,
+    });
     const out = t.render({ Meta: { Message: 'a "quoted" <b> \\ \n', N: 5 }, TimeStamp: '2015-01-15 17:21:15.111157073 +0000 UTC' });
     expect(out).toBe('{"m": "a &#34;quoted&#34; &lt;b&gt; \\ \n", "t": "2015-01-15 17:21:15.111157073 &#43;0000 UTC", "n": 5}');
   });

@@ -25,7 +25,16 @@ function errorOf(fn: () => unknown): TemplateError {
 
 const event = {
   Type: 'AuthFailure',
-  Meta: { Message: 'Key not authorised', Path: '/get', Origin: '10.0.0.1', Key: 'abc123', APIID: 'api1', HostInfo: { MetaData: { host_name: 'h1' }, ResponseCode: 500, IsTCPError: false }, List: ['a', 'b'], Map: { z: 1, a: 2 } },
+  Meta: {
+    Message: 'Key not authorised',
+    Path: '/get',
+    Origin: '10.0.0.1',
+    Key: 'abc123',
+    APIID: 'api1',
+    HostInfo: { MetaData: { host_name: 'h1' }, ResponseCode: 500, IsTCPError: false },
+    List: ['a', 'b'],
+    Map: { z: 1, a: 2 },
+  },
   TimeStamp: '2015-01-15 17:21:15.111157073 +0000 UTC',
 };
 const data = { ...event, EventType: event.Type, EventMetaData: event.Meta };
@@ -34,7 +43,9 @@ describe('TemplateService (Go dialect)', () => {
   const service = createTemplateService({ logger });
 
   it('renders fields, nested paths and spaced actions', () => {
-    expect(go(service, '{{.Type}} {{ .Meta.Path }} {{.Meta.HostInfo.MetaData.host_name}} {{.Meta.HostInfo.ResponseCode}}')(data)).toBe('AuthFailure /get h1 500');
+    expect(go(service, '{{.Type}} {{ .Meta.Path }} {{.Meta.HostInfo.MetaData.host_name}} {{.Meta.HostInfo.ResponseCode}}')(data)).toBe(
+      'AuthFailure /get h1 500',
+    );
   });
 
   it('renders the older EventType / EventMetaData spelling when the data carries both', () => {
@@ -68,7 +79,10 @@ describe('TemplateService (Go dialect)', () => {
   });
 
   it('supports and, or, not, ne, lt, gt and parenthesised pipelines', () => {
-    const t = go(service, '{{if and .Meta.Key (not .Meta.Nope)}}1{{end}}{{if or .Meta.Nope .Meta.Path}}2{{end}}{{if ne .Type "X"}}3{{end}}{{if lt .Meta.HostInfo.ResponseCode 600}}4{{end}}{{if gt (len .Meta.List) 1}}5{{end}}');
+    const t = go(
+      service,
+      '{{if and .Meta.Key (not .Meta.Nope)}}1{{end}}{{if or .Meta.Nope .Meta.Path}}2{{end}}{{if ne .Type "X"}}3{{end}}{{if lt .Meta.HostInfo.ResponseCode 600}}4{{end}}{{if gt (len .Meta.List) 1}}5{{end}}',
+    );
     expect(t(data)).toBe('12345');
   });
 
@@ -105,7 +119,9 @@ describe('TemplateService (Go dialect)', () => {
   });
 
   it('supports index, len, print, printf, html, js and urlquery', () => {
-    expect(go(service, '{{index .Meta.List 1}} {{index .Meta.Map "z"}} {{len .Type}} {{print .Type 1 2}} {{printf "%s=%d" .Type 7}}')(data)).toBe('b 1 11 AuthFailure1 2 AuthFailure=7');
+    expect(go(service, '{{index .Meta.List 1}} {{index .Meta.Map "z"}} {{len .Type}} {{print .Type 1 2}} {{printf "%s=%d" .Type 7}}')(data)).toBe(
+      'b 1 11 AuthFailure1 2 AuthFailure=7',
+    );
     expect(go(service, '{{html "<a&b>"}} {{js "it\'s"}} {{urlquery "a b&c"}}')(data)).toBe("&lt;a&amp;b&gt; it\\'s a+b%26c");
   });
 
@@ -148,7 +164,10 @@ describe('TemplateService (native Handlebars)', () => {
   const service = createTemplateService({ logger });
 
   it('renders .hbs templates with format from the inner extension and Firehook helpers', () => {
-    const t = service.compile('{"t": "{{Type}}", "m": "{{Meta.Message}}", "when": "{{as_rfc3339 TimeStamp}}"{{#if (eq Type "AuthFailure")}}, "auth": true{{/if}} }', { format: templateFormatFor('x.json.hbs'), name: 'x.json.hbs' });
+    const t = service.compile(
+      '{"t": "{{Type}}", "m": "{{Meta.Message}}", "when": "{{as_rfc3339 TimeStamp}}"{{#if (eq Type "AuthFailure")}}, "auth": true{{/if}} }',
+      { format: templateFormatFor('x.json.hbs'), name: 'x.json.hbs' },
+    );
     const out = t.render({ ...data, Meta: { Message: 'say "hi"\n' } });
     expect(JSON.parse(out)).toEqual({ t: 'AuthFailure', m: 'say "hi"\n', when: '2015-01-15T17:21:15Z', auth: true });
   });

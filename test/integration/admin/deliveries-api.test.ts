@@ -21,7 +21,11 @@ beforeAll(async () => {
         { enabled: true, trigger: 'AuthFailure', type: 'webhook', id: 'flaky' },
         { enabled: true, trigger: 'KeyExpired', type: 'webhook', id: 'steady' },
       ]),
-      'shop.json': { api_id: 'shop', org_id: 'acme', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_web_hook_handler', handler_meta: { id: 'steady', event_timeout: 0 } }] } } },
+      'shop.json': {
+        api_id: 'shop',
+        org_id: 'acme',
+        event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_web_hook_handler', handler_meta: { id: 'steady', event_timeout: 0 } }] } },
+      },
     },
   });
   h = await startHarness(ws.config);
@@ -41,7 +45,14 @@ describe('admin API: deliveries', () => {
     await eventually(async () => (await h.call('GET', '/v1/admin/deliveries/attempts')).json.attempts.length >= 2);
     const flaky = await h.call('GET', '/v1/admin/webhooks/flaky/attempts');
     expect(flaky.json.attempts).toHaveLength(1);
-    expect(flaky.json.attempts[0]).toMatchObject({ handler: 'flaky', apiId: 'billing', eventType: 'AuthFailure', outcome: 'failed', responseCode: 503, method: 'POST' });
+    expect(flaky.json.attempts[0]).toMatchObject({
+      handler: 'flaky',
+      apiId: 'billing',
+      eventType: 'AuthFailure',
+      outcome: 'failed',
+      responseCode: 503,
+      method: 'POST',
+    });
     expect(flaky.json.attempts[0].responseBody.length).toBeLessThan(5000);
     expect(flaky.json.attempts[0].durationMs).toBeGreaterThanOrEqual(0);
     const shop = await h.call('GET', '/v1/admin/apis/shop/attempts');
@@ -66,7 +77,9 @@ describe('admin API: deliveries', () => {
     const replayed = await h.call('POST', `/v1/admin/deliveries/dead-letters/${id}/replay`, {});
     expect(replayed.json).toEqual({ replayed: [id], missing: [] });
     await eventually(() => sink.received.filter((r) => r.url === '/flaky').length > before);
-    const after = await eventually(async () => (await h.call('GET', `/v1/admin/deliveries/attempts?delivery=${id}`)).json.attempts.find((a: { outcome: string }) => a.outcome === 'delivered'));
+    const after = await eventually(async () =>
+      (await h.call('GET', `/v1/admin/deliveries/attempts?delivery=${id}`)).json.attempts.find((a: { outcome: string }) => a.outcome === 'delivered'),
+    );
     expect(after.responseCode).toBe(200);
     expect((await h.call('POST', '/v1/admin/deliveries/dead-letters/nope/replay', {})).status).toBe(404);
   });
@@ -125,7 +138,10 @@ describe('admin API: deliveries', () => {
     h.runtime.fire('shop', 'AuthFailure', { ...meta('secret-key-1234'), Message: 'stream-marker' });
     await frames;
     controller.abort();
-    const events = text.split('\n\n').filter((f) => f.startsWith('event: fired')).map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)));
+    const events = text
+      .split('\n\n')
+      .filter((f) => f.startsWith('event: fired'))
+      .map((f) => JSON.parse(f.slice(f.indexOf('data: ') + 6)));
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ api_id: 'shop', type: 'AuthFailure', matched: 1, meta: { Key: '****1234', Message: 'stream-marker' } });
     expect(text).not.toContain('secret-key-1234');

@@ -13,11 +13,21 @@ import { eventually } from '../../helpers/poll.ts';
 import { startSink, type Sink } from '../delivery/helpers.ts';
 import { oasApi, startHarness, workspace, type AdminHarness, type Workspace } from './helpers.ts';
 
-const SECRET_BODY = JSON.stringify({ Code: 'Success', AccessKeyId: 'ASIAABCDEFGHIJKLMNOP', SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', Token: 'IQoJb3JpZ2luX2VjEHQaCXVzLWVhc3QtMSJHMEUCIQ', note: 'x'.repeat(5000) });
+const SECRET_BODY = JSON.stringify({
+  Code: 'Success',
+  AccessKeyId: 'ASIAABCDEFGHIJKLMNOP',
+  SecretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  Token: 'IQoJb3JpZ2luX2VjEHQaCXVzLWVhc3QtMSJHMEUCIQ',
+  note: 'x'.repeat(5000),
+});
 
 let sink: Sink;
 beforeAll(async () => {
-  sink = await startSink((r) => (r.url.startsWith('/creds') ? { status: 200, body: `Set-Cookie: sid=abcdef123456\nAuthorization: Bearer abcdefghijklmnop\n${SECRET_BODY}` } : { status: 200, body: 'ok' }));
+  sink = await startSink((r) =>
+    r.url.startsWith('/creds')
+      ? { status: 200, body: `Set-Cookie: sid=abcdef123456\nAuthorization: Bearer abcdefghijklmnop\n${SECRET_BODY}` }
+      : { status: 200, body: 'ok' },
+  );
 });
 afterAll(async () => {
   await sink.close();
@@ -36,7 +46,17 @@ describe('a gateway that denies private networks', () => {
       memory: true,
       gateway: { webhooks: { deny_private_networks: true, allow_networks: ['10.9.0.0/16', 'hooks.internal'] } },
       apis: {
-        'classic.json': { api_id: 'classic', org_id: 'acme', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_web_hook_handler', handler_meta: { target_path: `${sink.url}/classic`, method: 'POST', deny_private_networks: false } }] } } },
+        'classic.json': {
+          api_id: 'classic',
+          org_id: 'acme',
+          event_handlers: {
+            events: {
+              AuthFailure: [
+                { handler_name: 'eh_web_hook_handler', handler_meta: { target_path: `${sink.url}/classic`, method: 'POST', deny_private_networks: false } },
+              ],
+            },
+          },
+        },
       },
     });
     made.push(ws);
@@ -59,7 +79,11 @@ describe('a gateway that denies private networks', () => {
     const res = await h.call('PUT', '/v1/admin/webhooks/wide', { url: `${sink.url}/wide`, allow_networks: ['10.9.1.0/24', '127.0.0.0/8', 'other.internal'] });
     expect(res.status).toBe(400);
     expect((res.json.error.problems as string[]).map((p) => p.split(':')[0])).toEqual(['/allow_networks/1', '/allow_networks/2']);
-    const ok = await h.call('PUT', '/v1/admin/webhooks/wide', { url: `${sink.url}/wide`, deny_private_networks: true, allow_networks: ['10.9.1.0/24', 'hooks.internal'] });
+    const ok = await h.call('PUT', '/v1/admin/webhooks/wide', {
+      url: `${sink.url}/wide`,
+      deny_private_networks: true,
+      allow_networks: ['10.9.1.0/24', 'hooks.internal'],
+    });
     expect(ok.status).toBe(201);
     const edit = await h.call('PUT', '/v1/admin/webhooks/wide', { url: `${sink.url}/wide`, deny_private_networks: false }, { 'if-match': '"1"' });
     expect(edit.status).toBe(400);
@@ -87,7 +111,10 @@ describe('a gateway that denies private networks', () => {
     expect(warning?.pointer).toBe('/event_handlers/events/AuthFailure/0/handler_meta/deny_private_networks');
     const before = sink.received.length;
     h.runtime.fire('classic', 'AuthFailure', { Message: 'x', Path: '/p', Origin: '10.0.0.1', Key: 'k' });
-    await eventually(async () => ((await h.call('GET', '/v1/admin/deliveries/dead-letters')).json.dead_letters as { reason: string }[]).some((d) => d.reason === 'denied'), 'the delivery refused by the egress policy');
+    await eventually(
+      async () => ((await h.call('GET', '/v1/admin/deliveries/dead-letters')).json.dead_letters as { reason: string }[]).some((d) => d.reason === 'denied'),
+      'the delivery refused by the egress policy',
+    );
     expect(sink.received.slice(before)).toEqual([]);
   });
 });
@@ -115,11 +142,15 @@ describe('a gateway that allows private networks (the default)', () => {
     expect(body).toContain('"Code":"Success"');
     expect(body).toContain('Set-Cookie: [redacted]');
     expect(body).toContain('Authorization: [redacted]');
-    for (const secret of ['sid=abcdef123456', 'abcdefghijklmnop', 'ASIAABCDEFGHIJKLMNOP', 'wJalrXUtnFEMI', 'IQoJb3JpZ2lu']) expect(JSON.stringify(res.json)).not.toContain(secret);
+    for (const secret of ['sid=abcdef123456', 'abcdefghijklmnop', 'ASIAABCDEFGHIJKLMNOP', 'wJalrXUtnFEMI', 'IQoJb3JpZ2lu'])
+      expect(JSON.stringify(res.json)).not.toContain(secret);
   });
 
   it('still refuses cloud-metadata addresses (IPv4 and IPv6) without sending anything', async () => {
-    for (const [id, url] of [['imds', 'http://169.254.169.254/latest/meta-data/'], ['imds6', 'http://[fd00:ec2::254]/latest/meta-data/']] as const) {
+    for (const [id, url] of [
+      ['imds', 'http://169.254.169.254/latest/meta-data/'],
+      ['imds6', 'http://[fd00:ec2::254]/latest/meta-data/'],
+    ] as const) {
       expect((await h.call('POST', '/v1/admin/webhooks', { id, url })).status).toBe(201);
       const res = await h.call('POST', `/v1/admin/webhooks/${id}/test`, {});
       expect(res.status).toBe(403);
@@ -146,11 +177,19 @@ describe('seed files under a denying gateway', () => {
     const error = await createRuntime({ configFile: ws.config, logger: captureLogger('error').logger }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.map((p) => `${p.file}#${p.pointer}`);
-    expect(problems).toEqual([`${ws.dir}/global-webhooks.json#/webhooks/1/deny_private_networks`, `${ws.dir}/global-webhooks.json#/webhooks/1/allow_networks/0`]);
+    expect(problems).toEqual([
+      `${ws.dir}/global-webhooks.json#/webhooks/1/deny_private_networks`,
+      `${ws.dir}/global-webhooks.json#/webhooks/1/allow_networks/0`,
+    ]);
   });
 
   it('are reported by firehook validate at file#pointer', async () => {
-    const ws = await workspace({ memory: true, seeds, gateway: { webhooks: { deny_private_networks: true } }, apis: { 'oas.json': oasApi('oas', [{ enabled: true, trigger: 'AuthFailure', type: 'webhook', id: 'fine' }]) } });
+    const ws = await workspace({
+      memory: true,
+      seeds,
+      gateway: { webhooks: { deny_private_networks: true } },
+      apis: { 'oas.json': oasApi('oas', [{ enabled: true, trigger: 'AuthFailure', type: 'webhook', id: 'fine' }]) },
+    });
     made.push(ws);
     const { code, stdout } = await runCli(['validate', '--config', ws.config]);
     expect(code).not.toBe(0);

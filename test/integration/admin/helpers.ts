@@ -18,7 +18,9 @@ export interface Workspace {
 }
 
 /** A gateway config (Redis store under a unique prefix unless `memory`), an apps dir and optional seed files. */
-export async function workspace(options: { gateway?: Record<string, unknown>; apis?: Record<string, object>; seeds?: unknown[]; memory?: boolean } = {}): Promise<Workspace> {
+export async function workspace(
+  options: { gateway?: Record<string, unknown>; apis?: Record<string, object>; seeds?: unknown[]; memory?: boolean } = {},
+): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), 'fh-admin-'));
   const prefix = `fh-test:${randomUUID()}:`;
   await mkdir(join(dir, 'apps'));
@@ -55,7 +57,12 @@ export async function deleteKeys(prefix: string): Promise<void> {
 
 /** An OAS API definition whose event handlers are `handlers`. */
 export function oasApi(id: string, handlers: object[]): object {
-  return { openapi: '3.0.3', info: { title: id, version: '1' }, paths: {}, 'x-tyk-api-gateway': { info: { id, name: id, orgId: 'acme', state: { active: true } }, server: { eventHandlers: handlers } } };
+  return {
+    openapi: '3.0.3',
+    info: { title: id, version: '1' },
+    paths: {},
+    'x-tyk-api-gateway': { info: { id, name: id, orgId: 'acme', state: { active: true } }, server: { eventHandlers: handlers } },
+  };
 }
 
 export interface AdminHarness {

@@ -14,13 +14,22 @@ let ws: Workspace;
 let a: CliProcess & { url: string };
 let b: CliProcess & { url: string };
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> { // oxlint-disable-line typescript/no-explicit-any
-  const res = await fetch(`${base}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+// oxlint-disable-next-line typescript/no-explicit-any -- answers are asserted field by field
+async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   return { status: res.status, json: await res.json() };
 }
 
 async function fire(base: string, key: string): Promise<void> {
-  const res = await fetch(`${base}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_id: 'orders', type: 'AuthFailure', meta: { Message: 'Auth Failure', Path: '/o', Origin: '10.1.1.1', Key: key } }) });
+  const res = await fetch(`${base}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ api_id: 'orders', type: 'AuthFailure', meta: { Message: 'Auth Failure', Path: '/o', Origin: '10.1.1.1', Key: key } }),
+  });
   expect(res.status).toBe(202);
 }
 
@@ -50,7 +59,12 @@ describe('global webhooks across two runtimes sharing Redis', () => {
   });
 
   it("applies a change made on node A to node B's handlers without a reload", async () => {
-    const put = await call(a.url, 'PUT', '/v1/admin/webhooks/shared', { name: 'Shared', url: `${sink.url}/v2`, method: 'PUT', headers: [{ name: 'X-Version', value: '2' }] });
+    const put = await call(a.url, 'PUT', '/v1/admin/webhooks/shared', {
+      name: 'Shared',
+      url: `${sink.url}/v2`,
+      method: 'PUT',
+      headers: [{ name: 'X-Version', value: '2' }],
+    });
     expect(put.status).toBe(200);
     await b.waitForLine((l) => l.msg === 'global webhook changed; handler follows' && l.revision === 2);
     await fire(b.url, 'via-b-after-change');

@@ -11,11 +11,14 @@ beforeAll(async () => {
   ws = await workspace({ memory: true, gateway: { enable_jsvm: true, jsvm_timeout: 0.3, event_handlers_path: 'handlers' } });
   await writeFile(join(ws.dir, 'spin.js'), 'var spin = new TykJS.TykEventHandlers.NewEventHandler({});\nspin.NewHandler(function () { for (;;) {} });\n');
   await ws.writeApi('js.json', {
-    api_id: 'js', org_id: 'acme',
-    event_handlers: { events: {
-      AuthFailure: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'eventLogger', path: join(ROOT, 'event_handlers/event_logger.js') } }],
-      KeyExpired: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'spin', path: join(ws.dir, 'spin.js') } }],
-    } },
+    api_id: 'js',
+    org_id: 'acme',
+    event_handlers: {
+      events: {
+        AuthFailure: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'eventLogger', path: join(ROOT, 'event_handlers/event_logger.js') } }],
+        KeyExpired: [{ handler_name: 'eh_dynamic_handler', handler_meta: { name: 'spin', path: join(ws.dir, 'spin.js') } }],
+      },
+    },
   });
   h = await startHarness(ws.config);
 }, 30_000);

@@ -16,7 +16,17 @@ async function withReferences(memory: boolean): Promise<Workspace> {
         { enabled: true, trigger: 'AuthFailure', type: 'webhook', id: 'known', cooldownPeriod: '5s' },
         { enabled: true, trigger: 'KeyExpired', type: 'webhook', id: 'missing' },
       ]),
-      'classic.json': { api_id: 'classic', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_web_hook_handler', handler_meta: { id: 'also-missing' } }, { handler_name: 'eh_web_hook_handler', handler_meta: { id: 'local-with-url', target_path: 'http://127.0.0.1:9/local' } }] } } },
+      'classic.json': {
+        api_id: 'classic',
+        event_handlers: {
+          events: {
+            AuthFailure: [
+              { handler_name: 'eh_web_hook_handler', handler_meta: { id: 'also-missing' } },
+              { handler_name: 'eh_web_hook_handler', handler_meta: { id: 'local-with-url', target_path: 'http://127.0.0.1:9/local' } },
+            ],
+          },
+        },
+      },
     },
   });
   made.push(ws);
@@ -28,7 +38,11 @@ describe('firehook validate with global webhook references', () => {
     const ws = await withReferences(true);
     const { code, stdout } = await runCli(['validate', '--config', ws.config]);
     expect(code).toBe(1);
-    const lines = stdout.trim().split('\n').filter((l) => !l.includes(': warning: ')).sort();
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes(': warning: '))
+      .sort();
     expect(lines).toEqual([
       `${ws.dir}/apps/classic.json#/event_handlers/events/AuthFailure/0/handler_meta/id: unknown global webhook id "also-missing" [FH_GLOBAL_WEBHOOK_UNKNOWN]`,
       `${ws.dir}/apps/oas.json#/x-tyk-api-gateway/server/eventHandlers/1/id: unknown global webhook id "missing" [FH_GLOBAL_WEBHOOK_UNKNOWN]`,
@@ -43,7 +57,13 @@ describe('firehook validate with global webhook references', () => {
   });
 
   it('reports problems in the seed files with their pointers when the runtime starts', async () => {
-    const ws = await workspace({ memory: true, seeds: [{ id: 'ok', url: 'http://127.0.0.1:9/x' }, { id: 'ok', url: 'nope' }] });
+    const ws = await workspace({
+      memory: true,
+      seeds: [
+        { id: 'ok', url: 'http://127.0.0.1:9/x' },
+        { id: 'ok', url: 'nope' },
+      ],
+    });
     made.push(ws);
     const { code, stderr } = await runCli(['fire', '--event', 'AuthFailure', '--config', ws.config]);
     expect(code).not.toBe(0);

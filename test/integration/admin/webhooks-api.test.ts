@@ -24,7 +24,11 @@ describe('admin API: global webhooks', () => {
       seeds: [{ id: 'seeded', name: 'Seeded', url: `${sink.url}/seeded`, method: 'POST' }],
       apis: {
         'orders.json': oasApi('orders', [{ enabled: true, trigger: 'AuthFailure', type: 'webhook', id: 'seeded', cooldownPeriod: '0s' }]),
-        'classic.json': { api_id: 'classic', org_id: 'acme', event_handlers: { events: { KeyExpired: [{ handler_name: 'eh_web_hook_handler', handler_meta: { id: 'seeded' } }] } } },
+        'classic.json': {
+          api_id: 'classic',
+          org_id: 'acme',
+          event_handlers: { events: { KeyExpired: [{ handler_name: 'eh_web_hook_handler', handler_meta: { id: 'seeded' } }] } },
+        },
       },
     });
     h = await startHarness(ws.config);
@@ -35,7 +39,15 @@ describe('admin API: global webhooks', () => {
   });
 
   it('creates a webhook (201, Location, ETag) and lists and reads it back when the body is valid', async () => {
-    const created = await h.call('POST', '/v1/admin/webhooks', { id: 'ops', name: 'Ops', url: `${sink.url}/ops`, method: 'post', headers: [{ name: 'X-Team', value: 'ops' }], cooldownPeriod: '10s', retry_schedule: [] });
+    const created = await h.call('POST', '/v1/admin/webhooks', {
+      id: 'ops',
+      name: 'Ops',
+      url: `${sink.url}/ops`,
+      method: 'post',
+      headers: [{ name: 'X-Team', value: 'ops' }],
+      cooldownPeriod: '10s',
+      retry_schedule: [],
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe('/v1/admin/webhooks/ops');
     expect(created.headers.get('etag')).toBe('"1"');
@@ -53,7 +65,14 @@ describe('admin API: global webhooks', () => {
   });
 
   it('answers 400 with every problem as "<pointer>: message" when the definition is invalid', async () => {
-    const bad = await h.call('POST', '/v1/admin/webhooks', { id: 'bad id', url: 'ftp://x', method: 'FETCH', headers: [{ name: 'Bad Header', value: 'x' }], cooldownPeriod: 'soon', surprise: 1 });
+    const bad = await h.call('POST', '/v1/admin/webhooks', {
+      id: 'bad id',
+      url: 'ftp://x',
+      method: 'FETCH',
+      headers: [{ name: 'Bad Header', value: 'x' }],
+      cooldownPeriod: 'soon',
+      surprise: 1,
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe('FH_GLOBAL_WEBHOOK_INVALID');
     const pointers = (bad.json.error.problems as string[]).map((p) => p.split(':')[0]);
@@ -74,7 +93,12 @@ describe('admin API: global webhooks', () => {
     const stale = await h.call('PUT', '/v1/admin/webhooks/ops', { url: `${sink.url}/ops2` }, { 'if-match': '"7"' });
     expect(stale.status).toBe(409);
     expect(stale.json.error.code).toBe('FH_GLOBAL_WEBHOOK_CONFLICT');
-    const ok = await h.call('PUT', '/v1/admin/webhooks/ops', { name: 'Ops', url: `${sink.url}/ops2`, method: 'POST', retry_schedule: [] }, { 'if-match': '"1"' });
+    const ok = await h.call(
+      'PUT',
+      '/v1/admin/webhooks/ops',
+      { name: 'Ops', url: `${sink.url}/ops2`, method: 'POST', retry_schedule: [] },
+      { 'if-match': '"1"' },
+    );
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ revision: 2, url: `${sink.url}/ops2` });
     const fresh = await h.call('PUT', '/v1/admin/webhooks/fresh', { url: `${sink.url}/fresh` });
@@ -132,7 +156,9 @@ describe('admin API: global webhooks', () => {
     expect(kept.url).toBe('/seeded-v2');
     expect(h.runtime.generation().number).toBe(generation);
     expect((await h.call('GET', '/v1/admin/webhooks')).json.webhooks.map((w: { id: string }) => w.id)).not.toContain('seeded');
-    expect((await h.call('GET', '/v1/admin/webhooks?deleted=true')).json.webhooks.find((w: { id: string }) => w.id === 'seeded')).toMatchObject({ deleted: true });
+    expect((await h.call('GET', '/v1/admin/webhooks?deleted=true')).json.webhooks.find((w: { id: string }) => w.id === 'seeded')).toMatchObject({
+      deleted: true,
+    });
     expect((await h.call('DELETE', '/v1/admin/webhooks/seeded')).status).toBe(404);
     expect((await h.call('GET', '/v1/admin/apis/orders')).json.handlers[0].global_webhook).toMatchObject({ deleted: true });
   });
@@ -180,10 +206,14 @@ describe('admin API access', () => {
         request(`${h.url}/v1/admin/status`, { headers: { host: 'evil.example' } }, (res) => {
           res.resume();
           resolve(res.statusCode!);
-        }).on('error', reject).end();
+        })
+          .on('error', reject)
+          .end();
       });
       expect(rebound).toBe(403);
-      const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal);
       if (external) {
         const port = new URL(h.url).port;
         const res = await fetch(`http://${external.address}:${port}/v1/admin/status`);

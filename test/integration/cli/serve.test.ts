@@ -23,7 +23,11 @@ function post(url: string, body: string, headers: Record<string, string> = { 'co
   return fetch(`${url}/v1/events`, { method: 'POST', body, headers });
 }
 
-const authFailure = (key: string) => ({ api_id: 'petstore', type: 'AuthFailure', meta: { Message: 'Auth failure', Path: '/petstore/pets', Origin: '10.1.2.3', Key: key } });
+const authFailure = (key: string) => ({
+  api_id: 'petstore',
+  type: 'AuthFailure',
+  meta: { Message: 'Auth failure', Path: '/petstore/pets', Origin: '10.1.2.3', Key: key },
+});
 
 describe('firehook serve (embedded defaults)', () => {
   let s: Awaited<ReturnType<typeof serve>>;
@@ -44,9 +48,16 @@ describe('firehook serve (embedded defaults)', () => {
   });
 
   it('accepts a JSON array and NDJSON, counting events without handlers as unmatched', async () => {
-    const arr = await post(s.url, JSON.stringify([authFailure('array-key-0002'), { api_id: 'petstore', type: 'HostUp' }, { type: 'TokenCreated', meta: { Key: 'k' } }]));
+    const arr = await post(
+      s.url,
+      JSON.stringify([authFailure('array-key-0002'), { api_id: 'petstore', type: 'HostUp' }, { type: 'TokenCreated', meta: { Key: 'k' } }]),
+    );
     expect(await arr.json()).toEqual({ accepted: 3, unmatched: 2 });
-    const nd = await post(s.url, `${JSON.stringify(authFailure('ndjson-key-0003'))}\n\n${JSON.stringify({ api_id: 'orders', type: 'RatelimitExceeded', meta: { Key: 'ndjson-key-0004' } })}\n`, { 'content-type': 'application/x-ndjson' });
+    const nd = await post(
+      s.url,
+      `${JSON.stringify(authFailure('ndjson-key-0003'))}\n\n${JSON.stringify({ api_id: 'orders', type: 'RatelimitExceeded', meta: { Key: 'ndjson-key-0004' } })}\n`,
+      { 'content-type': 'application/x-ndjson' },
+    );
     expect(await nd.json()).toEqual({ accepted: 2, unmatched: 0 });
     await s.waitForLine((l) => l.key === '****0002');
     await s.waitForLine((l) => l.key === '****0003');

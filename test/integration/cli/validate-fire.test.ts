@@ -18,7 +18,13 @@ describe('firehook validate', () => {
   });
 
   it('prints one file#pointer line per problem for a broken set and exits 1', async () => {
-    const { code, stdout } = await runCli(['validate', join(broken, 'no-api-id.json'), join(broken, 'bad-handlers.json'), join(broken, 'bad-yaml.yaml'), join(broken, 'oas-bad.json')]);
+    const { code, stdout } = await runCli([
+      'validate',
+      join(broken, 'no-api-id.json'),
+      join(broken, 'bad-handlers.json'),
+      join(broken, 'bad-yaml.yaml'),
+      join(broken, 'oas-bad.json'),
+    ]);
     expect(code).toBe(1);
     const lines = stdout.trim().split('\n');
     expect(lines).toEqual(
@@ -40,8 +46,26 @@ describe('firehook validate', () => {
   it('warns, without failing, about webhook targets on private addresses while deny_private_networks is off', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fh-validate-'));
     dirs.push(dir);
-    const hook = (target: string, extra: object = {}) => ({ handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: target, ...extra } });
-    await writeFile(join(dir, 'api.json'), JSON.stringify({ api_id: 'p', event_handlers: { events: { AuthFailure: [hook('http://127.0.0.1:9/h'), hook('http://10.1.2.3/h'), hook('https://hooks.example.com/h'), hook('http://127.0.0.1:9/h', { deny_private_networks: true })] } } }));
+    const hook = (target: string, extra: object = {}) => ({
+      handler_name: 'eh_web_hook_handler',
+      handler_meta: { method: 'POST', target_path: target, ...extra },
+    });
+    await writeFile(
+      join(dir, 'api.json'),
+      JSON.stringify({
+        api_id: 'p',
+        event_handlers: {
+          events: {
+            AuthFailure: [
+              hook('http://127.0.0.1:9/h'),
+              hook('http://10.1.2.3/h'),
+              hook('https://hooks.example.com/h'),
+              hook('http://127.0.0.1:9/h', { deny_private_networks: true }),
+            ],
+          },
+        },
+      }),
+    );
     const { code, stdout } = await runCli(['validate', join(dir, 'api.json')]);
     expect(code).toBe(0);
     expect(stdout.trim().split('\n')).toEqual([
@@ -79,7 +103,10 @@ describe('firehook fire', () => {
   it('fires a system event to the gateway-level handlers', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fh-fire-'));
     dirs.push(dir);
-    await writeFile(join(dir, 'tyk.conf'), JSON.stringify({ app_path: 'apps', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: { prefix: 'sys' } }] } } }));
+    await writeFile(
+      join(dir, 'tyk.conf'),
+      JSON.stringify({ app_path: 'apps', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: { prefix: 'sys' } }] } } }),
+    );
     const ok = await runCli(['fire', '--config', join(dir, 'tyk.conf'), '--event', 'AuthFailure']);
     expect(ok.stdout.trim()).toBe('system:AuthFailure:0 (eh_log_handler): ok');
   });

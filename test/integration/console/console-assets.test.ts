@@ -19,7 +19,9 @@ function rawGet(path: string): Promise<number> {
     request(`${h.url}${path}`, (res) => {
       res.resume();
       resolve(res.statusCode!);
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 

@@ -35,7 +35,12 @@ describeWithChromium('web console', () => {
       memory: true,
       gateway: { webhooks: { retry_schedule: [] }, admin_secret: '' },
       apis: {
-        'petstore.json': { api_id: 'petstore', org_id: 'acme', name: 'Petstore', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: { prefix: 'petstore' } }] } } },
+        'petstore.json': {
+          api_id: 'petstore',
+          org_id: 'acme',
+          name: 'Petstore',
+          event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: { prefix: 'petstore' } }] } },
+        },
       },
     });
     server = await startServer(['--config', ws.config]);
@@ -43,7 +48,10 @@ describeWithChromium('web console', () => {
     context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
     // two more webhooks, so the pages show more than one row
-    for (const w of [{ id: 'billing-audit', name: 'Billing audit trail', url: 'https://audit.example.com/firehook', method: 'PUT', cooldownPeriod: '1m' }, { id: 'security-pager', name: 'Security pager', url: 'https://pager.example.com/v2/enqueue', method: 'POST', cooldownPeriod: '30s' }]) {
+    for (const w of [
+      { id: 'billing-audit', name: 'Billing audit trail', url: 'https://audit.example.com/firehook', method: 'PUT', cooldownPeriod: '1m' },
+      { id: 'security-pager', name: 'Security pager', url: 'https://pager.example.com/v2/enqueue', method: 'POST', cooldownPeriod: '30s' },
+    ]) {
       const res = await fetch(`${server.url}/v1/admin/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(w) });
       expect(res.status).toBe(201);
     }
@@ -57,12 +65,20 @@ describeWithChromium('web console', () => {
   });
 
   async function fire(key: string): Promise<void> {
-    const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_id: 'orders', type: 'RatelimitExceeded', meta: { Message: 'API Rate Limit Exceeded', Path: '/orders/1', Origin: '203.0.113.9', Key: key } }) });
+    const res = await fetch(`${server.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        api_id: 'orders',
+        type: 'RatelimitExceeded',
+        meta: { Message: 'API Rate Limit Exceeded', Path: '/orders/1', Origin: '203.0.113.9', Key: key },
+      }),
+    });
     expect(res.status).toBe(202);
   }
 
   describe('web console in Chromium', () => {
-    it('creates a global webhook through the form, with the server\'s problems shown on a bad URL', async () => {
+    it("creates a global webhook through the form, with the server's problems shown on a bad URL", async () => {
       await page.goto(`${server.url}/console/#/webhooks`);
       await page.click('#new-webhook');
       await page.fill('#webhook-form input[name=id]', 'ops-alerts');
@@ -82,8 +98,14 @@ describeWithChromium('web console', () => {
     });
 
     it('lists an API that references the webhook once its definition is added (hot reload)', async () => {
-      await ws.writeApi('orders.json', oasApi('orders', [{ enabled: true, trigger: 'RatelimitExceeded', type: 'webhook', id: 'ops-alerts', cooldownPeriod: '0s' }]));
-      await eventually(async () => ((await (await fetch(`${server.url}/v1/admin/apis/orders`)).json()) as { handlers?: unknown[] }).handlers?.length === 1, 'reload with the orders API');
+      await ws.writeApi(
+        'orders.json',
+        oasApi('orders', [{ enabled: true, trigger: 'RatelimitExceeded', type: 'webhook', id: 'ops-alerts', cooldownPeriod: '0s' }]),
+      );
+      await eventually(
+        async () => ((await (await fetch(`${server.url}/v1/admin/apis/orders`)).json()) as { handlers?: unknown[] }).handlers?.length === 1,
+        'reload with the orders API',
+      );
       await page.goto(`${server.url}/console/#/apis`);
       await page.waitForSelector('section[data-api="orders"] .badge.accent');
       expect(await page.textContent('section[data-api="orders"]')).toContain('global webhook r1');
@@ -94,7 +116,11 @@ describeWithChromium('web console', () => {
       await page.goto(`${server.url}/console/#/events`);
       await page.waitForSelector('#stream-state:text("live")');
       for (const type of ['AuthFailure', 'KeyExpired', 'QuotaExceeded']) {
-        const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api_id: 'petstore', type, meta: { Message: type, Path: '/pets/7', Origin: '198.51.100.4', Key: 'petstore-key-9876' } }) });
+        const res = await fetch(`${server.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ api_id: 'petstore', type, meta: { Message: type, Path: '/pets/7', Origin: '198.51.100.4', Key: 'petstore-key-9876' } }),
+        });
         expect(res.status).toBe(202);
       }
       await page.waitForSelector('#event-list li:has-text("QuotaExceeded")');
@@ -155,13 +181,20 @@ describeWithChromium('web console', () => {
       await page.click('#webhooks tr[data-id="billing-audit"] button:text("Delete")');
       await page.waitForSelector('#webhooks tr[data-id="billing-audit"]', { state: 'detached' });
       expect((await fetch(`${server.url}/v1/admin/webhooks/billing-audit`)).status).toBe(200);
-      expect(((await (await fetch(`${server.url}/v1/admin/webhooks`)).json()) as { webhooks: { id: string }[] }).webhooks.map((w) => w.id)).toEqual(['ops-alerts', 'security-pager']);
+      expect(((await (await fetch(`${server.url}/v1/admin/webhooks`)).json()) as { webhooks: { id: string }[] }).webhooks.map((w) => w.id)).toEqual([
+        'ops-alerts',
+        'security-pager',
+      ]);
     });
   });
 
   describe('web console with admin_secret', () => {
     it('asks for the token, then loads pages and the live stream with it as a bearer token', async () => {
-      const secured = await workspace({ memory: true, gateway: { admin_secret: 'e2e-secret' }, apis: { 'p.json': { api_id: 'pets', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: {} }] } } } } });
+      const secured = await workspace({
+        memory: true,
+        gateway: { admin_secret: 'e2e-secret' },
+        apis: { 'p.json': { api_id: 'pets', event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: {} }] } } } },
+      });
       const h = await startHarness(secured.config);
       const tab = await context.newPage();
       try {

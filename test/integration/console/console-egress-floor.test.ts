@@ -22,7 +22,10 @@ let page: Page;
 describeWithChromium('web console and the private-network floor', () => {
   beforeAll(async () => {
     sink = await startSink(() => ({ status: 200, body: '{"internal":"metadata-like secret"}' }));
-    ws = await workspace({ memory: true, gateway: { admin_secret: TOKEN, webhooks: { deny_private_networks: true, allow_networks: ['10.20.0.0/16'], retry_schedule: [] } } });
+    ws = await workspace({
+      memory: true,
+      gateway: { admin_secret: TOKEN, webhooks: { deny_private_networks: true, allow_networks: ['10.20.0.0/16'], retry_schedule: [] } },
+    });
     h = await startHarness(ws.config);
     browser = await launchChromium();
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
@@ -67,7 +70,11 @@ describeWithChromium('web console and the private-network floor', () => {
     expect(await page.textContent('#webhook-form .problems')).toContain('/deny_private_networks: cannot be false');
 
     const answer = await page.evaluate(async (token) => {
-      const res = await fetch('/v1/admin/webhooks/internal', { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9/x', deny_private_networks: false, allow_networks: ['127.0.0.0/8'] }) });
+      const res = await fetch('/v1/admin/webhooks/internal', {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: 'http://127.0.0.1:9/x', deny_private_networks: false, allow_networks: ['127.0.0.0/8'] }),
+      });
       return { status: res.status, body: (await res.json()) as { error: { code: string; problems: string[] } } };
     }, TOKEN);
     expect(answer.status).toBe(400);

@@ -38,7 +38,15 @@ describe('firehook deliveries', () => {
     const store = new RedisStore({ keyPrefix: prefix });
     let healthy = false;
     const s = await startSink(() => (healthy ? { status: 200 } : { status: 400, body: 'nope' }));
-    const svc = createDeliveryService({ store, logger: silentLogger(), defaults: {}, redis, durable: true, keyPrefix: prefix, tuning: { moverIntervalMs: 20, readBlockMs: 200 } });
+    const svc = createDeliveryService({
+      store,
+      logger: silentLogger(),
+      defaults: {},
+      redis,
+      durable: true,
+      keyPrefix: prefix,
+      tuning: { moverIntervalMs: 20, readBlockMs: 200 },
+    });
     cleanups.push(async () => {
       await svc.close(1_000);
       await s.close();
@@ -48,7 +56,9 @@ describe('firehook deliveries', () => {
     });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await svc.submit(request(`${s.url}/hook`, { body: `{"n":${i}}`, headers: { Authorization: 'Bearer cli-secret' }, options: options({ retryScheduleMs: [] }) }));
+      const r = await svc.submit(
+        request(`${s.url}/hook`, { body: `{"n":${i}}`, headers: { Authorization: 'Bearer cli-secret' }, options: options({ retryScheduleMs: [] }) }),
+      );
       if (r.status === 'queued') ids.push(r.id);
     }
     await eventually(() => svc.stats().failed === 3);

@@ -6,7 +6,19 @@ import { createDeliveryService, RedisDeliveryAdmin, type ManagedDeliveryService 
 import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
 import { buildRecord } from '../../../core/delivery/delivery-record.ts';
 import { RedisStore } from '../../../core/store/redis-store.ts';
-import { cleanupRedis, freePort, options, redisClient, request, silentLogger, startSink, uniquePrefix, type Reply, type Received, type Sink } from './helpers.ts';
+import {
+  cleanupRedis,
+  freePort,
+  options,
+  redisClient,
+  request,
+  silentLogger,
+  startSink,
+  uniquePrefix,
+  type Reply,
+  type Received,
+  type Sink,
+} from './helpers.ts';
 import { eventually } from '../../helpers/poll.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -65,7 +77,9 @@ describe('DeliveryService (durable mode)', () => {
       redis.disconnect();
       server?.kill('SIGKILL');
     });
-    await expect(svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.down', ttlMs: 60_000 } }))).rejects.toMatchObject({ code: 'FH_DELIVERY_PERSIST_FAILED' });
+    await expect(svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.down', ttlMs: 60_000 } }))).rejects.toMatchObject({
+      code: 'FH_DELIVERY_PERSIST_FAILED',
+    });
     expect(await store.get('webhook.cache.down')).toBeNull();
     // A private, throw-away Redis on that port (nothing on disk).
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -132,7 +146,9 @@ describe('DeliveryService (durable mode)', () => {
     const a = durable(e, {}, 'a');
     const b = durable(e, {}, 'b');
     const key = `webhook.cache.${e.prefix}race`;
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).submit(request(`${s.url}/hook`, { cooldown: { key, ttlMs: 60_000 } }))));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).submit(request(`${s.url}/hook`, { cooldown: { key, ttlMs: 60_000 } }))),
+    );
     expect(results.filter((r) => r.status === 'queued')).toHaveLength(1);
     await eventually(() => a.stats().delivered + b.stats().delivered === 1);
     expect(s.received).toHaveLength(1);
@@ -204,7 +220,15 @@ describe('DeliveryService (durable mode)', () => {
     const readAt = Date.now();
     await e.redis.hset(`${e.prefix}done`, entry!, 'msg_takeover_1,msg_takeover_2');
     // How long an entry must sit idle before it is taken over, as the gateway config sets it.
-    const svc = createDeliveryService({ store: e.store, logger: silentLogger(), defaults: { claim_idle: '1s' }, redis: e.redis, durable: true, keyPrefix: e.prefix, consumerName: 'survivor' });
+    const svc = createDeliveryService({
+      store: e.store,
+      logger: silentLogger(),
+      defaults: { claim_idle: '1s' },
+      redis: e.redis,
+      durable: true,
+      keyPrefix: e.prefix,
+      consumerName: 'survivor',
+    });
     cleanups.push(() => svc.close(1_000));
     await eventually(() => svc.stats().delivered === 1, 'the unsettled delivery sent');
     expect(s.received[0]!.arrivedAt - readAt).toBeGreaterThanOrEqual(950);

@@ -60,7 +60,12 @@ async function start(options: { gate?: boolean; dispatch?: Record<string, unknow
   await mkdir(join(dir, 'apps'));
   await mkdir(join(dir, 'templates'));
   await writeFile(join(dir, 'templates', 'id.json'), '{"id": "{{.Meta.EventId}}"}');
-  const handlers: object[] = [{ handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: `${sink.url}/hook`, template_path: 'templates/id.json', event_timeout: 0 } }];
+  const handlers: object[] = [
+    {
+      handler_name: 'eh_web_hook_handler',
+      handler_meta: { method: 'POST', target_path: `${sink.url}/hook`, template_path: 'templates/id.json', event_timeout: 0 },
+    },
+  ];
   if (options.gate) handlers.push({ handler_name: 'fh_test_gate', handler_meta: {} });
   await writeFile(join(dir, 'apps', 'api.json'), JSON.stringify({ api_id: 'idem', org_id: 'acme', event_handlers: { events: { AuthFailure: handlers } } }));
   const gateway = {
@@ -84,8 +89,10 @@ async function start(options: { gate?: boolean; dispatch?: Record<string, unknow
   return { runtime, url: `http://127.0.0.1:${address.port}`, prefix };
 }
 
-const events = (ids: string[], extra: Record<string, unknown> = {}): string => JSON.stringify(ids.map((id) => ({ api_id: 'idem', type: 'AuthFailure', meta: { Key: id, EventId: id }, ...extra })));
-const post = (url: string, body: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+const events = (ids: string[], extra: Record<string, unknown> = {}): string =>
+  JSON.stringify(ids.map((id) => ({ api_id: 'idem', type: 'AuthFailure', meta: { Key: id, EventId: id }, ...extra })));
+const post = (url: string, body: string, headers: Record<string, string> = {}): Promise<Response> =>
+  fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 const deliveriesOf = (id: string) => sink.received.filter((r) => r.body === `{"id": "${id}"}`);
 
 describe('durable ingestion: idempotent retries', () => {

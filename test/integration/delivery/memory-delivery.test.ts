@@ -30,7 +30,9 @@ describe('DeliveryService (memory mode)', () => {
   it('delivers the body, headers and a signature the reference library verifies when signing is configured', async () => {
     const s = await sink();
     const svc = service();
-    const result = await svc.submit(request(`${s.url}/hook?x=1`, { headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes' }, options: options({ signing: { secret: SECRET } }) }));
+    const result = await svc.submit(
+      request(`${s.url}/hook?x=1`, { headers: { 'Content-Type': 'application/json', 'X-Custom': 'yes' }, options: options({ signing: { secret: SECRET } }) }),
+    );
     expect(result.status).toBe('queued');
     await eventually(() => s.received.length === 1);
     const got = s.received[0]!;
@@ -54,7 +56,9 @@ describe('DeliveryService (memory mode)', () => {
   it('delivers exactly once when many submits race for one cooldown key', async () => {
     const s = await sink();
     const svc = service();
-    const results = await Promise.all(Array.from({ length: 300 }, () => svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.abc', ttlMs: 60_000 } }))));
+    const results = await Promise.all(
+      Array.from({ length: 300 }, () => svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.abc', ttlMs: 60_000 } }))),
+    );
     expect(results.filter((r) => r.status === 'queued')).toHaveLength(1);
     expect(svc.stats().suppressed).toBe(299);
     await eventually(() => svc.stats().delivered === 1);
@@ -155,12 +159,18 @@ describe('DeliveryService (memory mode)', () => {
     const s = await sink(() => (++n % 2 === 0 ? { status: 200 } : { status: 500 }));
     const { logger, lines } = capturingLogger();
     const svc = service({}, logger);
-    await svc.submit(request(`http://admin:hunter2@127.0.0.1:${s.port}/hook?token=q-secret`, { headers: { Authorization: 'Bearer tok-very-secret' }, options: options({ signing: { secret: SECRET } }) }));
+    await svc.submit(
+      request(`http://admin:hunter2@127.0.0.1:${s.port}/hook?token=q-secret`, {
+        headers: { Authorization: 'Bearer tok-very-secret' },
+        options: options({ signing: { secret: SECRET } }),
+      }),
+    );
     await svc.submit(request(`http://admin:hunter2@127.0.0.1:${s.port}/hook`, { options: options({ signing: { secret: SECRET }, retryScheduleMs: [] }) }));
     await eventually(() => svc.stats().delivered + svc.stats().failed === 2);
     const text = lines.join('\n');
     expect(lines.length).toBeGreaterThan(1);
-    for (const secret of ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'tok-very-secret', 'hunter2', 'q-secret', 'YWRtaW46aHVudGVyMg']) expect(text).not.toContain(secret);
+    for (const secret of ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'tok-very-secret', 'hunter2', 'q-secret', 'YWRtaW46aHVudGVyMg'])
+      expect(text).not.toContain(secret);
     const letters = JSON.stringify(await svc.admin.deadLetters());
     for (const secret of ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'hunter2', 'YWRtaW46aHVudGVyMg']) expect(letters).not.toContain(secret);
   });
@@ -197,7 +207,12 @@ describe('DeliveryService (memory mode)', () => {
     expect(await svc.close(100)).toEqual({ unfinished: 3 });
     const parsed = lines.map((l) => JSON.parse(l) as { code?: string; unfinished?: number; ids?: string[] });
     expect(parsed.find((l) => l.code === 'FH_SHUTDOWN_INCOMPLETE' && l.unfinished !== undefined)?.unfinished).toBe(3);
-    expect(parsed.filter((l) => l.ids).flatMap((l) => l.ids!).sort()).toEqual([...ids].sort());
+    expect(
+      parsed
+        .filter((l) => l.ids)
+        .flatMap((l) => l.ids!)
+        .sort(),
+    ).toEqual([...ids].sort());
   });
 
   it('refuses with FH_DELIVERY_QUEUE_FULL and releases the claim when the memory queue is full', async () => {
@@ -206,7 +221,9 @@ describe('DeliveryService (memory mode)', () => {
     const svc = service({ maxQueued: 2, maxConcurrencyPerTarget: 1 }, silentLogger(), store);
     await svc.submit(request(`${s.url}/hook`));
     await svc.submit(request(`${s.url}/hook`));
-    await expect(svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.full', ttlMs: 60_000 } }))).rejects.toMatchObject({ code: 'FH_DELIVERY_QUEUE_FULL' });
+    await expect(svc.submit(request(`${s.url}/hook`, { cooldown: { key: 'webhook.cache.full', ttlMs: 60_000 } }))).rejects.toMatchObject({
+      code: 'FH_DELIVERY_QUEUE_FULL',
+    });
     expect(await store.get('webhook.cache.full')).toBeNull();
   });
 
@@ -214,6 +231,8 @@ describe('DeliveryService (memory mode)', () => {
     const svc = service();
     await expect(svc.submit(request('ftp://example.com/x'))).rejects.toMatchObject({ code: 'FH_DELIVERY_INVALID' });
     await expect(svc.submit(request('http://example.com/x', { method: 'TRACE' }))).rejects.toMatchObject({ code: 'FH_DELIVERY_INVALID' });
-    await expect(svc.submit(request('http://example.com/x', { headers: { 'X-A': 'a\r\nInjected: 1' } }))).rejects.toMatchObject({ code: 'FH_DELIVERY_INVALID' });
+    await expect(svc.submit(request('http://example.com/x', { headers: { 'X-A': 'a\r\nInjected: 1' } }))).rejects.toMatchObject({
+      code: 'FH_DELIVERY_INVALID',
+    });
   });
 });

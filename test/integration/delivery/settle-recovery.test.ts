@@ -27,7 +27,16 @@ afterEach(async () => {
 
 function service(redis: Redis, prefix: string, tuning: Partial<DeliveryTuning>, consumerName: string, logger: Logger = silentLogger()): ManagedDeliveryService {
   const store = new MemoryStore();
-  const svc = createDeliveryService({ store, logger, defaults: {}, redis, durable: true, keyPrefix: prefix, consumerName, tuning: { jitter: 0, moverIntervalMs: 20, readBlockMs: 200, ...tuning } });
+  const svc = createDeliveryService({
+    store,
+    logger,
+    defaults: {},
+    redis,
+    durable: true,
+    keyPrefix: prefix,
+    consumerName,
+    tuning: { jitter: 0, moverIntervalMs: 20, readBlockMs: 200, ...tuning },
+  });
   cleanups.push(async () => {
     await svc.close(500);
     await store.close();
@@ -105,7 +114,15 @@ describe('durable delivery: failed settles and gone workers', () => {
       await cleanupRedis(redis, prefix);
       redis.disconnect();
     });
-    const tuning = { jitter: 0, moverIntervalMs: 20, claimIntervalMs: 1_000, claimIdleMs: 120_000, livenessMs: 500, readBlockMs: 200, maxConcurrencyPerTarget: 4 };
+    const tuning = {
+      jitter: 0,
+      moverIntervalMs: 20,
+      claimIntervalMs: 1_000,
+      claimIdleMs: 120_000,
+      livenessMs: 500,
+      readBlockMs: 200,
+      maxConcurrencyPerTarget: 4,
+    };
     const first = worker({ mode: 'burst', prefix, consumer: 'crashy', url: `${s.url}/hook`, count: 60, tuning });
     await eventually(() => first.lines.filter((l) => l.startsWith('msg_')).length === 60 && s.received.length >= 4, 'burst persisted and under way');
     first.child.kill('SIGKILL');
@@ -118,7 +135,11 @@ describe('durable delivery: failed settles and gone workers', () => {
     await eventually(() => second.lines.includes('ready'), 'successor ready');
     const delivered = (): Map<string, number> => webhookIds(s);
     // Before claim_idle (120 s) nothing but the liveness rule can hand them over.
-    await eventually(() => persisted.every((id) => delivered().has(id)) || Date.now() - killedAt > tuning.claimIdleMs, 'deliveries of the killed worker delivered', tuning.claimIdleMs);
+    await eventually(
+      () => persisted.every((id) => delivered().has(id)) || Date.now() - killedAt > tuning.claimIdleMs,
+      'deliveries of the killed worker delivered',
+      tuning.claimIdleMs,
+    );
     expect(persisted.filter((id) => !delivered().has(id))).toEqual([]);
     expect(Date.now() - killedAt).toBeLessThan(tuning.claimIdleMs);
     await eventually(async () => (await consumers(redis, prefix)).join(',') === 'successor', 'killed worker removed from the group');

@@ -10,7 +10,10 @@ describe('examples/embed', () => {
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => 'closed' in l)).toMatchObject({ closed: { unfinished: 0, undelivered: 0 }, stats: { fired: 3, matched: 2 } });
     expect(lines.find((l) => l.msg === 'AuthFailureEvent:AuthFailure')).toMatchObject({ api_id: 'petstore', key: '****3456' });
   });

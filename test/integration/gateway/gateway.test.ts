@@ -78,16 +78,22 @@ function expectJs(type: string, res: { testId: string }, path: string, key: stri
 /** The webhook the default template produced for this event, matched on its fields. */
 function webhook(event: string, match: Json, path = '/events'): Promise<Json> {
   return eventually(
-    () => recorder.received.find((r) => r.path === path && r.body.event === event && Object.entries(match).every(([k, v]) => r.body[k] === v))?.body, `${event} webhook ${JSON.stringify(match)}`);
+    () => recorder.received.find((r) => r.path === path && r.body.event === event && Object.entries(match).every(([k, v]) => r.body[k] === v))?.body,
+    `${event} webhook ${JSON.stringify(match)}`,
+  );
 }
 
 /** The log handler's line (`<prefix>:<Type>`, warn level) matched on its structured fields. */
 function logLine(message: string, match: Json): Promise<Json> {
-  return eventually(() => gateway.lines.find((l) => l.msg === message && Object.entries(match).every(([k, v]) => l[k] === v)), `log line ${message} ${JSON.stringify(match)}`);
+  return eventually(
+    () => gateway.lines.find((l) => l.msg === message && Object.entries(match).every(([k, v]) => l[k] === v)),
+    `log line ${message} ${JSON.stringify(match)}`,
+  );
 }
 
 function countOf(event: string, match: Json): number {
-  return recorder.received.filter((r: Recorded) => r.path === '/events' && r.body.event === event && Object.entries(match).every(([k, v]) => r.body[k] === v)).length;
+  return recorder.received.filter((r: Recorded) => r.path === '/events' && r.body.event === event && Object.entries(match).every(([k, v]) => r.body[k] === v))
+    .length;
 }
 
 /** GETs in order; the statuses, and the last response (the one that caused the event). */
@@ -119,9 +125,27 @@ describe('examples/gateway', () => {
     const res = await get('/petstore/auth/unknown', { authorization: `Bearer ${unknown}` });
     expect(res.status).toBe(403);
 
-    expect(await webhook('AuthFailure', { path: '/petstore/auth/missing' })).toEqual({ event: 'AuthFailure', message: 'Auth Failure', path: '/petstore/auth/missing', origin: '127.0.0.1', key: '' });
-    expect(await webhook('AuthFailure', { key: unknown })).toEqual({ event: 'AuthFailure', message: 'Auth Failure', path: '/petstore/auth/unknown', origin: '127.0.0.1', key: unknown });
-    expect(await logLine('petstore:AuthFailure', { path: '/petstore/auth/unknown' })).toMatchObject({ level: 40, api_id: 'petstore', event: 'AuthFailure', origin: '127.0.0.1', key: `****${unknown.slice(-4)}` });
+    expect(await webhook('AuthFailure', { path: '/petstore/auth/missing' })).toEqual({
+      event: 'AuthFailure',
+      message: 'Auth Failure',
+      path: '/petstore/auth/missing',
+      origin: '127.0.0.1',
+      key: '',
+    });
+    expect(await webhook('AuthFailure', { key: unknown })).toEqual({
+      event: 'AuthFailure',
+      message: 'Auth Failure',
+      path: '/petstore/auth/unknown',
+      origin: '127.0.0.1',
+      key: unknown,
+    });
+    expect(await logLine('petstore:AuthFailure', { path: '/petstore/auth/unknown' })).toMatchObject({
+      level: 40,
+      api_id: 'petstore',
+      event: 'AuthFailure',
+      origin: '127.0.0.1',
+      key: `****${unknown.slice(-4)}`,
+    });
     await logLine('petstore:AuthFailure', { path: '/petstore/auth/missing', key: '--' });
     expectJs('AuthFailure', missing, '/petstore/auth/missing', '');
     expectJs('AuthFailure', res, '/petstore/auth/unknown', unknown);
@@ -132,7 +156,13 @@ describe('examples/gateway', () => {
     const res = await get('/petstore/expired', { authorization: key });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ error: 'Key has expired, please renew' });
-    expect(await webhook('KeyExpired', { key })).toEqual({ event: 'KeyExpired', message: 'Attempted access from expired key.', path: '/petstore/expired', origin: '127.0.0.1', key });
+    expect(await webhook('KeyExpired', { key })).toEqual({
+      event: 'KeyExpired',
+      message: 'Attempted access from expired key.',
+      path: '/petstore/expired',
+      origin: '127.0.0.1',
+      key,
+    });
     expect(await logLine('petstore:KeyExpired', { path: '/petstore/expired' })).toMatchObject({ key: `****${key.slice(-4)}` });
     expectJs('KeyExpired', res, '/petstore/expired', key);
   });
@@ -144,10 +174,20 @@ describe('examples/gateway', () => {
     expect([unknown.status, denied.status]).toEqual([403, 403]);
     expect((await get('/petstore/v1', { authorization: key, 'x-api-version': 'v1' })).status).toBe(200);
     expect(await webhook('VersionFailure', { path: '/petstore/v9' })).toEqual({
-      event: 'VersionFailure', message: 'Attempted access to disallowed version / path.', path: '/petstore/v9', origin: '127.0.0.1', key: '', reason: 'This API version does not seem to exist',
+      event: 'VersionFailure',
+      message: 'Attempted access to disallowed version / path.',
+      path: '/petstore/v9',
+      origin: '127.0.0.1',
+      key: '',
+      reason: 'This API version does not seem to exist',
     });
     expect(await webhook('VersionFailure', { path: '/petstore/v2' })).toEqual({
-      event: 'VersionFailure', message: 'Attempted access to disallowed version / path.', path: '/petstore/v2', origin: '127.0.0.1', key, reason: 'Key has no access to version "v2"',
+      event: 'VersionFailure',
+      message: 'Attempted access to disallowed version / path.',
+      path: '/petstore/v2',
+      origin: '127.0.0.1',
+      key,
+      reason: 'Key has no access to version "v2"',
     });
     await logLine('petstore:VersionFailure', { path: '/petstore/v9' });
     await logLine('petstore:VersionFailure', { path: '/petstore/v2' });
@@ -159,14 +199,24 @@ describe('examples/gateway', () => {
     const key = await createKey({ rate: 2, per: 60 });
     const keyed = await burst(3, '/petstore/rate', { authorization: key });
     expect(keyed.statuses).toEqual([200, 200, 429]);
-    expect(await webhook('RatelimitExceeded', { key })).toEqual({ event: 'RatelimitExceeded', message: 'Key Rate Limit Exceeded', path: '/petstore/rate', origin: '127.0.0.1', key });
+    expect(await webhook('RatelimitExceeded', { key })).toEqual({
+      event: 'RatelimitExceeded',
+      message: 'Key Rate Limit Exceeded',
+      path: '/petstore/rate',
+      origin: '127.0.0.1',
+      key,
+    });
     await logLine('petstore:RatelimitExceeded', { path: '/petstore/rate' });
     expectJs('RatelimitExceeded', keyed.last, '/petstore/rate', key);
 
     const open = await burst(4, '/open/data', { 'x-forwarded-for': '203.0.113.9, 10.0.0.1' });
     expect(open.statuses).toEqual([200, 200, 200, 429]);
     expect(await webhook('RatelimitExceeded', { path: '/open/data' })).toEqual({
-      event: 'RatelimitExceeded', message: 'API Rate Limit Exceeded', path: '/open/data', origin: '203.0.113.9', key: 'apilimiter-communityopen-data',
+      event: 'RatelimitExceeded',
+      message: 'API Rate Limit Exceeded',
+      path: '/open/data',
+      origin: '203.0.113.9',
+      key: 'apilimiter-communityopen-data',
     });
     expect(await logLine('open-data:RatelimitExceeded', { path: '/open/data' })).toMatchObject({ api_id: 'open-data', origin: '203.0.113.9' });
     expectJs('RatelimitExceeded', open.last, '/open/data', 'apilimiter-communityopen-data', { APIID: 'open-data', OrgID: 'community' }, '203.0.113.9');
@@ -176,15 +226,39 @@ describe('examples/gateway', () => {
     const key = await createKey({ quota_max: 4, quota_renewal_rate: 3600, monitor: { trigger_limits: [50] } });
     const spent = await burst(5, '/petstore/quota', { authorization: key });
     expect(spent.statuses).toEqual([200, 200, 200, 200, 403]);
-    expect(await webhook('QuotaExceeded', { key })).toEqual({ event: 'QuotaExceeded', message: 'Key Quota Limit Exceeded', path: '/petstore/quota', origin: '127.0.0.1', key });
+    expect(await webhook('QuotaExceeded', { key })).toEqual({
+      event: 'QuotaExceeded',
+      message: 'Key Quota Limit Exceeded',
+      path: '/petstore/quota',
+      origin: '127.0.0.1',
+      key,
+    });
     await logLine('petstore:QuotaExceeded', { path: '/petstore/quota' });
     expectJs('QuotaExceeded', spent.last, '/petstore/quota', key);
     // monitor_template.json to monitor.configuration's target; 50 from the key, 80 from global_trigger_limit
-    expect(await webhook('TriggerExceeded', { key, trigger_limit: '50' }, '/monitor')).toEqual({ event: 'TriggerExceeded', message: 'Quota trigger reached', org: 'acme', key, trigger_limit: '50', usage_percentage: '50' });
-    expect(await webhook('TriggerExceeded', { key, trigger_limit: '80' }, '/monitor')).toEqual({ event: 'TriggerExceeded', message: 'Quota trigger reached', org: 'acme', key, trigger_limit: '80', usage_percentage: '100' });
+    expect(await webhook('TriggerExceeded', { key, trigger_limit: '50' }, '/monitor')).toEqual({
+      event: 'TriggerExceeded',
+      message: 'Quota trigger reached',
+      org: 'acme',
+      key,
+      trigger_limit: '50',
+      usage_percentage: '50',
+    });
+    expect(await webhook('TriggerExceeded', { key, trigger_limit: '80' }, '/monitor')).toEqual({
+      event: 'TriggerExceeded',
+      message: 'Quota trigger reached',
+      org: 'acme',
+      key,
+      trigger_limit: '80',
+      usage_percentage: '100',
+    });
     await logLine('gateway:TriggerExceeded', { key: `****${key.slice(-4)}` });
     jsExpected.push({ type: 'TriggerExceeded', api: SYSTEM, meta: { OrgID: 'acme', Key: key, TriggerLimit: 50, UsagePercentage: 50, OriginatingRequest: '' } });
-    jsExpected.push({ type: 'TriggerExceeded', api: SYSTEM, meta: { OrgID: 'acme', Key: key, TriggerLimit: 80, UsagePercentage: 100, OriginatingRequest: '' } });
+    jsExpected.push({
+      type: 'TriggerExceeded',
+      api: SYSTEM,
+      meta: { OrgID: 'acme', Key: key, TriggerLimit: 80, UsagePercentage: 100, OriginatingRequest: '' },
+    });
   });
 
   it('fires OrgQuotaExceeded and OrgRateLimitExceeded from the organisation session', async () => {
@@ -194,7 +268,11 @@ describe('examples/gateway', () => {
       const quota = await burst(3, '/petstore/org/quota', { authorization: key });
       expect(quota.statuses).toEqual([200, 200, 403]);
       expect(await webhook('OrgQuotaExceeded', { path: '/petstore/org/quota' })).toEqual({
-        event: 'OrgQuotaExceeded', message: 'Organisation quota has been exceeded', path: '/petstore/org/quota', origin: '127.0.0.1', key: 'acme',
+        event: 'OrgQuotaExceeded',
+        message: 'Organisation quota has been exceeded',
+        path: '/petstore/org/quota',
+        origin: '127.0.0.1',
+        key: 'acme',
       });
       await logLine('petstore:OrgQuotaExceeded', { path: '/petstore/org/quota' });
       expectJs('OrgQuotaExceeded', quota.last, '/petstore/org/quota', 'acme');
@@ -205,7 +283,11 @@ describe('examples/gateway', () => {
       const rate = await burst(2, '/petstore/org/rate', { authorization: key });
       expect(rate.statuses).toEqual([200, 403]);
       expect(await webhook('OrgRateLimitExceeded', { path: '/petstore/org/rate' })).toEqual({
-        event: 'OrgRateLimitExceeded', message: 'Organisation rate limit has been exceeded', path: '/petstore/org/rate', origin: '127.0.0.1', key: 'acme',
+        event: 'OrgRateLimitExceeded',
+        message: 'Organisation rate limit has been exceeded',
+        path: '/petstore/org/rate',
+        origin: '127.0.0.1',
+        key: 'acme',
       });
       await logLine('petstore:OrgRateLimitExceeded', { path: '/petstore/org/rate' });
       expectJs('OrgRateLimitExceeded', rate.last, '/petstore/org/rate', 'acme');
@@ -230,7 +312,12 @@ describe('examples/gateway', () => {
     await logLine('petstore:BreakerReset', { path: '/flaky' });
     // back in service: the request reaches the upstream again
     expect((await get('/petstore/flaky', { authorization: key })).status).toBe(500);
-    for (const [type, circuit] of [['BreakerTripped', 0], ['BreakerReset', 1], ['BreakerTriggered', 0], ['BreakerTriggered', 1]] as const) {
+    for (const [type, circuit] of [
+      ['BreakerTripped', 0],
+      ['BreakerReset', 1],
+      ['BreakerTriggered', 0],
+      ['BreakerTriggered', 1],
+    ] as const) {
       jsExpected.push({ type, api: PETSTORE, meta: { Path: '/flaky', APIID: 'petstore', CircuitEvent: circuit, OriginatingRequest: '' } });
     }
   });
@@ -239,17 +326,49 @@ describe('examples/gateway', () => {
     const host = new URL(upstream.url).host;
     upstream.health.status = 503;
     expect(await webhook('HostDown', {})).toEqual({
-      event: 'HostDown', message: 'Uptime test failed', url: `${upstream.url}/health`, response_code: '503', tcp_error: 'false', host, api_id: 'petstore',
+      event: 'HostDown',
+      message: 'Uptime test failed',
+      url: `${upstream.url}/health`,
+      response_code: '503',
+      tcp_error: 'false',
+      host,
+      api_id: 'petstore',
     });
     await logLine('petstore:HostDown', {});
     upstream.health.status = 200;
     expect(await webhook('HostUp', {})).toEqual({
-      event: 'HostUp', message: 'Uptime test succeeded', url: `${upstream.url}/health`, response_code: '200', tcp_error: 'false', host, api_id: 'petstore',
+      event: 'HostUp',
+      message: 'Uptime test succeeded',
+      url: `${upstream.url}/health`,
+      response_code: '200',
+      tcp_error: 'false',
+      host,
+      api_id: 'petstore',
     });
     await logLine('petstore:HostUp', {});
     expect(countOf('HostDown', {})).toBe(1);
-    for (const [type, code] of [['HostDown', 503], ['HostUp', 200]] as const) {
-      jsExpected.push({ type, api: PETSTORE, meta: { OriginatingRequest: '', HostInfo: { CheckURL: `${upstream.url}/health`, Protocol: '', Timeout: 0, Method: 'GET', Headers: {}, Body: '', MetaData: { target_url: `${upstream.url}/health`, api_id: 'petstore', host_name: host }, ResponseCode: code, IsTCPError: false } } });
+    for (const [type, code] of [
+      ['HostDown', 503],
+      ['HostUp', 200],
+    ] as const) {
+      jsExpected.push({
+        type,
+        api: PETSTORE,
+        meta: {
+          OriginatingRequest: '',
+          HostInfo: {
+            CheckURL: `${upstream.url}/health`,
+            Protocol: '',
+            Timeout: 0,
+            Method: 'GET',
+            Headers: {},
+            Body: '',
+            MetaData: { target_url: `${upstream.url}/health`, api_id: 'petstore', host_name: host },
+            ResponseCode: code,
+            IsTCPError: false,
+          },
+        },
+      });
     }
   });
 
@@ -279,24 +398,47 @@ describe('examples/gateway', () => {
     const [soon, old] = [await describeCert(certs.soon), await describeCert(certs.old)];
     const expiring = await webhook('CertificateExpiringSoon', { cert_id: soon.id });
     expect(expiring).toMatchObject({
-      message: 'Certificate soon.upstream.test is expiring in 5 days and 1 hours', cert_name: 'soon.upstream.test', expires_at: soon.expiry, days_remaining: '5', api_id: 'petstore', cert_role: 'upstream',
+      message: 'Certificate soon.upstream.test is expiring in 5 days and 1 hours',
+      cert_name: 'soon.upstream.test',
+      expires_at: soon.expiry,
+      days_remaining: '5',
+      api_id: 'petstore',
+      cert_role: 'upstream',
     });
     expect(String(expiring.timestamp)).toMatch(GO_TIME);
     expect(await webhook('CertificateExpired', { cert_id: old.id })).toMatchObject({
-      message: 'Certificate old.upstream.test is expired since 3 days and 2 hours', cert_name: 'old.upstream.test', expired_at: old.expiry, days_since_expiry: '3', api_id: 'petstore', cert_role: 'upstream',
+      message: 'Certificate old.upstream.test is expired since 3 days and 2 hours',
+      cert_name: 'old.upstream.test',
+      expired_at: old.expiry,
+      days_since_expiry: '3',
+      api_id: 'petstore',
+      cert_role: 'upstream',
     });
     await logLine('petstore:CertificateExpiringSoon', {});
     await logLine('petstore:CertificateExpired', {});
     const common = { OriginatingRequest: '', APIID: 'petstore', CertRole: 'upstream' };
-    jsExpected.push({ type: 'CertificateExpiringSoon', api: PETSTORE, meta: { ...common, CertID: soon.id, CertName: 'soon.upstream.test', ExpiresAt: soon.expiry, DaysRemaining: 5 } });
-    jsExpected.push({ type: 'CertificateExpired', api: PETSTORE, meta: { ...common, CertID: old.id, CertName: 'old.upstream.test', ExpiredAt: old.expiry, DaysSinceExpiry: 3 } });
+    jsExpected.push({
+      type: 'CertificateExpiringSoon',
+      api: PETSTORE,
+      meta: { ...common, CertID: soon.id, CertName: 'soon.upstream.test', ExpiresAt: soon.expiry, DaysRemaining: 5 },
+    });
+    jsExpected.push({
+      type: 'CertificateExpired',
+      api: PETSTORE,
+      meta: { ...common, CertID: old.id, CertName: 'old.upstream.test', ExpiredAt: old.expiry, DaysSinceExpiry: 3 },
+    });
   });
 
   it('lets a JS handler observe every event above, with OriginatingRequest decoding back into the request that caused it', async () => {
     expect(jsExpected).toHaveLength(23);
     for (const expected of jsExpected) {
       const seen = await eventually(
-        () => recorder.received.find((r) => r.path === '/js' && (r.body.event as Json).Type === expected.type && isSubset(expected.meta, (r.body.event as Json).Meta))?.body, `JS observation of ${expected.type} ${JSON.stringify(expected.meta)}`);
+        () =>
+          recorder.received.find(
+            (r) => r.path === '/js' && (r.body.event as Json).Type === expected.type && isSubset(expected.meta, (r.body.event as Json).Meta),
+          )?.body,
+        `JS observation of ${expected.type} ${JSON.stringify(expected.meta)}`,
+      );
       const event = seen.event as { Type: string; Meta: Json; TimeStamp: string };
       expect(Object.keys(event)).toEqual(['Type', 'Meta', 'TimeStamp']);
       expect(seen.EventType).toBe(expected.type);

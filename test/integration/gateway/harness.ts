@@ -66,7 +66,11 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-const opensslTime = (ms: number): string => new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d+Z$/, 'Z');
+const opensslTime = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:T]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 
 /** A self-signed certificate valid from `notBefore` to `notAfter` (ms), written as `<dir>/<name>.pem`. */
 export async function makeCertificate(dir: string, name: string, commonName: string, notBefore: number, notAfter: number): Promise<string> {
@@ -74,12 +78,45 @@ export async function makeCertificate(dir: string, name: string, commonName: str
   await mkdir(ca, { recursive: true });
   await writeFile(join(ca, 'index.txt'), '');
   await writeFile(join(ca, 'serial'), '01\n');
-  await writeFile(join(ca, 'ca.cnf'), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${ca}/index.txt\nnew_certs_dir = ${ca}\nserial = ${ca}/serial\ndefault_md = sha256\npolicy = p\nunique_subject = no\n[p]\ncommonName = supplied\n`);
+  await writeFile(
+    join(ca, 'ca.cnf'),
+    `[ca]\ndefault_ca = d\n[d]\ndatabase = ${ca}/index.txt\nnew_certs_dir = ${ca}\nserial = ${ca}/serial\ndefault_md = sha256\npolicy = p\nunique_subject = no\n[p]\ncommonName = supplied\n`,
+  );
   const key = join(ca, 'key.pem');
   const csr = join(ca, 'csr.pem');
   const cert = join(dir, `${name}.pem`);
-  await run('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', `/CN=${commonName}`, '-out', csr]);
-  await run('openssl', ['ca', '-batch', '-config', join(ca, 'ca.cnf'), '-selfsign', '-keyfile', key, '-in', csr, '-startdate', opensslTime(notBefore), '-enddate', opensslTime(notAfter), '-out', cert]);
+  await run('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-subj',
+    `/CN=${commonName}`,
+    '-out',
+    csr,
+  ]);
+  await run('openssl', [
+    'ca',
+    '-batch',
+    '-config',
+    join(ca, 'ca.cnf'),
+    '-selfsign',
+    '-keyfile',
+    key,
+    '-in',
+    csr,
+    '-startdate',
+    opensslTime(notBefore),
+    '-enddate',
+    opensslTime(notAfter),
+    '-out',
+    cert,
+  ]);
   return cert;
 }
 
@@ -89,7 +126,11 @@ type Json = Record<string, unknown>;
  * Copy examples/gateway into `dir`, pointing the example's URLs (upstream :8000, receiver :8001)
  * at the test servers, then let `adjust` change the gateway config and API definitions.
  */
-export async function makeWorkspace(dir: string, urls: { upstream: string; receiver: string }, adjust: (gateway: Json, apis: Record<string, Json>) => void): Promise<string> {
+export async function makeWorkspace(
+  dir: string,
+  urls: { upstream: string; receiver: string },
+  adjust: (gateway: Json, apis: Record<string, Json>) => void,
+): Promise<string> {
   const rewrite = (text: string): string => text.replaceAll('http://127.0.0.1:8000', urls.upstream).replaceAll('http://127.0.0.1:8001', urls.receiver);
   await mkdir(join(dir, 'apps'), { recursive: true });
   await mkdir(join(dir, 'event_handlers'), { recursive: true });

@@ -74,8 +74,14 @@ describeWithChromium('cross-origin ingestion in Chromium (no ingest_secret)', ()
     const results = await page.waitForFunction(() => (globalThis as unknown as { attackDone?: string[] }).attackDone, undefined, { timeout: 15_000 });
     expect(await results.jsonValue()).toEqual(['fetch-typeless', 'fetch-json', 'beacon-typeless:true', 'beacon-string:true']);
     // every attempt reached the server and was refused there
-    const seen = await eventually(() => (answers.length - before >= count ? answers.slice(before) : undefined), () => `${count} answers from /v1/events (have ${answers.length - before})`);
-    expect(seen.map((a) => a.status).every((st) => st === 403 || st === 415), JSON.stringify(seen)).toBe(true);
+    const seen = await eventually(
+      () => (answers.length - before >= count ? answers.slice(before) : undefined),
+      () => `${count} answers from /v1/events (have ${answers.length - before})`,
+    );
+    expect(
+      seen.map((a) => a.status).every((st) => st === 403 || st === 415),
+      JSON.stringify(seen),
+    ).toBe(true);
   }
 
   it('refuses no-cors fetch, sendBeacon and a form post from a page on another port of 127.0.0.1', async () => {

@@ -24,7 +24,8 @@ export function raw(url: string, headers: Record<string, string>, body?: string 
 }
 
 /** One AuthFailure event whose key ends in `marker` (the log handler prints `****<last 4>`). */
-export const event = (marker: string, apiId = 'guarded'): string => JSON.stringify({ api_id: apiId, type: 'AuthFailure', meta: { Message: 'Auth failure', Path: '/x', Origin: '10.0.0.1', Key: `key-${marker}` } });
+export const event = (marker: string, apiId = 'guarded'): string =>
+  JSON.stringify({ api_id: apiId, type: 'AuthFailure', meta: { Message: 'Auth failure', Path: '/x', Origin: '10.0.0.1', Key: `key-${marker}` } });
 
 export interface IngestSetup {
   ws: Workspace;

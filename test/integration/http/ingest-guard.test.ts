@@ -90,7 +90,15 @@ describe('ingestion with ingest_secret', () => {
     const auth = { authorization: 'Bearer s3cret-token' };
     expect((await raw(`${s.h.url}/v1/events`, {}, event('no-token-0010'))).status).toBe(401);
     expect((await raw(`${s.h.url}/v1/events`, auth, event('typeless-0011'))).status).toBe(202);
-    expect((await raw(`${s.h.url}/v1/events`, { ...auth, 'content-type': 'application/json', origin: 'http://other.example', host: 'gateway.internal' }, event('proxied-0012'))).status).toBe(202);
+    expect(
+      (
+        await raw(
+          `${s.h.url}/v1/events`,
+          { ...auth, 'content-type': 'application/json', origin: 'http://other.example', host: 'gateway.internal' },
+          event('proxied-0012'),
+        )
+      ).status,
+    ).toBe(202);
     const plain = await raw(`${s.h.url}/v1/events`, { ...auth, 'content-type': 'text/plain' }, event('plain-0013'));
     expect([plain.status, plain.headers['x-firehook-error-code']]).toEqual([415, 'FH_INGEST_UNSUPPORTED_MEDIA_TYPE']);
     await s.flush('secret-flush-0014');

@@ -124,7 +124,10 @@ describe('live event stream cap', () => {
       // the console (its fetch says x-firehook-client: console) gets in while others hold every API slot
       for (let i = 0; i < 6; i++) expect((await stream({ 'x-firehook-client': 'console' })).status, `console stream ${i}`).toBe(200);
       // four console slots: the two oldest console streams made room for the newest
-      await eventually(() => s.h.runtime.eventStream.listeners === 20, () => `16 API + 4 console listeners (have ${s.h.runtime.eventStream.listeners})`);
+      await eventually(
+        () => s.h.runtime.eventStream.listeners === 20,
+        () => `16 API + 4 console listeners (have ${s.h.runtime.eventStream.listeners})`,
+      );
       expect((await stream()).status).toBe(503);
     } finally {
       for (const c of open) c.abort();

@@ -33,7 +33,10 @@ describe('/readyz with Redis down', () => {
     expect((await readyz()).status).toBe(200);
     process.kill(redis.pid!, 'SIGSTOP');
     try {
-      const command = h.runtime.store.get('readyz-probe').then(() => 'store command', () => 'store command');
+      const command = h.runtime.store.get('readyz-probe').then(
+        () => 'store command',
+        () => 'store command',
+      );
       const ready = readyz().then((r) => r);
       const first = await Promise.race([command, ready]);
       expect(first).toEqual({ status: 503, body: expect.objectContaining({ status: 'not ready' }) });

@@ -118,11 +118,16 @@ describe('quota monitor and token events through the runtime to real webhooks', 
     const storage = { type: 'redis', url: 'redis://127.0.0.1:6379', key_prefix: prefix };
     const [a, b] = [await startRuntime(storage), await startRuntime(storage)];
     for (let used = 1; used <= 10; used++) {
-      await Promise.all([a, b].flatMap((r) => [r.monitor.check(session(used, [50, 75, 90]), 'key-e2e-3'), r.monitor.check(session(used, [80], 'org-only'), '')]));
+      await Promise.all(
+        [a, b].flatMap((r) => [r.monitor.check(session(used, [50, 75, 90]), 'key-e2e-3'), r.monitor.check(session(used, [80], 'org-only'), '')]),
+      );
     }
     // close drains every queued delivery, so a duplicate would have arrived by now
     for (const r of runtimes.splice(0)) expect((await r.close()).undelivered).toBe(0);
-    const user = deliveries.filter((d) => d.body.key === 'key-e2e-3').map((d) => d.body.trigger_limit).sort();
+    const user = deliveries
+      .filter((d) => d.body.key === 'key-e2e-3')
+      .map((d) => d.body.trigger_limit)
+      .sort();
     const org = deliveries.filter((d) => d.body.org === 'org-only');
     expect(user).toEqual(['50', '75', '90']);
     expect(org.map((d) => [d.body.key, d.body.trigger_limit])).toEqual([['', '80']]);

@@ -82,7 +82,14 @@ afterAll(async () => {
 async function climb(key: string, limits: number[], renews: number, extra: Partial<Session> = {}): Promise<number[]> {
   const fired: number[] = [];
   for (let used = 1; used <= 100; used++) {
-    const session: Session = { org_id: 'org-int', quota_max: 100, quota_remaining: 100 - used, quota_renews: renews, monitor: { trigger_limits: limits }, ...extra };
+    const session: Session = {
+      org_id: 'org-int',
+      quota_max: 100,
+      quota_remaining: 100 - used,
+      quota_renews: renews,
+      monitor: { trigger_limits: limits },
+      ...extra,
+    };
     const results = await Promise.all(workers.map((w) => w.check(session, key)));
     fired.push(...results.flat());
   }

@@ -20,7 +20,15 @@ beforeAll(async () => {
   target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   dir = await mkdtemp(join(tmpdir(), 'fh-ctx-http-'));
   await mkdir(join(dir, 'apps'));
-  await writeFile(join(dir, 'apps/api.json'), JSON.stringify({ api_id: 'petstore', org_id: 'acme', name: 'Petstore', event_handlers: { events: { AuthFailure: [{ handler_name: 'fh_lookup', handler_meta: {} }] } } }));
+  await writeFile(
+    join(dir, 'apps/api.json'),
+    JSON.stringify({
+      api_id: 'petstore',
+      org_id: 'acme',
+      name: 'Petstore',
+      event_handlers: { events: { AuthFailure: [{ handler_name: 'fh_lookup', handler_meta: {} }] } },
+    }),
+  );
 });
 afterAll(async () => {
   server.closeAllConnections();

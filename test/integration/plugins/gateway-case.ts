@@ -12,17 +12,30 @@ export async function gatewayCase(project: string, name: string, gateway: Record
 }
 
 function apiId(api: Record<string, unknown>): string {
-  return (api.api_id as string | undefined) ?? ((api['x-tyk-api-gateway'] as { info: { id: string } }).info.id);
+  return (api.api_id as string | undefined) ?? (api['x-tyk-api-gateway'] as { info: { id: string } }).info.id;
 }
 
-export const classic = (id: string, events: Record<string, unknown[]>) => ({ api_id: id, org_id: 'acme', name: id[0]!.toUpperCase() + id.slice(1), event_handlers: { events } });
+export const classic = (id: string, events: Record<string, unknown[]>) => ({
+  api_id: id,
+  org_id: 'acme',
+  name: id[0]!.toUpperCase() + id.slice(1),
+  event_handlers: { events },
+});
 export const oas = (id: string, eventHandlers: unknown[]) => ({
   openapi: '3.0.3',
   info: { title: id, version: '1.0.0' },
   paths: {},
-  'x-tyk-api-gateway': { info: { id, orgId: 'acme', name: 'Orders', state: { active: true } }, upstream: { url: 'http://127.0.0.1:8082/' }, server: { listenPath: { value: `/${id}/`, strip: true }, eventHandlers } },
+  'x-tyk-api-gateway': {
+    info: { id, orgId: 'acme', name: 'Orders', state: { active: true } },
+    upstream: { url: 'http://127.0.0.1:8082/' },
+    server: { listenPath: { value: `/${id}/`, strip: true }, eventHandlers },
+  },
 });
-export const keyEvent = (api: string, type: string, key: string, extra: Record<string, unknown> = {}) => ({ api_id: api, type, meta: { Message: type, Path: `/${api}/things`, Origin: '10.1.2.3', Key: key, ...extra } });
+export const keyEvent = (api: string, type: string, key: string, extra: Record<string, unknown> = {}) => ({
+  api_id: api,
+  type,
+  meta: { Message: type, Path: `/${api}/things`, Origin: '10.1.2.3', Key: key, ...extra },
+});
 
 /** One archive line as firehook-plugin-archive writes it. */
 export interface ArchiveRecord {
@@ -37,7 +50,9 @@ export interface ArchiveRecord {
 
 /** Every record in an archive directory, rotated files first (oldest first), then the active file. */
 export async function archivedRecords(dir: string): Promise<ArchiveRecord[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.ndjson')).sort((a, b) => (a === 'events.ndjson' ? 1 : b === 'events.ndjson' ? -1 : a.localeCompare(b)));
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.ndjson'))
+    .sort((a, b) => (a === 'events.ndjson' ? 1 : b === 'events.ndjson' ? -1 : a.localeCompare(b)));
   const records: ArchiveRecord[] = [];
   for (const name of names) for (const line of (await readFile(join(dir, name), 'utf8')).split('\n')) if (line) records.push(JSON.parse(line) as ArchiveRecord);
   return records;

@@ -47,9 +47,24 @@ beforeAll(async () => {
   // Broken plugin packages, one per load failure.
   const plugin = (fields: string) => `export const plugin = { contractVersion: 1, optionsSchema: { type: 'object' }, ${fields} };\n`;
   await writePackage(project, 'firehook-plugin-badexport', { peerDependencies: { firehook: '^0.1.0' } }, 'export const handler = () => {};\n');
-  await writePackage(project, 'firehook-plugin-future', { version: '3.0.0', peerDependencies: { firehook: '^2.0.0' } }, plugin("name: 'fh_future', create: () => ({ handle() {} })"));
-  await writePackage(project, 'firehook-plugin-dup', { peerDependencies: { firehook: '^0.1.0' } }, plugin("name: 'fh_dup', aliases: ['archive'], create: () => ({ handle() {} })"));
-  await writePackage(project, 'firehook-plugin-slow', { peerDependencies: { firehook: '^0.1.0' } }, plugin("name: 'fh_slow', create: () => new Promise(() => {})"));
+  await writePackage(
+    project,
+    'firehook-plugin-future',
+    { version: '3.0.0', peerDependencies: { firehook: '^2.0.0' } },
+    plugin("name: 'fh_future', create: () => ({ handle() {} })"),
+  );
+  await writePackage(
+    project,
+    'firehook-plugin-dup',
+    { peerDependencies: { firehook: '^0.1.0' } },
+    plugin("name: 'fh_dup', aliases: ['archive'], create: () => ({ handle() {} })"),
+  );
+  await writePackage(
+    project,
+    'firehook-plugin-slow',
+    { peerDependencies: { firehook: '^0.1.0' } },
+    plugin("name: 'fh_slow', create: () => new Promise(() => {})"),
+  );
   console.info(`packed project ready: ${JSON.stringify(packed.timings)} (ms)`);
 }, 240_000);
 
@@ -91,38 +106,62 @@ describe('the packed project', () => {
     expect(result.code).toBe(0);
   });
 
-  it.each(['nodenext', 'bundler'] as const)('type-checks a strict TypeScript consumer (moduleResolution %s, skipLibCheck false)', async (resolution) => {
-    const dir = join(packed.project, `consumer-${resolution}`);
-    await mkdir(dir, { recursive: true });
-    await writeFile(
-      join(dir, 'gateway.ts'),
-      [
-        "import { createRuntime, MemoryStore, RedisStore, IngestServer, type Logger, type Runtime } from 'firehook';",
-        "import { definePlugin, type EventMessage, type HandlerPlugin } from 'firehook/plugin';",
-        'export const plugin: HandlerPlugin = definePlugin({ name: "fh_consumer", contractVersion: 1, optionsSchema: { type: "object" }, create: () => ({ handle(event: EventMessage) { void event.Type; } }) });',
-        'export async function start(): Promise<Runtime> { const runtime = await createRuntime({ configFile: "tyk.conf" }); const logger: Logger = runtime.logger; logger.info({ generation: 1 }, "started"); return runtime; }',
-        'export const stores = [MemoryStore, RedisStore, IngestServer];',
-        '',
-      ].join('\n'),
-    );
-    const module = resolution === 'nodenext' ? 'nodenext' : 'esnext';
-    const compilerOptions = { module, moduleResolution: resolution, target: 'es2024', lib: ['es2024'], types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')], strict: true, skipLibCheck: false, noEmit: true };
-    await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['gateway.ts'] }));
-    const result = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], dir);
-    expect(result.stdout).toBe('');
-    expect(result.code).toBe(0);
-  }, 60_000);
+  it.each(['nodenext', 'bundler'] as const)(
+    'type-checks a strict TypeScript consumer (moduleResolution %s, skipLibCheck false)',
+    async (resolution) => {
+      const dir = join(packed.project, `consumer-${resolution}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(
+        join(dir, 'gateway.ts'),
+        [
+          "import { createRuntime, MemoryStore, RedisStore, IngestServer, type Logger, type Runtime } from 'firehook';",
+          "import { definePlugin, type EventMessage, type HandlerPlugin } from 'firehook/plugin';",
+          'export const plugin: HandlerPlugin = definePlugin({ name: "fh_consumer", contractVersion: 1, optionsSchema: { type: "object" }, create: () => ({ handle(event: EventMessage) { void event.Type; } }) });',
+          'export async function start(): Promise<Runtime> { const runtime = await createRuntime({ configFile: "tyk.conf" }); const logger: Logger = runtime.logger; logger.info({ generation: 1 }, "started"); return runtime; }',
+          'export const stores = [MemoryStore, RedisStore, IngestServer];',
+          '',
+        ].join('\n'),
+      );
+      const module = resolution === 'nodenext' ? 'nodenext' : 'esnext';
+      const compilerOptions = {
+        module,
+        moduleResolution: resolution,
+        target: 'es2024',
+        lib: ['es2024'],
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+        strict: true,
+        skipLibCheck: false,
+        noEmit: true,
+      };
+      await writeFile(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['gateway.ts'] }));
+      const result = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(dir, 'tsconfig.json')], dir);
+      expect(result.stdout).toBe('');
+      expect(result.code).toBe(0);
+    },
+    60_000,
+  );
 });
 
 describe('the tarballs', () => {
-  const list = async (tarball: string) => (await run('tar', ['-tzf', tarball], packed.root)).stdout.split('\n').filter(Boolean).map((p) => p.replace(/^package\//, ''));
+  const list = async (tarball: string) =>
+    (await run('tar', ['-tzf', tarball], packed.root)).stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => p.replace(/^package\//, ''));
 
   it('carry a LICENSE, the repository fields and no test files', async () => {
     for (const [name, tarball] of Object.entries(packed.tarballs)) {
       const files = await list(tarball);
       expect(files, name).toContain('LICENSE');
-      expect(files.filter((f) => /(^|\/)test\/|\.test\.[cm]?[jt]s$/.test(f)), name).toEqual([]);
-      const manifest = JSON.parse(await readFile(join(packed.project, 'node_modules', name, 'package.json'), 'utf8')) as Record<string, { url?: string } | string | undefined>;
+      expect(
+        files.filter((f) => /(^|\/)test\/|\.test\.[cm]?[jt]s$/.test(f)),
+        name,
+      ).toEqual([]);
+      const manifest = JSON.parse(await readFile(join(packed.project, 'node_modules', name, 'package.json'), 'utf8')) as Record<
+        string,
+        { url?: string } | string | undefined
+      >;
       expect(manifest.homepage, name).toMatch(/^https:\/\//);
       expect((manifest.repository as { url?: string })?.url, name).toMatch(/^git\+https:\/\/.+\.git$/);
       expect((manifest.bugs as { url?: string })?.url, name).toMatch(/^https:\/\//);
@@ -134,11 +173,20 @@ describe('the tarballs', () => {
       const files = new Set(await list(tarball));
       const readme = await readFile(join(packed.project, 'node_modules', name, 'README.md'), 'utf8');
       const relative = [...readme.matchAll(/\]\(([^)\s#]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((href) => !/^[a-z]+:/i.test(href));
-      expect(relative.filter((href) => !files.has(href.replace(/^\.\//, ''))), `${name}: README links missing from the tarball`).toEqual([]);
+      expect(
+        relative.filter((href) => !files.has(href.replace(/^\.\//, ''))),
+        `${name}: README links missing from the tarball`,
+      ).toEqual([]);
       for (const map of [...files].filter((f) => f.endsWith('.map'))) {
-        const parsed = JSON.parse(await readFile(join(packed.project, 'node_modules', name, map), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+        const parsed = JSON.parse(await readFile(join(packed.project, 'node_modules', name, map), 'utf8')) as {
+          sources: string[];
+          sourcesContent?: (string | null)[];
+        };
         expect(parsed.sourcesContent?.length, map).toBe(parsed.sources.length);
-        expect(parsed.sourcesContent!.every((c) => typeof c === 'string' && c.length > 0), map).toBe(true);
+        expect(
+          parsed.sourcesContent!.every((c) => typeof c === 'string' && c.length > 0),
+          map,
+        ).toBe(true);
       }
     }
   });
@@ -155,7 +203,21 @@ describe('plugin packages installed from npm pack tarballs', () => {
 
   it('type-check against the packed type declarations', async () => {
     for (const name of PLUGIN_PACKAGES) await cp(join(packed.project, 'node_modules', name), join(packed.project, 'typecheck', name), { recursive: true });
-    const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2024', lib: ['es2024'], types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')], allowJs: true, checkJs: true, noEmit: true, strict: true }, include: ['typecheck/**/*.js'] };
+    const tsconfig = {
+      compilerOptions: {
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'es2024',
+        lib: ['es2024'],
+        types: ['node'],
+        typeRoots: [join(ROOT, 'node_modules/@types')],
+        allowJs: true,
+        checkJs: true,
+        noEmit: true,
+        strict: true,
+      },
+      include: ['typecheck/**/*.js'],
+    };
     await writeFile(join(packed.project, 'tsconfig.json'), JSON.stringify(tsconfig));
     const result = await run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', join(packed.project, 'tsconfig.json')], packed.project);
     expect(result.stdout).toBe('');
@@ -168,7 +230,10 @@ describe('firehook serve with plugin packages from the project', () => {
     const config = await gatewayCase(
       packed.project,
       'serve',
-      { plugins: ['firehook-plugin-archive', 'firehook-plugin-chat'], webhooks: { deny_private_networks: true, allow_networks: ['127.0.0.1'], retry_schedule: ['50ms', '50ms'] } },
+      {
+        plugins: ['firehook-plugin-archive', 'firehook-plugin-chat'],
+        webhooks: { deny_private_networks: true, allow_networks: ['127.0.0.1'], retry_schedule: ['50ms', '50ms'] },
+      },
       [
         classic('petstore', {
           AuthFailure: [
@@ -187,7 +252,14 @@ describe('firehook serve with plugin packages from the project', () => {
     running.push(cli);
     expect(url, cli.stderr()).toBeDefined();
     failFirst.add('/hooks/petstore');
-    const request = encodeOriginatingRequestSync({ method: 'GET', url: '/petstore/pets', headers: [['Host', 'gw.example'], ['Authorization', 'Bearer user-token']] });
+    const request = encodeOriginatingRequestSync({
+      method: 'GET',
+      url: '/petstore/pets',
+      headers: [
+        ['Host', 'gw.example'],
+        ['Authorization', 'Bearer user-token'],
+      ],
+    });
     const first = await postEvents(url!, [
       keyEvent('petstore', 'AuthFailure', 'first-key-0001', { OriginatingRequest: request }),
       keyEvent('petstore', 'AuthFailure', 'first-key-0001', { OriginatingRequest: request }),
@@ -199,7 +271,10 @@ describe('firehook serve with plugin packages from the project', () => {
     // chat: the duplicate is absorbed by the cooldown, the 503 retried, nothing sent twice
     await eventually(() => messages.filter((m) => m.path.startsWith('/hooks/')).length >= 3, 'chat messages');
     const petstore = messages.filter((m) => m.path === '/hooks/petstore');
-    expect(petstore.map((m) => m.body.blocks.flatMap((b) => b.fields ?? []).find((f) => f.text.startsWith('*Key*'))?.text).sort()).toEqual(['*Key*\n`****0001`', '*Key*\n`****0002`']);
+    expect(petstore.map((m) => m.body.blocks.flatMap((b) => b.fields ?? []).find((f) => f.text.startsWith('*Key*'))?.text).sort()).toEqual([
+      '*Key*\n`****0001`',
+      '*Key*\n`****0002`',
+    ]);
     expect(petstore[0]!.body.text).toBe('Firehook: AuthFailure on Petstore (petstore): AuthFailure');
     expect(messages.filter((m) => m.path === '/hooks/orders').map((m) => m.body.blocks[0]?.text?.text)).toEqual(['Orders: QuotaExceeded']);
     expect(JSON.stringify(messages)).not.toContain('first-key-0001');
@@ -210,7 +285,11 @@ describe('firehook serve with plugin packages from the project', () => {
     await eventually(async () => (await archivedRecords(archive)).length === 4, 'archived lines');
     const records = await archivedRecords(archive);
     expect(records.map((r) => [r.api_id, r.Type, r.Meta.Key])).toEqual(
-      expect.arrayContaining([['petstore', 'AuthFailure', 'first-key-0001'], ['petstore', 'AuthFailure', 'second-key-0002'], ['orders', 'QuotaExceeded', 'orders-key-0003']]),
+      expect.arrayContaining([
+        ['petstore', 'AuthFailure', 'first-key-0001'],
+        ['petstore', 'AuthFailure', 'second-key-0002'],
+        ['orders', 'QuotaExceeded', 'orders-key-0003'],
+      ]),
     );
     const decoded = records.find((r) => r.request !== undefined)!;
     expect(decoded.request).toMatchObject({ method: 'GET', url: '/petstore/pets', http_version: '1.1' });
@@ -232,7 +311,9 @@ describe('firehook serve with plugin packages from the project', () => {
 describe('plugin load failures', () => {
   /** Start `firehook serve` with these plugins; it must refuse to start. */
   async function refused(name: string, plugins: string[]): Promise<string> {
-    const config = await gatewayCase(packed.project, name, { plugins }, [classic('petstore', { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: { prefix: 'x' } }] })]);
+    const config = await gatewayCase(packed.project, name, { plugins }, [
+      classic('petstore', { AuthFailure: [{ handler_name: 'eh_log_handler', handler_meta: { prefix: 'x' } }] }),
+    ]);
     const { cli, code } = await serveProject(packed.project, config);
     running.push(cli);
     expect(code, `started anyway; stderr: ${cli.stderr()}`).toBe(1);
@@ -248,8 +329,12 @@ describe('plugin load failures', () => {
     ]);
     expect(missing).toMatch(/^FH_PLUGIN_NOT_FOUND: plugin package "firehook-plugin-nowhere" cannot be resolved from .*cases\/missing/m);
     expect(badExport).toMatch(/^FH_PLUGIN_INVALID: plugin package "firehook-plugin-badexport" exports no plugin/m);
-    expect(incompatible).toMatch(/^FH_PLUGIN_INCOMPATIBLE: plugin package "firehook-plugin-future"@3\.0\.0 requires firehook \^2\.0\.0; this is firehook 0\.1\.0$/m);
-    expect(duplicate).toMatch(/^FH_PLUGIN_DUPLICATE: handler name "archive" is claimed by both plugin package "firehook-plugin-dup" and plugin package "firehook-plugin-archive"$/m);
+    expect(incompatible).toMatch(
+      /^FH_PLUGIN_INCOMPATIBLE: plugin package "firehook-plugin-future"@3\.0\.0 requires firehook \^2\.0\.0; this is firehook 0\.1\.0$/m,
+    );
+    expect(duplicate).toMatch(
+      /^FH_PLUGIN_DUPLICATE: handler name "archive" is claimed by both plugin package "firehook-plugin-dup" and plugin package "firehook-plugin-archive"$/m,
+    );
   }, 60_000);
 
   it('reports invalid plugin options as <file>#<pointer> problems in firehook validate', async () => {
@@ -271,22 +356,34 @@ describe('plugin load failures', () => {
 
   it('keeps the last good generation running when a reload hits a plugin setup timeout', async () => {
     const archiveOnly = { AuthFailure: [{ handler_name: 'fh_ndjson_archive', handler_meta: { directory: 'archive' } }] };
-    const config = await gatewayCase(packed.project, 'reload', { plugins: ['firehook-plugin-archive', 'firehook-plugin-slow'], dispatch: { setup_timeout_ms: 300 } }, [classic('petstore', archiveOnly)]);
+    const config = await gatewayCase(
+      packed.project,
+      'reload',
+      { plugins: ['firehook-plugin-archive', 'firehook-plugin-slow'], dispatch: { setup_timeout_ms: 300 } },
+      [classic('petstore', archiveOnly)],
+    );
     const { cli, url } = await serveProject(packed.project, config);
     running.push(cli);
     expect(url, cli.stderr()).toBeDefined();
     const withSlow = { AuthFailure: [...archiveOnly.AuthFailure, { handler_name: 'fh_slow', handler_meta: {} }] };
     await writeFile(join(packed.project, 'cases/reload/apps/petstore.json'), JSON.stringify(classic('petstore', withSlow)));
     const failed = await cli.waitForLine((l) => l.code === 'FH_RELOAD_FAILED');
-    expect((failed.problems as string[]).join('\n')).toMatch(/petstore\.json#\/event_handlers\/events\/AuthFailure\/1\/handler_meta: fh_slow handler petstore:AuthFailure:1 \(plugin package "firehook-plugin-slow"\) did not finish setup within 300 ms \[FH_PLUGIN_SETUP_TIMEOUT\]/);
+    expect((failed.problems as string[]).join('\n')).toMatch(
+      /petstore\.json#\/event_handlers\/events\/AuthFailure\/1\/handler_meta: fh_slow handler petstore:AuthFailure:1 \(plugin package "firehook-plugin-slow"\) did not finish setup within 300 ms \[FH_PLUGIN_SETUP_TIMEOUT\]/,
+    );
     expect(failed.msg).toBe('reload rejected; generation 1 keeps running');
     expect(await postEvents(url!, [keyEvent('petstore', 'AuthFailure', 'after-reload-0001')])).toMatchObject({ status: 202 });
-    await eventually(async () => (await archivedRecords(join(packed.project, 'cases/reload/archive'))).some((r) => r.Meta.Key === 'after-reload-0001'), 'archived by generation 1');
+    await eventually(
+      async () => (await archivedRecords(join(packed.project, 'cases/reload/archive'))).some((r) => r.Meta.Key === 'after-reload-0001'),
+      'archived by generation 1',
+    );
     expect(await (await fetch(`${url!}/readyz`)).json()).toMatchObject({ generation: 1 });
   }, 60_000);
 
   it('refuses to start when a plugin setup exceeds its timeout, naming the package', async () => {
-    const config = await gatewayCase(packed.project, 'slow-start', { plugins: ['firehook-plugin-slow'], dispatch: { setup_timeout_ms: 300 } }, [classic('petstore', { AuthFailure: [{ handler_name: 'fh_slow', handler_meta: {} }] })]);
+    const config = await gatewayCase(packed.project, 'slow-start', { plugins: ['firehook-plugin-slow'], dispatch: { setup_timeout_ms: 300 } }, [
+      classic('petstore', { AuthFailure: [{ handler_name: 'fh_slow', handler_meta: {} }] }),
+    ]);
     const { cli, code } = await serveProject(packed.project, config);
     running.push(cli);
     expect(code).toBe(1);

@@ -117,7 +117,13 @@ export async function createPackedProject(): Promise<PackedProject> {
   await mkdir(project);
   const manifest = { name: 'my-gateway', version: '1.0.0', private: true, type: 'module', allowScripts: PROJECT_ALLOW_SCRIPTS };
   await writeFile(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
-  const seed = { name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages: { '': { name: manifest.name, version: manifest.version }, ...(await lockedRuntimePackages()) } };
+  const seed = {
+    name: manifest.name,
+    version: manifest.version,
+    lockfileVersion: 3,
+    requires: true,
+    packages: { '': { name: manifest.name, version: manifest.version }, ...(await lockedRuntimePackages()) },
+  };
   await writeFile(join(project, 'package-lock.json'), JSON.stringify(seed, null, 2));
   const installArgs = ['install', '--no-audit', '--no-fund', ...Object.values(tarballs)];
   let install = await run('npm', [...installArgs, '--offline'], project);

@@ -22,15 +22,28 @@ export async function dynamicPlugins(): Promise<PluginExport[]> {
   return names.includes('eh_dynamic_handler') ? [] : [createDynamicPlugin];
 }
 
-export async function startJsRuntime(options: { apis: Record<string, unknown>[]; handlers?: Record<string, string>; gateway?: Record<string, unknown>; watch?: boolean }): Promise<JsRuntime> {
+export async function startJsRuntime(options: {
+  apis: Record<string, unknown>[];
+  handlers?: Record<string, string>;
+  gateway?: Record<string, unknown>;
+  watch?: boolean;
+}): Promise<JsRuntime> {
   const dir = await mkdtemp(join(tmpdir(), 'fh-js-runtime-'));
   await mkdir(join(dir, 'apps'));
   await mkdir(join(dir, 'handlers'));
   for (const [name, source] of Object.entries(options.handlers ?? {})) await writeFile(join(dir, 'handlers', name), source);
   for (const [i, api] of options.apis.entries()) await writeFile(join(dir, 'apps', `api-${i}.json`), JSON.stringify(api));
-  await writeFile(join(dir, 'gateway.json'), JSON.stringify({ app_path: 'apps', event_handlers_path: 'handlers', jsvm_timeout: 2, dispatch: { concurrency: 256 }, ...options.gateway }));
+  await writeFile(
+    join(dir, 'gateway.json'),
+    JSON.stringify({ app_path: 'apps', event_handlers_path: 'handlers', jsvm_timeout: 2, dispatch: { concurrency: 256 }, ...options.gateway }),
+  );
   const { logger, lines } = captureLogger('info');
-  const runtime = await Runtime.create({ configFile: join(dir, 'gateway.json'), logger, plugins: await dynamicPlugins(), ...(options.watch ? { watch: true, watchDebounceMs: 5 } : {}) });
+  const runtime = await Runtime.create({
+    configFile: join(dir, 'gateway.json'),
+    logger,
+    plugins: await dynamicPlugins(),
+    ...(options.watch ? { watch: true, watchDebounceMs: 5 } : {}),
+  });
   return {
     runtime,
     dir,

@@ -14,11 +14,15 @@ afterEach(async () => {
   js = undefined;
 });
 
-const version = (v: number) => `// version ${v}\nvar counter = new TykJS.TykEventHandlers.NewEventHandler({});\ncounter.NewHandler(function (event, context) {\n  TykStorageIncr('seen');\n  TykStorageSet('version', '${v}');\n});\n`;
+const version = (v: number) =>
+  `// version ${v}\nvar counter = new TykJS.TykEventHandlers.NewEventHandler({});\ncounter.NewHandler(function (event, context) {\n  TykStorageIncr('seen');\n  TykStorageSet('version', '${v}');\n});\n`;
 
 describe('hot reload of JS handlers', () => {
   it('loses no event across 100 reloads under a steady load', async () => {
-    js = await startJsRuntime({ apis: [classicApi('api-1', 'org-1', { AuthFailure: [jsHandler('counter', 'counter.js')] })], handlers: { 'counter.js': version(0) } });
+    js = await startJsRuntime({
+      apis: [classicApi('api-1', 'org-1', { AuthFailure: [jsHandler('counter', 'counter.js')] })],
+      handlers: { 'counter.js': version(0) },
+    });
     const runtime = js.runtime;
     // A closed loop: ten events in flight at a time, the next ten once they are handled, so the
     // load keeps pace with the machine. Every reload waits until a batch has completed since the
@@ -58,7 +62,11 @@ describe('hot reload of JS handlers', () => {
   }, 240_000); // a hang detector, not a budget: 100 rebuilds of the isolate's contexts take ~12 s on two free cores
 
   it('activates a saved handler file through the watcher', async () => {
-    js = await startJsRuntime({ apis: [classicApi('api-1', 'org-1', { AuthFailure: [jsHandler('counter', 'counter.js')] })], handlers: { 'counter.js': version(1) }, watch: true });
+    js = await startJsRuntime({
+      apis: [classicApi('api-1', 'org-1', { AuthFailure: [jsHandler('counter', 'counter.js')] })],
+      handlers: { 'counter.js': version(1) },
+      watch: true,
+    });
     const key = storageKey('version', { kind: 'org', orgId: 'org-1' });
     await js.runtime.fireAndWait('api-1', 'AuthFailure', {});
     expect(await js.runtime.store.get(key)).toBe('1');

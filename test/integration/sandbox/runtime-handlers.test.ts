@@ -8,7 +8,8 @@ afterEach(async () => {
   js = undefined;
 });
 
-const LOGGER = (tag: string) => `var tagged = new TykJS.TykEventHandlers.NewEventHandler({});\ntagged.NewHandler(function (event, context) { log('${tag} ' + event.EventType + ' ' + context.APIID + ' ' + context.OrgID); });\n`;
+const LOGGER = (tag: string) =>
+  `var tagged = new TykJS.TykEventHandlers.NewEventHandler({});\ntagged.NewHandler(function (event, context) { log('${tag} ' + event.EventType + ' ' + context.APIID + ' ' + context.OrgID); });\n`;
 
 describe('JS handlers in the runtime', () => {
   it('runs Classic, OAS, gateway-level and self-registered handlers for fired events', async () => {
@@ -58,7 +59,10 @@ describe('JS handlers in the runtime', () => {
   it('reports a failing handler with its code and location while the other handlers succeed', async () => {
     js = await startJsRuntime({
       apis: [classicApi('api-1', 'org-1', { QuotaExceeded: [jsHandler('bad', 'bad.js'), jsHandler('tagged', 'one.js')] })],
-      handlers: { 'bad.js': `var bad = new TykJS.TykEventHandlers.NewEventHandler({});\nbad.NewHandler(function () {\n  undefinedFunction();\n});\n`, 'one.js': LOGGER('one') },
+      handlers: {
+        'bad.js': `var bad = new TykJS.TykEventHandlers.NewEventHandler({});\nbad.NewHandler(function () {\n  undefinedFunction();\n});\n`,
+        'one.js': LOGGER('one'),
+      },
     });
     const reports = await js.runtime.fireAndWait('api-1', 'QuotaExceeded', {});
     expect(reports.map((r) => r.status).sort()).toEqual(['failed', 'ok']);

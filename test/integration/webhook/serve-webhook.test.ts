@@ -44,10 +44,30 @@ async function workspace(gateway: object, handlerMeta: object): Promise<string> 
   const dir = await mkdtemp(join(tmpdir(), 'fh-wh-'));
   dirs.push(dir);
   await mkdir(join(dir, 'apps'));
-  await writeFile(join(dir, 'apps/api.json'), JSON.stringify({
-    api_id: 'hooked', org_id: 'acme',
-    event_handlers: { events: { AuthFailure: [{ handler_name: 'eh_web_hook_handler', handler_meta: { method: 'POST', target_path: `${target}/hook`, template_path: 'templates/default_webhook.json', header_map: { 'x-tyk-test-header': 'Tyk v1.BANANA' }, event_timeout: 0, ...handlerMeta } }] } },
-  }));
+  await writeFile(
+    join(dir, 'apps/api.json'),
+    JSON.stringify({
+      api_id: 'hooked',
+      org_id: 'acme',
+      event_handlers: {
+        events: {
+          AuthFailure: [
+            {
+              handler_name: 'eh_web_hook_handler',
+              handler_meta: {
+                method: 'POST',
+                target_path: `${target}/hook`,
+                template_path: 'templates/default_webhook.json',
+                header_map: { 'x-tyk-test-header': 'Tyk v1.BANANA' },
+                event_timeout: 0,
+                ...handlerMeta,
+              },
+            },
+          ],
+        },
+      },
+    }),
+  );
   await writeFile(join(dir, 'tyk.conf'), JSON.stringify({ app_path: 'apps', template_path: join(ROOT, 'templates'), ...gateway }));
   // template_path in handler_meta is relative to the config's directory, as Tyk resolves it against its working dir.
   await mkdir(join(dir, 'templates'));
@@ -55,14 +75,22 @@ async function workspace(gateway: object, handlerMeta: object): Promise<string> 
   return join(dir, 'tyk.conf');
 }
 
-const event = (key: string, message = 'Auth failure') => ({ api_id: 'hooked', type: 'AuthFailure', meta: { Message: message, Path: '/hooked/x', Origin: '10.9.8.7', Key: key } });
+const event = (key: string, message = 'Auth failure') => ({
+  api_id: 'hooked',
+  type: 'AuthFailure',
+  meta: { Message: message, Path: '/hooked/x', Origin: '10.9.8.7', Key: key },
+});
 
 describe('firehook serve with eh_web_hook_handler', () => {
   it('posts the default Tyk template body with canonicalised headers to a real receiver', async () => {
     const s = await startServer(['--config', await workspace({}, {})]);
     running.push(s);
     const key = `key-${randomUUID()}`;
-    const res = await fetch(`${s.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event(key, 'He said "hi"\n\\o/')) });
+    const res = await fetch(`${s.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event(key, 'He said "hi"\n\\o/')),
+    });
     expect(res.status).toBe(202);
     const got = await eventually(() => received.find((r) => r.body.includes(key)));
     expect(got.method).toBe('POST');
@@ -80,7 +108,10 @@ describe('firehook serve with eh_web_hook_handler', () => {
     running.push(a, b);
     const key = `dup-${randomUUID()}`;
     const posts = [];
-    for (let i = 0; i < 10; i++) posts.push(fetch(`${(i % 2 ? a : b).url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event(key)) }));
+    for (let i = 0; i < 10; i++)
+      posts.push(
+        fetch(`${(i % 2 ? a : b).url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event(key)) }),
+      );
     expect((await Promise.all(posts)).map((r) => r.status)).toEqual(Array(10).fill(202));
     await eventually(() => received.some((r) => r.body.includes(key)));
     // the claim is written as Tyk writes it: webhook.cache.<md5> (here under the test's key prefix)

@@ -32,8 +32,18 @@ describe('eh_dynamic_handler', () => {
     const plugin = createDynamicPlugin();
     expect(plugin.name).toBe('eh_dynamic_handler');
     expect(plugin.aliases).toEqual(['custom']);
-    expect(plugin.normalize!({ Name: 'sessionHandler', PATH: 'x.js', Disabled: false }, { file: 'a', pointer: '', format: 'classic' }, {} as never)).toEqual({ name: 'sessionHandler', path: 'x.js', disabled: false });
-    expect(plugin.normalize!({ functionName: 'fn', path: 'y.js', name: 'My handler', id: 'h1', enabled: true, trigger: 'AuthFailure', type: 'custom' }, { file: 'a', pointer: '', format: 'oas' }, {} as never)).toEqual({ name: 'fn', path: 'y.js', id: 'h1' });
+    expect(plugin.normalize!({ Name: 'sessionHandler', PATH: 'x.js', Disabled: false }, { file: 'a', pointer: '', format: 'classic' }, {} as never)).toEqual({
+      name: 'sessionHandler',
+      path: 'x.js',
+      disabled: false,
+    });
+    expect(
+      plugin.normalize!(
+        { functionName: 'fn', path: 'y.js', name: 'My handler', id: 'h1', enabled: true, trigger: 'AuthFailure', type: 'custom' },
+        { file: 'a', pointer: '', format: 'oas' },
+        {} as never,
+      ),
+    ).toEqual({ name: 'fn', path: 'y.js', id: 'h1' });
   });
 
   it('runs a handler file found in event_handlers_path and reports script errors with file:line:col', async () => {
@@ -60,25 +70,41 @@ describe('eh_dynamic_handler', () => {
     const base = '/event_handlers/events/AuthFailure/0/handler_meta';
     expect(await problemOf(plugin.create({ name: 'h' }, world.context()))).toMatchObject({ code: 'FH_CONFIG_INVALID', pointer: `${base}/path` });
     expect(await problemOf(plugin.create({ path: 'x.js' }, world.context()))).toMatchObject({ pointer: `${base}/name` });
-    expect(await problemOf(plugin.create({ path: 'x.js' }, world.context({ format: 'oas' })))).toMatchObject({ pointer: '/x-tyk-api-gateway/server/eventHandlers/0/functionName' });
-    expect(await problemOf(plugin.create({ name: 'h', path: 'handler.json' }, world.context()))).toMatchObject({ pointer: `${base}/path`, message: expect.stringContaining('only .js files') });
-    expect(await problemOf(plugin.create({ name: 'h', path: 'missing.js' }, world.context()))).toMatchObject({ pointer: `${base}/path`, message: expect.stringMatching(/handler file "missing.js" not found \(looked at .*handlers\/missing.js/) });
+    expect(await problemOf(plugin.create({ path: 'x.js' }, world.context({ format: 'oas' })))).toMatchObject({
+      pointer: '/x-tyk-api-gateway/server/eventHandlers/0/functionName',
+    });
+    expect(await problemOf(plugin.create({ name: 'h', path: 'handler.json' }, world.context()))).toMatchObject({
+      pointer: `${base}/path`,
+      message: expect.stringContaining('only .js files'),
+    });
+    expect(await problemOf(plugin.create({ name: 'h', path: 'missing.js' }, world.context()))).toMatchObject({
+      pointer: `${base}/path`,
+      message: expect.stringMatching(/handler file "missing.js" not found \(looked at .*handlers\/missing.js/),
+    });
     const syntax = await problemOf(plugin.create({ name: 'h', path: 'broken.js' }, world.context()));
     expect(syntax.code).toBe('FH_SANDBOX_LOAD_FAILED');
     expect(syntax.message).toMatch(/handlers\/broken\.js:1:9: /);
-    expect(await problemOf(plugin.create({ name: 'sessionHandler', path: 'other.js' }, world.context()))).toMatchObject({ pointer: `${base}/name`, message: expect.stringContaining('defines no global "sessionHandler"') });
+    expect(await problemOf(plugin.create({ name: 'sessionHandler', path: 'other.js' }, world.context()))).toMatchObject({
+      pointer: `${base}/name`,
+      message: expect.stringContaining('defines no global "sessionHandler"'),
+    });
     await plugin.dispose!();
   });
 
   it('refuses to build when enable_jsvm is false', async () => {
     world = await pluginWorld({ enable_jsvm: false });
     await world.write('a.js', HANDLER);
-    expect(await problemOf(createDynamicPlugin().create({ name: 'h', path: 'a.js' }, world.context()))).toMatchObject({ message: expect.stringContaining('enable_jsvm') });
+    expect(await problemOf(createDynamicPlugin().create({ name: 'h', path: 'a.js' }, world.context()))).toMatchObject({
+      message: expect.stringContaining('enable_jsvm'),
+    });
   });
 
   it('discovers self-registering files and skips files that cannot register', async () => {
     world = await pluginWorld();
-    const reg = await world.write('auto.js', `var onAuth = new TykJS.TykEventHandlers.NewEventHandler({ "events": ["AuthFailure"], "apis": ["*"] });\nonAuth.NewHandler(function (event, context) { log('auto ' + event.Type + ' ' + context.APIID); });\nvar narrow = new TykJS.TykEventHandlers.NewEventHandler({ events: ['KeyExpired'], apis: ['api-b'] });\nnarrow.NewHandler(function () {});`);
+    const reg = await world.write(
+      'auto.js',
+      `var onAuth = new TykJS.TykEventHandlers.NewEventHandler({ "events": ["AuthFailure"], "apis": ["*"] });\nonAuth.NewHandler(function (event, context) { log('auto ' + event.Type + ' ' + context.APIID); });\nvar narrow = new TykJS.TykEventHandlers.NewEventHandler({ events: ['KeyExpired'], apis: ['api-b'] });\nnarrow.NewHandler(function () {});`,
+    );
     await world.write('plain.js', HANDLER);
     await world.write('notes.txt', 'events: []');
     const plugin = createDynamicPlugin();

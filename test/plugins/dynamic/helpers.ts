@@ -30,7 +30,10 @@ export interface PluginWorld {
 
 export async function pluginWorld(gatewayExtra: Record<string, unknown> = {}): Promise<PluginWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'fh-dynamic-'));
-  await writeFile(join(dir, 'gateway.json'), JSON.stringify({ event_handlers_path: 'handlers', jsvm_timeout: 1, webhooks: { allow_networks: ['127.0.0.1'] }, ...gatewayExtra }));
+  await writeFile(
+    join(dir, 'gateway.json'),
+    JSON.stringify({ event_handlers_path: 'handlers', jsvm_timeout: 1, webhooks: { allow_networks: ['127.0.0.1'] }, ...gatewayExtra }),
+  );
   const { config, problems } = await loadGatewayConfig(join(dir, 'gateway.json'));
   if (!config) throw new Error(problems.map((p) => p.message).join('; '));
   const { logger, lines } = captureLogger();
@@ -60,7 +63,11 @@ export async function pluginWorld(gatewayExtra: Record<string, unknown> = {}): P
         sessions,
         gateway: config,
         api: api ? { ...api, name: 'API' } : undefined,
-        source: { file: join(dir, 'apps/api.json'), pointer: format === 'oas' ? '/x-tyk-api-gateway/server/eventHandlers/0' : '/event_handlers/events/AuthFailure/0/handler_meta', format },
+        source: {
+          file: join(dir, 'apps/api.json'),
+          pointer: format === 'oas' ? '/x-tyk-api-gateway/server/eventHandlers/0' : '/event_handlers/events/AuthFailure/0/handler_meta',
+          format,
+        },
         event: options.event ?? 'AuthFailure',
         handlerId: `${api?.apiId ?? 'system'}:AuthFailure:0`,
         templates: unused as HandlerContext['templates'],

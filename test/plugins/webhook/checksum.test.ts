@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { certificateChecksum, cooldownKey, createWebhookChecksum, goExpiryText, goRequestTarget, webhookChecksum, webhookWireForm } from '../../../plugins/webhook/checksum.ts';
+import {
+  certificateChecksum,
+  cooldownKey,
+  createWebhookChecksum,
+  goExpiryText,
+  goRequestTarget,
+  webhookChecksum,
+  webhookWireForm,
+} from '../../../plugins/webhook/checksum.ts';
 
 const md5 = (text: string): string => createHash('md5').update(text, 'utf8').digest('hex');
 const UA = 'User-Agent: Go-http-client/1.1\r\n';

@@ -22,18 +22,65 @@ function pointers(meta: Record<string, unknown>, source = CLASSIC): string[] {
 
 describe('normalizeWebhookOptions (Classic)', () => {
   it('maps handler_meta keys case-insensitively and ignores unknown keys', () => {
-    const options = normalizeWebhookOptions({ Method: 'post', Target_Path: 'http://127.0.0.1:9999/hook', TEMPLATE_PATH: 'x.json', header_map: { 'x-a': '1' }, Event_Timeout: 10, name: 'n', id: 'i', disabled: false, something_else: [1] }, CLASSIC);
-    expect(options).toEqual({ method: 'POST', target_path: 'http://127.0.0.1:9999/hook', template_path: 'x.json', header_map: { 'x-a': '1' }, event_timeout: 10, name: 'n', id: 'i', disabled: false });
+    const options = normalizeWebhookOptions(
+      {
+        Method: 'post',
+        Target_Path: 'http://127.0.0.1:9999/hook',
+        TEMPLATE_PATH: 'x.json',
+        header_map: { 'x-a': '1' },
+        Event_Timeout: 10,
+        name: 'n',
+        id: 'i',
+        disabled: false,
+        something_else: [1],
+      },
+      CLASSIC,
+    );
+    expect(options).toEqual({
+      method: 'POST',
+      target_path: 'http://127.0.0.1:9999/hook',
+      template_path: 'x.json',
+      header_map: { 'x-a': '1' },
+      event_timeout: 10,
+      name: 'n',
+      id: 'i',
+      disabled: false,
+    });
   });
 
   it('defaults an empty or missing method to GET and fills the other defaults', () => {
-    expect(normalizeWebhookOptions({ target_path: 'https://h/x', method: '' }, CLASSIC)).toEqual({ method: 'GET', target_path: 'https://h/x', template_path: '', header_map: {}, event_timeout: 0, disabled: false });
+    expect(normalizeWebhookOptions({ target_path: 'https://h/x', method: '' }, CLASSIC)).toEqual({
+      method: 'GET',
+      target_path: 'https://h/x',
+      template_path: '',
+      header_map: {},
+      event_timeout: 0,
+      disabled: false,
+    });
     expect(normalizeWebhookOptions({ target_path: 'https://h/x' }, CLASSIC).method).toBe('GET');
   });
 
   it('keeps Firehook delivery options given on the same object', () => {
-    const options = normalizeWebhookOptions({ target_path: 'https://h', timeout: '5s', retry_schedule: [], signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previous_secrets: ['whsec_aGVsbG8='] }, deny_private_networks: true, allow_networks: ['10.0.0.0/8'], tyk_compat_escaping: true }, CLASSIC);
-    expect(options).toMatchObject({ timeout: '5s', retry_schedule: [], signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, deny_private_networks: true, allow_networks: ['10.0.0.0/8'], tyk_compat_escaping: true });
+    const options = normalizeWebhookOptions(
+      {
+        target_path: 'https://h',
+        timeout: '5s',
+        retry_schedule: [],
+        signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', previous_secrets: ['whsec_aGVsbG8='] },
+        deny_private_networks: true,
+        allow_networks: ['10.0.0.0/8'],
+        tyk_compat_escaping: true,
+      },
+      CLASSIC,
+    );
+    expect(options).toMatchObject({
+      timeout: '5s',
+      retry_schedule: [],
+      signing: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+      deny_private_networks: true,
+      allow_networks: ['10.0.0.0/8'],
+      tyk_compat_escaping: true,
+    });
   });
 
   it('reports wrong types at the key as written, all together', () => {
@@ -51,7 +98,8 @@ describe('normalizeWebhookOptions (Classic)', () => {
 
   it('rejects missing, relative, non-http and malformed URLs', () => {
     expect(problems({ method: 'POST' })).toMatchObject([{ pointer: CLASSIC.pointer, message: 'missing required key "target_path"' }]);
-    for (const url of ['/relative', 'ftp://h/x', 'http://', 'http://h:port/', 'not a url', 'http://h/a b']) expect(pointers({ target_path: url }), url).toEqual(['/target_path']);
+    for (const url of ['/relative', 'ftp://h/x', 'http://', 'http://h:port/', 'not a url', 'http://h/a b'])
+      expect(pointers({ target_path: url }), url).toEqual(['/target_path']);
   });
 
   it('rejects a negative event_timeout, bad header names and values with CR/LF', () => {
@@ -79,7 +127,11 @@ describe('normalizeWebhookOptions (Classic)', () => {
   });
 
   it('rejects at load what would fail only at delivery: allow-list entries and secrets that do not decode', () => {
-    const found = problems({ Target_Path: 'http://h', Allow_Networks: ['10.0.0.0/8', 'not a host!', 7], signing: { secret: 'whsec_AAAAA', previous_secrets: ['whsec_dGVzdA==', 'whsec_BBBBB'] } });
+    const found = problems({
+      Target_Path: 'http://h',
+      Allow_Networks: ['10.0.0.0/8', 'not a host!', 7],
+      signing: { secret: 'whsec_AAAAA', previous_secrets: ['whsec_dGVzdA==', 'whsec_BBBBB'] },
+    });
     expect(found.map((p) => `${p.pointer.slice(CLASSIC.pointer.length)}: ${p.message}`).sort()).toEqual([
       '/Allow_Networks/1: not a host name, IP address or CIDR (got "not a host!")',
       '/Allow_Networks/2: must be string (got 7)',
@@ -98,8 +150,31 @@ describe('normalizeWebhookOptions (OAS)', () => {
   const base = { enabled: true, trigger: 'AuthFailure', type: 'webhook', url: 'https://h/hook' };
 
   it('maps url, method, bodyTemplate, headers (last wins), name, id and enabled', () => {
-    const options = normalizeWebhookOptions({ ...base, method: 'put', bodyTemplate: 't.json', headers: [{ name: 'X-A', value: '1' }, { name: 'X-B', value: '2' }, { name: 'X-A', value: '3' }], name: 'n', id: 'i' }, OAS);
-    expect(options).toEqual({ method: 'PUT', target_path: 'https://h/hook', template_path: 't.json', header_map: { 'X-A': '3', 'X-B': '2' }, event_timeout: 0, name: 'n', id: 'i', disabled: false });
+    const options = normalizeWebhookOptions(
+      {
+        ...base,
+        method: 'put',
+        bodyTemplate: 't.json',
+        headers: [
+          { name: 'X-A', value: '1' },
+          { name: 'X-B', value: '2' },
+          { name: 'X-A', value: '3' },
+        ],
+        name: 'n',
+        id: 'i',
+      },
+      OAS,
+    );
+    expect(options).toEqual({
+      method: 'PUT',
+      target_path: 'https://h/hook',
+      template_path: 't.json',
+      header_map: { 'X-A': '3', 'X-B': '2' },
+      event_timeout: 0,
+      name: 'n',
+      id: 'i',
+      disabled: false,
+    });
   });
 
   it('floors cooldownPeriod to whole seconds and treats "" as none', () => {
@@ -125,6 +200,8 @@ describe('normalizeWebhookOptions (OAS)', () => {
 
   it('reports malformed header lists item by item', () => {
     expect(pointers({ ...base, headers: { 'X-A': '1' } }, OAS)).toEqual(['/headers']);
-    expect(pointers({ ...base, headers: [{ name: 'X-A', value: '1' }, { name: 'X-B' }, { name: 'bad name', value: 'v' }, { name: 'X-C', value: 7 }] }, OAS).sort()).toEqual(['/headers/1', '/headers/2/name', '/headers/3/value'].sort());
+    expect(
+      pointers({ ...base, headers: [{ name: 'X-A', value: '1' }, { name: 'X-B' }, { name: 'bad name', value: 'v' }, { name: 'X-C', value: 7 }] }, OAS).sort(),
+    ).toEqual(['/headers/1', '/headers/2/name', '/headers/3/value'].sort());
   });
 });

@@ -3,7 +3,18 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, createTemplateService, loadGatewayConfig, MemoryStore, type DeliveryRequest, type DeliveryService, type GatewayConfig, type HandlerContext, type HandlerSource, type SubmitResult } from '../../../core/index.ts';
+import {
+  createLogger,
+  createTemplateService,
+  loadGatewayConfig,
+  MemoryStore,
+  type DeliveryRequest,
+  type DeliveryService,
+  type GatewayConfig,
+  type HandlerContext,
+  type HandlerSource,
+  type SubmitResult,
+} from '../../../core/index.ts';
 import { ProvidedStatsRegistry } from '../../../core/stats-registry.ts';
 
 export const REPO_TEMPLATES = fileURLToPath(new URL('../../../templates', import.meta.url));

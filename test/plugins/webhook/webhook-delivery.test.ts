@@ -6,7 +6,17 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeliveryService } from '../../../core/delivery/index.ts';
 import { ioredisClient } from '../../../core/store/ioredis-client.ts';
-import { createLogger, formatGoTime, MemoryStore, RedisStore, webhookChecksum, type EventMessage, type EventMeta, type Handler, type Store } from '../../../core/index.ts';
+import {
+  createLogger,
+  formatGoTime,
+  MemoryStore,
+  RedisStore,
+  webhookChecksum,
+  type EventMessage,
+  type EventMeta,
+  type Handler,
+  type Store,
+} from '../../../core/index.ts';
 import { createWebhookPlugin, type WebhookOptions } from '../../../plugins/webhook/index.ts';
 import { gatewayConfig, handlerContext } from './webhook-context.ts';
 import { eventually } from '../../helpers/poll.ts';

@@ -4,13 +4,23 @@ import { BOOTSTRAP_PARTS, BOOTSTRAP_SOURCE } from '../../../sandbox/child/bootst
 
 const dir = new URL('../../../sandbox/isolate/', import.meta.url);
 const text = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
-const code = (source: string): string => source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '').replace(/'(?:[^'\\\n]|\\.)*'/g, "''");
+const code = (source: string): string =>
+  source
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\/\/.*$/gm, '')
+    .replace(/'(?:[^'\\\n]|\\.)*'/g, "''");
 
 describe('isolate bootstrap files', () => {
   it('joins every .js file of sandbox/isolate, once, in the listed order, into the closure body', () => {
-    expect([...BOOTSTRAP_PARTS].sort()).toEqual(readdirSync(dir).filter((name) => name.endsWith('.js')).sort());
+    expect([...BOOTSTRAP_PARTS].sort()).toEqual(
+      readdirSync(dir)
+        .filter((name) => name.endsWith('.js'))
+        .sort(),
+    );
     expect(BOOTSTRAP_SOURCE.startsWith(text(BOOTSTRAP_PARTS[0]))).toBe(true);
-    expect(BOOTSTRAP_SOURCE).toBe(BOOTSTRAP_PARTS.map(text).join('') + '\nreturn { __proto__: null, dispatch: dispatch, details: details, loadFile: loadFile };\n');
+    expect(BOOTSTRAP_SOURCE).toBe(
+      BOOTSTRAP_PARTS.map(text).join('') + '\nreturn { __proto__: null, dispatch: dispatch, details: details, loadFile: loadFile };\n',
+    );
   });
 
   it('has every file type-checked, in strict mode from the first part on, importing nothing', () => {

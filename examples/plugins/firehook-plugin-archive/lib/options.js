@@ -18,7 +18,14 @@
  * @property {boolean} [disabled]
  */
 
-export const DEFAULTS = { file_prefix: 'events', max_bytes: 64 * 1024 * 1024, max_files: 0, fsync: 'interval', fsync_interval: '1s', originating_request: 'raw' };
+export const DEFAULTS = {
+  file_prefix: 'events',
+  max_bytes: 64 * 1024 * 1024,
+  max_files: 0,
+  fsync: 'interval',
+  fsync_interval: '1s',
+  originating_request: 'raw',
+};
 
 /** @type {import('firehook').JsonSchema} */
 export const archiveOptionsSchema = {
@@ -27,11 +34,19 @@ export const archiveOptionsSchema = {
   required: ['directory'],
   properties: {
     directory: { type: 'string', minLength: 1 },
-    file_prefix: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$', errorMessage: 'must be 1-64 letters, digits, ".", "_" or "-" (not starting with "." or "-")' },
+    file_prefix: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$',
+      errorMessage: 'must be 1-64 letters, digits, ".", "_" or "-" (not starting with "." or "-")',
+    },
     max_bytes: { type: 'integer', minimum: 1024 },
     max_files: { type: 'integer', minimum: 0 },
     fsync: { enum: ['always', 'interval', 'never'] },
-    fsync_interval: { type: 'string', pattern: '^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$', errorMessage: 'must be a Go duration such as "1s" or "250ms"' },
+    fsync_interval: {
+      type: 'string',
+      pattern: '^(?:(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+$',
+      errorMessage: 'must be a Go duration such as "1s" or "250ms"',
+    },
     originating_request: { enum: ['raw', 'decoded', 'both', 'omit'] },
     id: { type: 'string' },
     name: { type: 'string' },

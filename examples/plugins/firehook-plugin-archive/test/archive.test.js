@@ -53,7 +53,12 @@ async function start(dir) {
       done();
     },
   });
-  const runtime = await createRuntime({ configFile: join(dir, 'tyk.conf'), logger: createLogger({ level: 'debug', destination }), plugins: [recorder], watch: false });
+  const runtime = await createRuntime({
+    configFile: join(dir, 'tyk.conf'),
+    logger: createLogger({ level: 'debug', destination }),
+    plugins: [recorder],
+    watch: false,
+  });
   return { runtime, lines };
 }
 
@@ -78,7 +83,15 @@ describe('fh_ndjson_archive', () => {
   it('appends each event as one line: Tyk fields, API context, and the originating request decoded', async () => {
     const dir = await project({ directory: 'archive', originating_request: 'both' });
     const { runtime } = await start(dir);
-    const request = encodeOriginatingRequestSync({ method: 'POST', url: '/petstore/pets?x=1', headers: [['Host', 'gw.example'], ['Authorization', 'Bearer k']], body: '{"name":"rex"}' });
+    const request = encodeOriginatingRequestSync({
+      method: 'POST',
+      url: '/petstore/pets?x=1',
+      headers: [
+        ['Host', 'gw.example'],
+        ['Authorization', 'Bearer k'],
+      ],
+      body: '{"name":"rex"}',
+    });
     try {
       const [report] = await runtime.fireAndWait('petstore', 'AuthFailure', { ...meta(1), OriginatingRequest: request });
       assert.equal(report?.status, 'ok');
@@ -92,8 +105,17 @@ describe('fh_ndjson_archive', () => {
       assert.equal(first.Type, 'AuthFailure');
       assert.equal(first.Meta.Key, key(1));
       assert.equal(first.Meta.OriginatingRequest, request);
-      assert.deepEqual({ ...first.request, headers: undefined }, { method: 'POST', url: '/petstore/pets?x=1', http_version: '1.1', headers: undefined, body: '{"name":"rex"}', body_encoding: 'utf8' });
-      assert.deepEqual(first.request.headers.filter((/** @type {[string, string]} */ [n]) => n === 'Host' || n === 'Authorization'), [['Host', 'gw.example'], ['Authorization', 'Bearer k']]);
+      assert.deepEqual(
+        { ...first.request, headers: undefined },
+        { method: 'POST', url: '/petstore/pets?x=1', http_version: '1.1', headers: undefined, body: '{"name":"rex"}', body_encoding: 'utf8' },
+      );
+      assert.deepEqual(
+        first.request.headers.filter((/** @type {[string, string]} */ [n]) => n === 'Host' || n === 'Authorization'),
+        [
+          ['Host', 'gw.example'],
+          ['Authorization', 'Bearer k'],
+        ],
+      );
       assert.equal(second.Type, 'QuotaExceeded');
       assert.equal('request' in second, false);
       assert.match(first.TimeStamp, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \+0000 UTC$/);
@@ -103,21 +125,33 @@ describe('fh_ndjson_archive', () => {
   });
 
   it('rotates before a file would exceed max_bytes, keeps every line in order, and fires ArchiveFileRotated', async () => {
-    const dir = await project({ directory: 'archive', max_bytes: 2048, originating_request: 'omit' }, { event_handlers: { events: { ArchiveFileRotated: [{ handler_name: 'test_recorder', handler_meta: {} }] } } });
+    const dir = await project(
+      { directory: 'archive', max_bytes: 2048, originating_request: 'omit' },
+      { event_handlers: { events: { ArchiveFileRotated: [{ handler_name: 'test_recorder', handler_meta: {} }] } } },
+    );
     const { runtime, lines } = await start(dir);
     rotations.length = 0;
     try {
       for (let i = 0; i < 60; i++) await runtime.fireAndWait('petstore', 'AuthFailure', meta(i));
       const { files, records } = await archived(join(dir, 'archive'));
-      assert.deepEqual(records.map((r) => r.Meta.Key), Array.from({ length: 60 }, (_, i) => key(i)));
+      assert.deepEqual(
+        records.map((r) => r.Meta.Key),
+        Array.from({ length: 60 }, (_, i) => key(i)),
+      );
       assert.ok(files.length >= 3, `files: ${files.join(', ')}`);
       for (const name of files) assert.ok((await stat(join(dir, 'archive', name))).size <= 2048, name);
       await eventually(() => rotations.length >= files.length - 1, 'an ArchiveFileRotated event per rotated file');
-      assert.deepEqual(rotations.map((r) => r.File), files.slice(0, -1).map((n) => join(dir, 'archive', n)));
+      assert.deepEqual(
+        rotations.map((r) => r.File),
+        files.slice(0, -1).map((n) => join(dir, 'archive', n)),
+      );
       const active = (await readFile(join(dir, 'archive/events.ndjson'), 'utf8')).split('\n').filter(Boolean).length;
       assert.equal(rotations.reduce((n, r) => n + Number(r.Lines), 0) + active, 60);
       // the custom event is declared by the plugin, so validation has nothing to say about it
-      assert.equal(lines.some((l) => String(l.msg).includes('ArchiveFileRotated') && l.level === 40), false);
+      assert.equal(
+        lines.some((l) => String(l.msg).includes('ArchiveFileRotated') && l.level === 40),
+        false,
+      );
     } finally {
       await runtime.close();
     }
@@ -142,7 +176,14 @@ describe('fh_ndjson_archive', () => {
     const { runtime } = await start(dir);
     try {
       for (let i = 0; i < 100; i++) runtime.fire('petstore', 'AuthFailure', meta(i));
-      await writeFile(join(dir, 'apps/petstore.json'), JSON.stringify({ api_id: 'petstore', org_id: 'acme', event_handlers: { events: { AuthFailure: [{ handler_name: 'archive', handler_meta: { directory: 'archive', fsync: 'always' } }] } } }));
+      await writeFile(
+        join(dir, 'apps/petstore.json'),
+        JSON.stringify({
+          api_id: 'petstore',
+          org_id: 'acme',
+          event_handlers: { events: { AuthFailure: [{ handler_name: 'archive', handler_meta: { directory: 'archive', fsync: 'always' } }] } },
+        }),
+      );
       const reloading = runtime.reload();
       for (let i = 100; i < 200; i++) runtime.fire('petstore', 'AuthFailure', meta(i));
       assert.equal((await reloading).ok, true);
@@ -152,7 +193,10 @@ describe('fh_ndjson_archive', () => {
     }
     const { files, records } = await archived(join(dir, 'archive'));
     assert.deepEqual(files, ['events.ndjson']);
-    assert.deepEqual(records.map((r) => r.Meta.Key).sort(), Array.from({ length: 300 }, (_, i) => key(i)));
+    assert.deepEqual(
+      records.map((r) => r.Meta.Key).sort(),
+      Array.from({ length: 300 }, (_, i) => key(i)),
+    );
   });
 
   it('keeps at most max_files rotated files, deleting the oldest', async () => {
@@ -199,7 +243,14 @@ describe('fh_ndjson_archive', () => {
         `${at}/QuotaExceeded/0/handler_meta/FSync: must be one of "always", "interval", "never" (got "sometimes")`,
         `${at}/QuotaExceeded/0/handler_meta/max_bytes: must be >= 1024 (got 10)`,
       ]);
-      await writeFile(join(dir, 'apps/petstore.json'), JSON.stringify({ api_id: 'petstore', org_id: 'acme', event_handlers: { events: { AuthFailure: [{ handler_name: 'fh_ndjson_archive', handler_meta: { directory: 'blocked/archive' } }] } } }));
+      await writeFile(
+        join(dir, 'apps/petstore.json'),
+        JSON.stringify({
+          api_id: 'petstore',
+          org_id: 'acme',
+          event_handlers: { events: { AuthFailure: [{ handler_name: 'fh_ndjson_archive', handler_meta: { directory: 'blocked/archive' } }] } },
+        }),
+      );
       const reload = await runtime.reload();
       assert.equal(reload.ok, false);
       assert.match(reload.problems[0]?.pointer ?? '', /\/AuthFailure\/0\/handler_meta\/directory$/);

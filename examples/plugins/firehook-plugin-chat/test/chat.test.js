@@ -51,8 +51,21 @@ after(async () => {
 async function project(handlerMeta, gatewayExtra = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'fh-chat-'));
   dirs.push(dir);
-  await writeFile(join(dir, 'tyk.conf'), JSON.stringify({ app_path: 'apps', plugins: [PLUGIN_ENTRY], webhooks: { deny_private_networks: true, allow_networks: ['127.0.0.1'], retry_schedule: ['20ms', '20ms'] }, ...gatewayExtra }));
-  const api = { api_id: 'petstore', org_id: 'acme', name: 'Petstore', event_handlers: { events: { AuthFailure: [{ handler_name: 'fh_chat_notifier', handler_meta: handlerMeta }] } } };
+  await writeFile(
+    join(dir, 'tyk.conf'),
+    JSON.stringify({
+      app_path: 'apps',
+      plugins: [PLUGIN_ENTRY],
+      webhooks: { deny_private_networks: true, allow_networks: ['127.0.0.1'], retry_schedule: ['20ms', '20ms'] },
+      ...gatewayExtra,
+    }),
+  );
+  const api = {
+    api_id: 'petstore',
+    org_id: 'acme',
+    name: 'Petstore',
+    event_handlers: { events: { AuthFailure: [{ handler_name: 'fh_chat_notifier', handler_meta: handlerMeta }] } },
+  };
   await mkdir(join(dir, 'apps'));
   await writeFile(join(dir, 'apps/petstore.json'), JSON.stringify(api));
   return dir;
@@ -116,7 +129,10 @@ describe('fh_chat_notifier', () => {
       const first = await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('dup-key-0003'));
       const second = await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('dup-key-0003'));
       const other = await runtime.fireAndWait('petstore', 'AuthFailure', authFailure('other-key-0004'));
-      assert.deepEqual([first, second, other].map((r) => r[0]?.status), ['queued', 'suppressed', 'queued']);
+      assert.deepEqual(
+        [first, second, other].map((r) => r[0]?.status),
+        ['queued', 'suppressed', 'queued'],
+      );
       await eventually(() => received.filter((r) => r.url === '/hooks/cooldown').length === 2, 'two messages posted');
       // the claim is the webhook handler's: Tyk's checksum of the request as sent, under webhook.cache.
       const url = `${receiver}/hooks/cooldown`;
@@ -135,7 +151,10 @@ describe('fh_chat_notifier', () => {
       const admin = runtime.deliveries?.admin;
       const dead = await eventually(async () => (await admin?.deadLetters())?.[0], 'the dead letter');
       assert.equal(dead.reason, 'denied');
-      assert.equal(received.some((r) => r.url === '/hooks/denied'), false);
+      assert.equal(
+        received.some((r) => r.url === '/hooks/denied'),
+        false,
+      );
     } finally {
       await runtime.close();
     }
