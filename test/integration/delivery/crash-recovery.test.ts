@@ -1,11 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupRedis, redisClient, startSink, uniquePrefix, type Sink } from './helpers.ts';
+import { cleanupRedis, redisClient, startSink, startDeliveryWorker, uniquePrefix, type DeliveryWorker, type Sink } from './helpers.ts';
 import { eventually } from '../../helpers/poll.ts';
 
-const NODE = resolve('node_modules/.bin/node');
-const WORKER = resolve('test/integration/delivery/fixtures/delivery-worker.ts');
 const TUNING = { jitter: 0, moverIntervalMs: 20, claimIntervalMs: 100, claimIdleMs: 500, readBlockMs: 200, maxConcurrencyPerTarget: 4 };
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -13,28 +9,8 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-interface Worker {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function startWorker(config: Record<string, unknown>): Worker {
-  const child = spawn(NODE, ['--no-node-snapshot', WORKER, JSON.stringify({ tuning: TUNING, ...config })], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const parts = buffer.split('\n');
-    buffer = parts.pop()!;
-    lines.push(...parts.filter((l) => l.length > 0));
-  });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  return { child, lines, exited };
+function startWorker(config: Record<string, unknown>): DeliveryWorker {
+  return startDeliveryWorker({ tuning: TUNING, ...config }, cleanups);
 }
 
 async function sinkFor(delayMs: number): Promise<Sink> {

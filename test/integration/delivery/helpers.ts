@@ -1,6 +1,8 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
@@ -144,4 +146,33 @@ export async function cleanupRedis(redis: Redis, prefix: string): Promise<void> 
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
+}
+
+/** A delivery worker process (test/integration/delivery/fixtures/delivery-worker.ts) and its stdout lines. */
+export interface DeliveryWorker {
+  child: ChildProcess;
+  lines: string[];
+  exited: Promise<number | null>;
+}
+
+const NODE = resolve('node_modules/.bin/node');
+const WORKER = resolve('test/integration/delivery/fixtures/delivery-worker.ts');
+
+/** Start a delivery worker with `config` (JSON on its command line); `cleanups` gets the kill that ends it. */
+export function startDeliveryWorker(config: Record<string, unknown>, cleanups: (() => Promise<unknown>)[]): DeliveryWorker {
+  const child = spawn(NODE, ['--no-node-snapshot', WORKER, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('utf8');
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    lines.push(...parts.filter((l) => l.length > 0));
+  });
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return { child, lines, exited };
 }

@@ -4,8 +4,6 @@
  * has its pending deliveries taken over at once and leaves the group; a live worker's are never
  * taken.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDeliveryService, type ManagedDeliveryService } from '../../../core/delivery/index.ts';
@@ -14,11 +12,19 @@ import type { DeliveryTuning } from '../../../core/delivery/tuning.ts';
 import { MemoryStore } from '../../../core/store/memory-store.ts';
 import { startRedis, type RedisProcess } from '../../chaos/redis-process.ts';
 import type { Logger } from 'pino';
-import { capturingLogger, cleanupRedis, redisClient, request, silentLogger, startSink, uniquePrefix, type Sink } from './helpers.ts';
+import {
+  capturingLogger,
+  cleanupRedis,
+  redisClient,
+  request,
+  silentLogger,
+  startSink,
+  startDeliveryWorker,
+  uniquePrefix,
+  type DeliveryWorker,
+  type Sink,
+} from './helpers.ts';
 import { eventually } from '../../helpers/poll.ts';
-
-const NODE = resolve('node_modules/.bin/node');
-const WORKER = resolve('test/integration/delivery/fixtures/delivery-worker.ts');
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -185,26 +191,6 @@ describe('durable delivery: failed settles and gone workers', () => {
   });
 });
 
-interface Worker {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function worker(config: Record<string, unknown>): Worker {
-  const child = spawn(NODE, ['--no-node-snapshot', WORKER, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let buffer = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const parts = buffer.split('\n');
-    buffer = parts.pop()!;
-    lines.push(...parts.filter((l) => l.length > 0));
-  });
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  return { child, lines, exited };
+function worker(config: Record<string, unknown>): DeliveryWorker {
+  return startDeliveryWorker(config, cleanups);
 }
