@@ -22,8 +22,8 @@ import type { CliProcess } from '../helpers/cli.ts';
 import { eventually } from '../helpers/poll.ts';
 import { startRedis, type RedisProcess } from './redis-process.ts';
 import { sendWithRetries, type KeyMode } from './retrying-sender.ts';
-import { printTally, tally, waitSettled } from './tally.ts';
-import { startWebhookIdReceiver, webhookIdFigures, type WebhookIdReceiver } from './webhook-id-receiver.ts';
+import { answered, printTally, tally, waitSettled, webhookIdFigures } from './tally.ts';
+import { startReceiver, type Receiver } from './receiver.ts';
 import { createWorkspace, startFirehook, type Workspace } from './workspace.ts';
 
 const BODIES = 400;
@@ -32,12 +32,12 @@ const KILLS = 2;
 const DOWN_MS = 1_500;
 
 let redis: RedisProcess;
-let receiver: WebhookIdReceiver;
+let receiver: Receiver;
 let ws: Workspace;
 let cli: CliProcess | undefined;
 beforeAll(async () => {
   redis = await startRedis({ persistent: true });
-  receiver = await startWebhookIdReceiver({ delayMs: 5 });
+  receiver = await startReceiver({ delayMs: 5 });
   ws = await createWorkspace({
     redisUrl: redis.url,
     targets: [receiver.url],
@@ -54,8 +54,6 @@ afterAll(async () => {
   await ws?.remove();
 });
 
-const answered = (): number => [...receiver.delivered.values()].reduce((a, b) => a + b, 0);
-
 describe('cooldown claims with Redis killed (chaos)', () => {
   it('loses no accepted event when Redis dies while events with a cooldown are submitted', async () => {
     const bodies = Array.from({ length: BODIES }, (_, b) => Array.from({ length: BODY }, (_, i) => `cool${b}-${i}`));
@@ -67,16 +65,16 @@ describe('cooldown claims with Redis killed (chaos)', () => {
     for (let k = 0; k < KILLS; k++) {
       const target = ((k + 1) * BODIES * BODY) / (KILLS + 1);
       await eventually(() => sending.accepted.size >= target || sending.accepted.size === BODIES * BODY, `burst past ${target} accepted`, 120_000);
-      const before = answered();
+      const before = answered(receiver.delivered);
       await redis.restart(DOWN_MS, true);
       await eventually(async () => (await fetch(`${ws.url}/readyz`).catch(() => undefined))?.status === 200, 'runtime reconnected to Redis', 30_000);
-      outageAnswers += answered() - before;
+      outageAnswers += answered(receiver.delivered) - before;
     }
     await sending.done;
     expect(sending.abandoned, 'bodies never accepted').toBe(0);
     await waitSettled(sending.accepted, receiver.delivered, redis.client, 150_000);
     const t = tally(sending.accepted, receiver.delivered);
-    const w = webhookIdFigures(receiver);
+    const w = webhookIdFigures(receiver.webhookIds);
     printTally(
       'cooldown-redis-down',
       t,

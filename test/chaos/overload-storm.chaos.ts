@@ -21,8 +21,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliProcess } from '../helpers/cli.ts';
 import { startRedis, type RedisProcess } from './redis-process.ts';
 import { sendWithRetries, type KeyMode } from './retrying-sender.ts';
-import { printTally, tally, waitSettled } from './tally.ts';
-import { startWebhookIdReceiver, webhookIdFigures, type WebhookIdReceiver } from './webhook-id-receiver.ts';
+import { printTally, tally, waitSettled, webhookIdFigures } from './tally.ts';
+import { startReceiver, type Receiver } from './receiver.ts';
 import { createWorkspace, startFirehook, type Workspace } from './workspace.ts';
 
 const QUEUE = 1_000;
@@ -32,12 +32,12 @@ const BODIES = 24;
 const OUTBOX = '{firehook:delivery}:outbox';
 
 let redis: RedisProcess;
-let receiver: WebhookIdReceiver;
+let receiver: Receiver;
 let ws: Workspace;
 let cli: CliProcess | undefined;
 beforeAll(async () => {
   redis = await startRedis({ persistent: false });
-  receiver = await startWebhookIdReceiver();
+  receiver = await startReceiver();
   ws = await createWorkspace({ redisUrl: redis.url, targets: [receiver.url], gateway: { dispatch: { queue_size: QUEUE, concurrency: 1 } } });
   cli = await startFirehook(ws);
 });
@@ -74,7 +74,7 @@ describe('durable ingestion overloaded (chaos)', () => {
     expect(sending.abandoned, 'bodies never accepted').toBe(0);
     await waitSettled(sending.accepted, receiver.delivered, redis.client, 150_000);
     const t = tally(sending.accepted, receiver.delivered);
-    const w = webhookIdFigures(receiver);
+    const w = webhookIdFigures(receiver.webhookIds);
     const big = [...receiver.delivered.keys()].filter((id) => id.startsWith('big-')).length;
     printTally(
       'overload-storm',

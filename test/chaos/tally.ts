@@ -87,6 +87,17 @@ export function multiplied(webhookIds: ReadonlyMap<string, ReadonlySet<string>>)
   return { count: ids.length, sample: ids.slice(0, 5) };
 }
 
+/**
+ * The receiver's `webhook-id` figures: distinct ids over all answers (the deliveries that reached
+ * it) and the events answered under more than one (each a delivery created twice).
+ */
+export function webhookIdFigures(webhookIds: ReadonlyMap<string, ReadonlySet<string>>): { deliveries: number; multiplied: string[]; multipliedCount: number } {
+  const all = new Set<string>();
+  for (const seen of webhookIds.values()) for (const id of seen) all.add(id);
+  const twice = multiplied(webhookIds);
+  return { deliveries: all.size, multiplied: twice.sample, multipliedCount: twice.count };
+}
+
 /** Consumer names in the outbox group (XINFO CONSUMERS). */
 export async function groupConsumers(redis: Redis): Promise<string[]> {
   const list = (await redis.xinfo('CONSUMERS', OUTBOX, 'firehook').catch(() => [])) as unknown[][];
