@@ -6,14 +6,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { isLoopbackAddress } from '../net/ip-address.ts';
 
 export type GateResult = { ok: true } | { ok: false; status: 401 | 403; code: 'FH_ADMIN_UNAUTHORIZED' | 'FH_ADMIN_FORBIDDEN'; message: string };
-
-export function isLoopbackAddress(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || a.startsWith('127.');
-}
 
 function isLoopbackHost(host: string | undefined): boolean {
   if (host === undefined) return false;

@@ -7,6 +7,7 @@
  * (the CORS-safelisted types a page can send without a preflight: forms, `text/plain`, none).
  */
 import type { IncomingMessage } from 'node:http';
+import { isLoopbackAddress } from '../net/ip-address.ts';
 
 /** What the request was refused for; `undefined` when it may go on. */
 export interface GuardRefusal {
@@ -19,12 +20,6 @@ export interface ServerIdentity {
   listenHost: string;
   boundAddress: string;
   port: number;
-}
-
-/** `127.0.0.0/8`, `::1` and IPv4-mapped loopback, as an address `server.address()` or a socket reports. */
-export function isLoopbackAddress(address: string): boolean {
-  const a = address.toLowerCase().startsWith('::ffff:') ? address.slice(7) : address;
-  return a === '::1' || a === '0:0:0:0:0:0:0:1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
 }
 
 /** A host name (no port, no brackets) that always means this machine: `localhost` or a loopback address. */

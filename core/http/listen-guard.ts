@@ -7,7 +7,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { FirehookError } from '../errors/firehook-error.ts';
-import { isLoopbackAddress } from './ingest-guard.ts';
+import { isLoopbackAddress } from '../net/ip-address.ts';
 
 export type ListenLookup = (host: string) => Promise<{ address: string }>;
 

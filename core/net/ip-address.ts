@@ -161,3 +161,14 @@ export function isPrivateAddress(ip: string): boolean {
   const parsed = parseAddress(ip);
   return parsed !== undefined && classifyAddress(parsed) !== undefined;
 }
+
+/**
+ * `true` for an IP literal in 127.0.0.0/8 or `::1`, IPv4-mapped forms included, as a socket or
+ * `server.address()` reports it; `undefined` or text that is not an IP literal gives `false`.
+ */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  const parsed = address === undefined ? undefined : parseAddress(address);
+  if (parsed === undefined) return false;
+  const range = classifyAddress(parsed);
+  return range === 'loopback' || range === 'ipv4-mapped:loopback';
+}

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { bearerMatches, checkAdminAccess, isLoopbackAddress } from '../../../core/admin/admin-auth.ts';
+import { bearerMatches, checkAdminAccess } from '../../../core/admin/admin-auth.ts';
+import { isLoopbackAddress } from '../../../core/net/ip-address.ts';
 import { safeMeta } from '../../../core/dispatch/event-stream.ts';
 
 function req(remoteAddress: string, headers: Record<string, string>): IncomingMessage {

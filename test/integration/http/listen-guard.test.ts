@@ -7,7 +7,7 @@ import { IngestServer } from '../../../core/http/server.ts';
 import { createRuntime, type Runtime } from '../../../core/runtime.ts';
 import { captureLogger } from '../../helpers/capture-logger.ts';
 import { startCli } from '../../helpers/cli.ts';
-import { isLoopbackAddress } from '../../../core/http/ingest-guard.ts';
+import { isLoopbackAddress } from '../../../core/net/ip-address.ts';
 import { workspace, type Workspace } from '../admin/helpers.ts';
 
 describe('listen guard', () => {
